@@ -1,0 +1,85 @@
+"""Write the read model: append a case's new events and upsert its row, in one transaction.
+
+Idempotent: events are keyed by (case_id, seq), and the row is only replaced by a snapshot at least as new
+as the one it holds, so a retry after a crash writes nothing twice and never rolls the row back."""
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from temporalio import activity
+
+from domain.case_flow import ENDED
+from domain.models import CaseRecord, CaseState, CaseStatus
+from store.db import session
+from store.tables import Case, CaseEventRow, MaterialRow, TaskForceRow, utcnow
+
+
+def _first_time(events_at: dict[str, object], *types: str):
+    return next((events_at[t] for t in types if t in events_at), None)
+
+
+def apply_snapshot(row: Case, s: CaseState) -> None:
+    row.case_no, row.status, row.colour = s.case_no, s.status.value, s.colour.value
+    row.category, row.unit, row.township = s.category, s.unit, s.township
+    row.handler = s.handler.username if s.handler else None
+    row.team = [m.username for m in s.team]
+    row.team_units = sorted({m.unit or m.township for m in s.team if (m.unit or m.township)})
+    row.description, row.address, row.channel = s.intake.description, s.intake.address, s.intake.channel
+    row.citizen_name, row.citizen_phone = s.intake.citizen_name, s.intake.citizen_phone
+    row.clocks = [c.model_dump(mode="json") for c in s.clocks]
+    row.overdue = any(c.breached for c in s.clocks)
+    row.received_at = s.received_at
+    routed, assigned = s.clock("routed"), s.clock("assigned")
+    row.routed_at = routed.met_at if routed and routed.met_at else row.routed_at
+    row.assigned_at = assigned.met_at if assigned and assigned.met_at else row.assigned_at
+    row.resolved_at = s.resolution.at if s.resolution else None
+    row.outcome = s.resolution.outcome if s.resolution else None
+    row.closed_at = s.closed_at
+    row.rating = s.rating.score if s.rating else None
+    row.needs_manual_triage = s.status == CaseStatus.received and s.routing_attempted
+    row.last_seq = s.next_seq - 1
+    row.updated_at = utcnow()
+
+
+class CaseRecorder:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @activity.defn
+    def record_case_events(self, record: CaseRecord) -> int:
+        """Returns how many events were new (0 on a retry that already landed)."""
+        s = record.state
+        with session(self.engine) as db:
+            seen = set(db.exec(select(CaseEventRow.seq).where(CaseEventRow.case_id == s.case_id)).all())
+            new = [e for e in record.events if e.seq not in seen]
+            for e in new:
+                db.add(CaseEventRow(case_id=s.case_id, seq=e.seq, at=e.at, type=e.type, actor=e.actor,
+                                    detail=e.detail))
+            row = db.get(Case, s.case_id)
+            if row is None:
+                row = Case(case_id=s.case_id, case_no=s.case_no, status=s.status.value, colour=s.colour.value,
+                           description="", citizen_name="", citizen_phone="", channel="web",
+                           received_at=s.received_at)
+                db.add(row)
+            if s.next_seq - 1 >= row.last_seq:
+                apply_snapshot(row, s)
+            self._side_records(db, s, new)
+            db.commit()
+        return len(new)
+
+    @staticmethod
+    def _side_records(db, s: CaseState, new_events) -> None:
+        for e in new_events:
+            if e.type == "material_added" and db.get(MaterialRow, e.detail["material_id"]) is None:
+                m = next(m for m in s.materials if m.material_id == e.detail["material_id"])
+                db.add(MaterialRow(material_id=m.material_id, case_id=s.case_id, filename=m.filename,
+                                   content_type=m.content_type, size=m.size, stored_name=m.stored_name,
+                                   note=m.note, uploaded_by=e.actor, uploaded_at=e.at))
+        if s.task_force is not None:
+            tf = db.get(TaskForceRow, s.case_id)
+            if tf is None:
+                tf = TaskForceRow(case_id=s.case_id, started_at=s.task_force.started_at)
+                db.add(tf)
+            tf.led_by, tf.units = s.task_force.led_by, list(s.task_force.units)
+            tf.consultations = len(s.task_force.consultations)
+            tf.closed_at = s.resolution.at if s.resolution else (s.closed_at if s.status in ENDED else None)

@@ -1,0 +1,362 @@
+"""The case's state machine: which step is allowed from which status, by whom, and what it changes.
+
+One readable table (STEPS) says where each step may start and where it leads; small named rules say who may
+take it. `check` raises CaseRuleError without touching the state (the workflow's update validators call it,
+so a refused step leaves no trace); `apply` changes the state and returns the business events and
+notifications the step produces. Both are pure: the workflow, the audit fold and the tests share them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Literal
+
+from domain import clocks
+from domain.models import (
+    Actor, AssignAction, Audience, CaseState, CaseStatus as S, CitizenUpdateAction, ConsultationAction,
+    MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution, ResolveAction,
+    Role, StaffRef, TeamAction, TriageAction, UrgeAction, WithdrawAction,
+)
+
+OPEN = frozenset({S.received, S.routed, S.assigned, S.team_formed, S.mediating})
+WORKING = frozenset({S.assigned, S.team_formed, S.mediating})
+ENDED = frozenset({S.closed, S.withdrawn, S.rejected})
+
+
+class CaseRuleError(Exception):
+    """A refused step. kind maps to HTTP: forbidden → 403, illegal_state → 409, invalid → 422."""
+
+    def __init__(self, kind: Literal["forbidden", "illegal_state", "invalid"], code: str, message: str):
+        super().__init__(message)
+        self.kind, self.code, self.message = kind, code, message
+
+
+# --- who may act -------------------------------------------------------------------------------------
+
+Rule = Callable[[Actor, CaseState], bool]
+
+
+def system(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.system
+
+
+def centre_staff(a: Actor, s: CaseState) -> bool:
+    return a.role in (Role.clerk, Role.supervisor)
+
+
+def supervisor(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.supervisor
+
+
+def county_leader(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.county_leader
+
+
+def lead_unit_leader(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.leader and leads(a, s)
+
+
+def handler(a: Actor, s: CaseState) -> bool:
+    return s.handler is not None and a.username == s.handler.username
+
+
+def team_member(a: Actor, s: CaseState) -> bool:
+    return any(m.username == a.username for m in s.team)
+
+
+def citizen(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.citizen
+
+
+def clerk(a: Actor, s: CaseState) -> bool:
+    return a.role == Role.clerk
+
+
+def leads(person: Actor | StaffRef, s: CaseState) -> bool:
+    """Belongs to the case's lead unit: the department, or for township-led cases the township."""
+    if s.unit is None:
+        return False
+    if s.unit == "township":
+        return person.township is not None and person.township == s.township
+    return person.unit == s.unit
+
+
+def can_see(a: Actor, s: CaseState) -> bool:
+    """Jurisdiction: the centre and the county see everything; others their unit's, township's or own cases."""
+    if a.role in (Role.supervisor, Role.auditor, Role.county_leader, Role.clerk, Role.system):
+        return True
+    if handler(a, s) or team_member(a, s) or leads(a, s):
+        return True
+    if a.township is not None and a.township == s.township:
+        return True
+    return a.unit is not None and any(m.unit == a.unit for m in s.team)
+
+
+# --- the table ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    zh: str
+    allowed_from: frozenset[S]
+    to: S | None                  # None: the status does not change
+    who: tuple[Rule, ...]
+    needs: Callable[[CaseState], str | None] = field(default=lambda s: None)  # extra precondition
+
+
+def _needs_task_force(s: CaseState) -> str | None:
+    return None if s.task_force is not None else "本案尚未启动专班会商（督办码未转红）"
+
+
+def _needs_handler(s: CaseState) -> str | None:
+    return None if s.handler is not None else "本案尚未交办到人"
+
+
+STEPS: dict[str, Step] = {
+    #  step                 name       from                                 to            who
+    "triage":        Step("分流",     frozenset({S.received, S.routed, S.assigned}), S.routed,
+                          (system, centre_staff)),
+    "reject":        Step("不予受理", frozenset({S.received, S.routed}),      S.rejected,   (centre_staff,)),
+    "assign":        Step("交办",     frozenset({S.routed}) | WORKING,        None,         (system, supervisor, lead_unit_leader)),
+    "form_team":     Step("组团",     WORKING,                                None,         (system, supervisor, lead_unit_leader, handler),
+                          _needs_handler),
+    "record_mediation": Step("记录调解", WORKING,                            S.mediating,  (handler, team_member, supervisor)),
+    "resolve":       Step("办结",     WORKING,                                S.resolved,   (handler, supervisor)),
+    "rate":          Step("评价",     frozenset({S.resolved}),                S.closed,     (citizen,)),
+    "auto_close":    Step("自动归档", frozenset({S.resolved}),                S.closed,     (system,)),
+    "withdraw":      Step("撤回",     OPEN,                                   S.withdrawn,  (centre_staff, handler)),
+    "urge":          Step("催办",     OPEN,                                   None,         (supervisor, county_leader)),
+    "record_consultation": Step("专班会商", OPEN,                             None,         (county_leader, supervisor, handler, team_member),
+                          _needs_task_force),
+    "add_material":  Step("补充材料", OPEN | {S.resolved},                    None,         (citizen, clerk)),
+    "citizen_update": Step("更新诉求", OPEN | {S.resolved},                   None,         (citizen, clerk)),
+}
+
+STATUS_ZH = {
+    S.received: "已受理", S.routed: "已分流", S.assigned: "已交办", S.team_formed: "已组团",
+    S.mediating: "调处中", S.resolved: "已办结", S.closed: "已评价归档", S.withdrawn: "已撤回",
+    S.rejected: "不予受理",
+}
+
+
+def check(state: CaseState, step_name: str, action: Any) -> None:
+    """Refuse an illegal step with a CaseRuleError; never changes the state."""
+    step = STEPS[step_name]
+    actor: Actor = action.actor
+    if actor.role == Role.auditor:
+        raise CaseRuleError("forbidden", "read_only_role", "审计人员只能查看，不能办理案件")
+    if not any(rule(actor, state) for rule in step.who):
+        raise CaseRuleError("forbidden", "not_permitted", f"{actor.username} 无权对本案执行“{step.zh}”")
+    if state.status not in step.allowed_from:
+        raise CaseRuleError(
+            "illegal_state", "illegal_state",
+            f"案件当前状态为“{STATUS_ZH[state.status]}”，不能执行“{step.zh}”",
+        )
+    reason = step.needs(state)
+    if reason:
+        raise CaseRuleError("illegal_state", "illegal_state", reason)
+    _check_payload(state, step_name, action)
+
+
+def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
+    if step_name == "assign":
+        h: StaffRef = action.handler
+        if h.role not in (Role.mediator, Role.leader) or not leads(h, state):
+            raise CaseRuleError("invalid", "handler_not_in_unit", f"{h.username} 不属于本案承办单位")
+    elif step_name == "form_team":
+        names = [m.username for m in action.members]
+        if not names:
+            raise CaseRuleError("invalid", "empty_team", "组团成员不能为空")
+        if len(set(names)) != len(names):
+            raise CaseRuleError("invalid", "duplicate_member", "组团成员重复")
+        if any(m.role not in (Role.mediator, Role.leader) for m in action.members):
+            raise CaseRuleError("invalid", "member_not_staff", "组团成员须为调解员或单位负责人")
+
+
+# --- effects -----------------------------------------------------------------------------------------
+
+@dataclass
+class Effects:
+    events: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)  # (type, actor, detail)
+    notices: list[tuple[str, Audience, dict[str, Any]]] = field(default_factory=list)  # (kind, audience, params)
+
+    def event(self, type_: str, actor: str, **detail: Any) -> None:
+        self.events.append((type_, actor, detail))
+
+    def notify(self, kind: str, audience: Audience, **params: Any) -> None:
+        self.notices.append((kind, audience, params))
+
+
+def apply(state: CaseState, step_name: str, action: Any, now: datetime) -> Effects:
+    """Carry out a checked step. Callers run `check` first."""
+    fx = Effects()
+    who = action.actor.username
+    step = STEPS[step_name]
+    getattr(_Apply, step_name)(state, action, now, fx, who)
+    if step.to is not None:
+        state.status = step.to
+    return fx
+
+
+def _meet(state: CaseState, name: str, now: datetime, fx: Effects) -> None:
+    clock = clocks.meet(state, name, now)
+    if clock is not None:
+        fx.event("clock_met", "system", clock=name, due_at=clock.due_at.isoformat(), met_at=now.isoformat())
+
+
+def _stop(state: CaseState, now: datetime, fx: Effects) -> None:
+    for clock in clocks.stop_running(state, now):
+        fx.event("clock_stopped", "system", clock=clock.name, due_at=clock.due_at.isoformat())
+
+
+class _Apply:
+    @staticmethod
+    def triage(s: CaseState, a: TriageAction, now: datetime, fx: Effects, who: str) -> None:
+        rerouted = s.category is not None
+        previous_unit = s.unit
+        s.category, s.unit, s.township = a.category, a.unit, a.township
+        s.needs_team, s.team_units = a.needs_team, list(a.team_units)
+        s.routing_version += 1
+        if rerouted and s.handler is not None and not leads(s.handler, s):
+            fx.event("handler_released", who, handler=s.handler.username, reason="改派至其他单位")
+            s.handler, s.team = None, []
+        clocks.ensure_team_clock(s, a.needs_team)
+        fx.event("rerouted" if rerouted else "routed", who, category=a.category, unit=a.unit,
+                 township=a.township, needs_team=a.needs_team, previous_unit=previous_unit,
+                 reason=a.reason or ("人工分流" if who != "system" else "自动分流"))
+        _meet(s, "routed", now, fx)
+        if s.handler is not None:
+            s.status = S.assigned  # re-routing within the same lead unit keeps the handler
+
+    @staticmethod
+    def reject(s: CaseState, a: RejectAction, now, fx, who) -> None:
+        fx.event("rejected", who, reason=a.reason)
+        _stop(s, now, fx)
+        s.closed_at = now
+
+    @staticmethod
+    def assign(s: CaseState, a: AssignAction, now, fx, who) -> None:
+        previous = s.handler.username if s.handler else None
+        s.handler = a.handler
+        if s.status == S.routed:
+            s.status = S.assigned
+        fx.event("reassigned" if previous else "assigned", who, handler=a.handler.username,
+                 previous=previous, reason=a.reason or "")
+        fx.notify("assigned", Audience(usernames=[a.handler.username]), handler=a.handler.username,
+                  category=s.category, unit=s.unit, township=s.township)
+        _meet(s, "assigned", now, fx)
+
+    @staticmethod
+    def form_team(s: CaseState, a: TeamAction, now, fx, who) -> None:
+        handler_name = s.handler.username if s.handler else None
+        new = [m for m in a.members
+               if m.username != handler_name and all(m.username != t.username for t in s.team)]
+        s.team = list(a.members)
+        if s.status == S.assigned:
+            s.status = S.team_formed
+        fx.event("team_formed", who, members=[m.username for m in a.members],
+                 units=sorted({m.unit or m.township or "" for m in a.members}), reason=a.reason or "")
+        if new:
+            fx.notify("team_invited", Audience(usernames=[m.username for m in new]),
+                      handler=s.handler.username if s.handler else None, category=s.category)
+        _meet(s, "team", now, fx)
+
+    @staticmethod
+    def record_mediation(s: CaseState, a: MediationAction, now, fx, who) -> None:
+        s.mediations.append(Mediation(summary=a.summary, held_at=a.held_at, participants=a.participants,
+                                      recorded_by=who, recorded_at=now))
+        fx.event("mediation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(),
+                 participants=a.participants)
+
+    @staticmethod
+    def resolve(s: CaseState, a: ResolveAction, now, fx, who) -> None:
+        s.resolution = Resolution(outcome=a.outcome, summary=a.summary, by=who, at=now)
+        s.auto_close_at = now + s.levels.close_unrated_after
+        fx.event("resolved", who, outcome=a.outcome, summary=a.summary)
+        for name in ("yellow", "red"):
+            _meet(s, name, now, fx)
+        _stop(s, now, fx)
+
+    @staticmethod
+    def rate(s: CaseState, a: RateAction, now, fx, who) -> None:
+        s.rating = Rating(score=a.score, comment=a.comment, at=now)
+        s.closed_at, s.auto_close_at = now, None
+        fx.event("rated", who, score=a.score, comment=a.comment)
+        fx.event("closed", "system", reason="群众已评价")
+
+    @staticmethod
+    def auto_close(s: CaseState, a: Any, now, fx, who) -> None:
+        s.closed_at, s.auto_close_at = now, None
+        fx.event("closed", who, reason="办结后群众逾期未评价，系统自动归档")
+
+    @staticmethod
+    def withdraw(s: CaseState, a: WithdrawAction, now, fx, who) -> None:
+        s.closed_at = now
+        fx.event("withdrawn", who, reason=a.reason)
+        _stop(s, now, fx)
+        if s.handler is not None:
+            fx.notify("withdrawn", Audience(usernames=[s.handler.username]), reason=a.reason)
+
+    @staticmethod
+    def urge(s: CaseState, a: UrgeAction, now, fx, who) -> None:
+        s.urge_count += 1
+        fx.event("urged", who, note=a.note or "", count=s.urge_count)
+        people = [m.username for m in ([s.handler] if s.handler else []) + s.team]
+        audience = Audience(usernames=sorted(set(people))) if people else lead_leaders(s)
+        fx.notify("urged", audience, by=who, note=a.note or "", count=s.urge_count)
+
+    @staticmethod
+    def record_consultation(s: CaseState, a: ConsultationAction, now, fx, who) -> None:
+        assert s.task_force is not None
+        s.task_force.consultations.append(Mediation(summary=a.summary, held_at=a.held_at,
+                                                    participants=a.participants, recorded_by=who,
+                                                    recorded_at=now))
+        fx.event("consultation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(),
+                 participants=a.participants)
+
+    @staticmethod
+    def add_material(s: CaseState, a: MaterialAction, now, fx, who) -> None:
+        s.materials.append(a.material)
+        fx.event("material_added", who, material_id=a.material.material_id, filename=a.material.filename,
+                 content_type=a.material.content_type, size=a.material.size, note=a.material.note or "")
+        if s.handler is not None:
+            fx.notify("material_added", Audience(usernames=[s.handler.username]), filename=a.material.filename)
+
+    @staticmethod
+    def citizen_update(s: CaseState, a: CitizenUpdateAction, now, fx, who) -> None:
+        s.citizen_updates.append({"at": now.isoformat(), "text": a.text, "by": who})
+        fx.event("citizen_updated", who, text=a.text)
+        if s.handler is not None:
+            fx.notify("citizen_updated", Audience(usernames=[s.handler.username]), text=a.text[:60])
+
+
+def lead_leaders(s: CaseState) -> Audience:
+    """The main leaders of the handling unit and of the township (yellow cases go to them)."""
+    units = [s.unit] if s.unit and s.unit != "township" else []
+    townships = [s.township] if s.township else []
+    if not units and not townships:
+        return Audience(roles=[Role.supervisor])
+    return Audience(unit_leaders=units, township_leaders=townships)
+
+
+def breach(state: CaseState, clock_name: str, now: datetime) -> Effects:
+    """A clock's due time passed unmet: record it, change colour, and escalate to the right people."""
+    fx = Effects()
+    clock = state.clock(clock_name)
+    assert clock is not None and clock.running
+    clock.breached, clock.breached_at = True, now
+    fx.event("clock_breached", "system", clock=clock_name, due_at=clock.due_at.isoformat(),
+             status=state.status.value)
+    if clock_name in ("routed", "assigned", "team"):
+        fx.notify("reminder", Audience(roles=[Role.supervisor]), clock=clock_name,
+                  due_at=clock.due_at.isoformat(), status=state.status.value)
+        return fx
+    state.colour = clocks.colour_after_breach(state.colour, clock_name)
+    if clock_name == "yellow":
+        fx.event("turned_yellow", "system")
+        fx.notify("turned_yellow", lead_leaders(state), unit=state.unit, township=state.township,
+                  days=state.levels.yellow_after.total_seconds() / 86400)
+    else:
+        fx.event("turned_red", "system")
+        fx.notify("turned_red", Audience(roles=[Role.county_leader]), unit=state.unit,
+                  township=state.township, days=state.levels.red_after.total_seconds() / 86400)
+    return fx

@@ -1,0 +1,50 @@
+"""Chinese text of the messages people receive. Rendered by the notification activity, not the workflow,
+so wording can change without touching case histories."""
+from __future__ import annotations
+
+from typing import Any
+
+from domain.taxonomy import Taxonomy
+
+CLOCK_ZH = {"routed": "3分钟分流", "assigned": "5分钟交办", "team": "1小时组团", "yellow": "黄码", "red": "红码"}
+KIND_ZH = {
+    "assigned": "交办", "team_invited": "组团邀请", "reminder": "超时提醒", "turned_yellow": "黄码督办",
+    "turned_red": "红码督办", "urged": "催办", "withdrawn": "撤回", "material_added": "补充材料",
+    "citizen_updated": "诉求更新", "assignment_pending": "待交办", "routing_pending": "待分流",
+    "task_force": "专班会商",
+}
+
+
+def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
+    cat = tx.category_zh(p.get("category"))
+    unit = tx.unit_zh(p.get("unit")) if p.get("unit") not in (None, "township") else ""
+    town = tx.township_zh(p.get("township")) if p.get("township") else ""
+    where = "、".join(x for x in (unit, town) if x) or "承办单位"
+    match kind:
+        case "assigned":
+            return f"【交办】案件 {case_no}（{cat}）已交由您承办，请及时联系当事人并开展调处。"
+        case "team_invited":
+            return f"【组团】您已被纳入案件 {case_no}（{cat}）的多元调处团队，请与承办人协同调处。"
+        case "reminder":
+            return f"【超时提醒】案件 {case_no} 未在{CLOCK_ZH.get(p.get('clock'), p.get('clock'))}时限内完成，请中心督办。"
+        case "turned_yellow":
+            return f"【黄码督办】案件 {case_no} 受理已超过{p.get('days', 7):g}天未办结，督办码转黄，请{where}主要领导督促办理。"
+        case "turned_red":
+            return (f"【红码督办】案件 {case_no} 受理已超过{p.get('days', 14):g}天未办结，督办码转红，"
+                    f"请县领导领衔，启动专班会商、部门组团破难。")
+        case "urged":
+            note = f"：{p['note']}" if p.get("note") else ""
+            return f"【催办】案件 {case_no} 被第{p.get('count', 1)}次催办{note}，请加快办理。"
+        case "withdrawn":
+            return f"【撤回】案件 {case_no} 已撤回（{p.get('reason', '')}），无需继续办理。"
+        case "material_added":
+            return f"【补充材料】案件 {case_no} 的当事人补充了材料“{p.get('filename', '')}”。"
+        case "citizen_updated":
+            return f"【诉求更新】案件 {case_no} 的当事人更新了诉求：{p.get('text', '')}"
+        case "assignment_pending":
+            return f"【待交办】案件 {case_no}（{cat}）未找到可承办的调解员，请{where}负责人立即指定承办人。"
+        case "routing_pending":
+            return f"【待分流】案件 {case_no} 需人工分流：{p.get('reason', '')}"
+        case "task_force":
+            return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
+    return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"

@@ -1,0 +1,348 @@
+"""The case's data as it crosses boundaries: workflow input and state, update payloads, activity I/O.
+
+Plain pydantic models (no SQLModel): they travel through Temporal with `pydantic_data_converter` and are
+imported by the workflow sandbox, the activities, the API and the tests alike.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class CaseStatus(StrEnum):
+    received = "received"        # 受理
+    routed = "routed"            # 分流
+    assigned = "assigned"        # 交办
+    team_formed = "team_formed"  # 组团
+    mediating = "mediating"      # 调处
+    resolved = "resolved"        # 办结
+    closed = "closed"            # 评价/归档
+    withdrawn = "withdrawn"      # 撤回
+    rejected = "rejected"        # 不予受理
+
+
+class SupervisionColour(StrEnum):
+    green = "green"
+    yellow = "yellow"
+    red = "red"
+
+
+class Role(StrEnum):
+    clerk = "clerk"
+    mediator = "mediator"
+    leader = "leader"
+    county_leader = "county_leader"
+    supervisor = "supervisor"
+    auditor = "auditor"
+    inspector = "inspector"
+    citizen = "citizen"
+    system = "system"
+
+
+class ServiceLevels(BaseModel):
+    """Durations measured from intake (close_unrated_after: from resolution)."""
+    routed_within: timedelta
+    assigned_within: timedelta
+    team_within: timedelta
+    yellow_after: timedelta
+    red_after: timedelta
+    close_unrated_after: timedelta
+    history_event_limit: int = 2000
+
+
+class Actor(BaseModel):
+    """Who performs a step. Staff actors carry their unit/township so rules can check jurisdiction."""
+    username: str
+    role: Role
+    unit: str | None = None
+    township: str | None = None
+
+
+SYSTEM = Actor(username="system", role=Role.system)
+CITIZEN = Actor(username="citizen", role=Role.citizen)
+
+
+class StaffRef(BaseModel):
+    """A staff member named in a step (handler, team member), as the API found them in the directory."""
+    username: str
+    role: Role
+    unit: str | None = None
+    township: str | None = None
+
+
+class CaseIntake(BaseModel):
+    description: str
+    citizen_name: str
+    citizen_phone: str
+    address: str | None = None
+    township_hint: str | None = None
+    category_hint: str | None = None
+    channel: Literal["kiosk", "phone", "web", "clerk"] = "web"
+
+
+class Clock(BaseModel):
+    name: Literal["routed", "assigned", "team", "yellow", "red"]
+    due_at: datetime
+    met_at: datetime | None = None
+    breached: bool = False
+    breached_at: datetime | None = None
+    stopped_at: datetime | None = None  # the case ended (withdrawn/rejected) before the clock was met
+
+    @property
+    def running(self) -> bool:
+        return self.met_at is None and not self.breached and self.stopped_at is None
+
+
+class RoutingDecision(BaseModel):
+    category: str | None
+    unit: str | None
+    township: str | None
+    needs_team: bool = False
+    confidence: float = 0.0
+    auto: bool = False          # route without a person
+    reason: str = ""
+    team_units: list[str] = Field(default_factory=list)  # units a team for this category draws on
+
+
+class HandlerChoice(BaseModel):
+    handler: StaffRef | None
+    reason: str
+
+
+class TeamChoice(BaseModel):
+    members: list[StaffRef]
+    missing_units: list[str] = Field(default_factory=list)
+    reason: str
+
+
+class Mediation(BaseModel):
+    summary: str
+    held_at: datetime
+    participants: list[str]
+    recorded_by: str
+    recorded_at: datetime
+
+
+class Resolution(BaseModel):
+    outcome: Literal["agreement", "handled", "referred"]
+    summary: str
+    by: str
+    at: datetime
+
+
+class Rating(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+    at: datetime
+
+
+class Material(BaseModel):
+    material_id: str
+    filename: str
+    content_type: str
+    size: int
+    note: str | None = None
+    stored_name: str
+
+
+class TaskForce(BaseModel):
+    """县领导领衔 + 专班会商 + 部门组团破难, started when a case turns red."""
+    led_by: str | None
+    started_at: datetime
+    units: list[str]
+    consultations: list[Mediation] = Field(default_factory=list)
+
+
+class CaseEvent(BaseModel):
+    seq: int
+    at: datetime
+    type: str
+    actor: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+
+
+class Audience(BaseModel):
+    """Who a notification goes to, resolved to people by the notification activity."""
+    usernames: list[str] = Field(default_factory=list)
+    roles: list[Role] = Field(default_factory=list)
+    unit_leaders: list[str] = Field(default_factory=list)
+    township_leaders: list[str] = Field(default_factory=list)
+
+
+class NotificationRequest(BaseModel):
+    key: str                 # idempotency key: case id + event seq
+    case_id: str
+    case_no: str
+    kind: str                # assigned, team_invited, reminder, turned_yellow, turned_red, urged, ...
+    params: dict[str, Any] = Field(default_factory=dict)  # rendered into Chinese text by the activity
+    audience: Audience
+
+
+class CaseState(BaseModel):
+    """The truth about one case, held by its workflow and carried across continue-as-new."""
+    case_id: str
+    case_no: str
+    received_at: datetime
+    intake: CaseIntake
+    intake_by: str
+    levels: ServiceLevels
+    status: CaseStatus = CaseStatus.received
+    colour: SupervisionColour = SupervisionColour.green
+    category: str | None = None
+    unit: str | None = None
+    township: str | None = None
+    needs_team: bool = False
+    team_units: list[str] = Field(default_factory=list)
+    routing_version: int = 0          # bumped on every (re)routing; automation runs once per version
+    routing_attempted: bool = False
+    assignment_attempted_for: int = -1
+    team_attempted_for: int = -1
+    handler: StaffRef | None = None
+    team: list[StaffRef] = Field(default_factory=list)
+    clocks: list[Clock] = Field(default_factory=list)
+    mediations: list[Mediation] = Field(default_factory=list)
+    resolution: Resolution | None = None
+    rating: Rating | None = None
+    materials: list[Material] = Field(default_factory=list)
+    citizen_updates: list[dict[str, Any]] = Field(default_factory=list)
+    task_force: TaskForce | None = None
+    urge_count: int = 0
+    auto_close_at: datetime | None = None
+    closed_at: datetime | None = None
+    next_seq: int = 1
+    recorded_seq: int = 0             # events up to this seq are in the read model
+    run_count: int = 1                # runs of the workflow (continue-as-new)
+
+    def clock(self, name: str) -> Clock | None:
+        return next((c for c in self.clocks if c.name == name), None)
+
+
+class CaseStart(BaseModel):
+    case_id: str
+    case_no: str
+    received_at: datetime
+    intake: CaseIntake
+    intake_by: Actor
+    levels: ServiceLevels
+    carried: CaseState | None = None  # set when the workflow continues as new
+
+
+class CaseRecord(BaseModel):
+    """One write to the read model: new events plus the snapshot they lead to."""
+    case_id: str
+    events: list[CaseEvent]
+    state: CaseState
+
+
+# --- staff and citizen steps (Workflow Update payloads) ---------------------------------------------
+
+class TriageAction(BaseModel):
+    actor: Actor
+    category: str
+    unit: str
+    township: str | None = None
+    needs_team: bool = False
+    team_units: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+class AssignAction(BaseModel):
+    actor: Actor
+    handler: StaffRef
+    reason: str | None = None
+
+
+class TeamAction(BaseModel):
+    actor: Actor
+    members: list[StaffRef]
+    reason: str | None = None
+
+
+class MediationAction(BaseModel):
+    actor: Actor
+    summary: str
+    held_at: datetime
+    participants: list[str]
+
+
+class ResolveAction(BaseModel):
+    actor: Actor
+    outcome: Literal["agreement", "handled", "referred"]
+    summary: str
+
+
+class WithdrawAction(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class RejectAction(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class UrgeAction(BaseModel):
+    actor: Actor
+    note: str | None = None
+
+
+class ConsultationAction(BaseModel):
+    actor: Actor
+    summary: str
+    held_at: datetime
+    participants: list[str]
+
+
+class MaterialAction(BaseModel):
+    actor: Actor
+    material: Material
+
+
+class CitizenUpdateAction(BaseModel):
+    actor: Actor
+    text: str
+
+
+class RateAction(BaseModel):
+    actor: Actor
+    score: int = Field(ge=1, le=5)
+    comment: str | None = None
+
+
+class CaseOutcome(BaseModel):
+    case_id: str
+    status: CaseStatus
+    colour: SupervisionColour
+    closed_at: datetime | None
+
+
+# --- activity inputs ---------------------------------------------------------------------------------
+
+class RouteRequest(BaseModel):
+    case_id: str
+    intake: CaseIntake
+
+
+class HandlerRequest(BaseModel):
+    case_id: str
+    category: str | None
+    unit: str
+    township: str | None
+
+
+class TeamRequest(BaseModel):
+    case_id: str
+    category: str | None
+    team_units: list[str]
+    township: str | None
+    handler: StaffRef | None
+
+
+class TaskForceRequest(BaseModel):
+    case_id: str
+    case_no: str
+    units: list[str]
+    started_at: datetime

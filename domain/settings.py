@@ -1,0 +1,102 @@
+"""Configuration from the environment (and an optional `.env`), as listed in CONTRACT.md.
+
+Read by the API, the worker and the command line; never by workflow code, which receives the values it
+needs (the service levels) in its input so that a case keeps the clocks it was opened with.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import isodate
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.models import ServiceLevels
+
+
+def parse_duration(text: str) -> timedelta:
+    value = isodate.parse_duration(text)
+    if not isinstance(value, timedelta):  # isodate returns Duration for months/years
+        value = value.totimedelta(start=datetime(2000, 1, 1))
+    if value <= timedelta(0):
+        raise ValueError(f"duration must be positive: {text}")
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WUHUAN_", env_file=".env", extra="ignore")
+
+    temporal_address: str | None = None
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "wuhuan-cases"
+    database_url: str | None = None
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    data_dir: Path = Path(".data")
+
+    sla_routed_within: str = "PT3M"
+    sla_assigned_within: str = "PT5M"
+    sla_team_within: str = "PT1H"
+    sla_yellow_after: str = "P7D"
+    sla_red_after: str = "P14D"
+    close_unrated_after: str = "P7D"
+    hazard_deadline_major: str = "P3D"
+    hazard_deadline_general: str = "P7D"
+    hazard_deadline_minor: str = "P15D"
+    hazard_recheck_after: str = "P30D"
+
+    rate_limit_intake: str = "10/minute"
+    rate_limit_track: str = "60/minute"
+
+    # Auth. The embedded default keeps a generated key under data_dir so tokens survive a restart.
+    secret_key: str | None = None
+    token_ttl_minutes: int = 12 * 60
+    demo_password: str = "wuhuan-demo"
+    demo_accounts: bool = True
+    # Argon2 cost; tests lower it (a recommended hash costs ~0.5 s on two cores).
+    password_hash_time_cost: int = 3
+    password_hash_memory_kib: int = 65536
+
+    max_description_chars: int = 5000
+    max_upload_bytes: int = 10 * 1024 * 1024
+    # Continue-as-new once a case's history passes this many events (Temporal also suggests it).
+    history_event_limit: int = 2000
+    query_timeout_seconds: float = 3.0
+
+    @field_validator(
+        "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
+        "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
+        "hazard_deadline_minor", "hazard_recheck_after",
+    )
+    @classmethod
+    def _iso_duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'wuhuan.db'}"
+
+    @property
+    def temporal_target(self) -> str:
+        return self.temporal_address or f"127.0.0.1:{self.temporal_port}"
+
+    def service_levels(self) -> ServiceLevels:
+        return ServiceLevels(
+            routed_within=parse_duration(self.sla_routed_within),
+            assigned_within=parse_duration(self.sla_assigned_within),
+            team_within=parse_duration(self.sla_team_within),
+            yellow_after=parse_duration(self.sla_yellow_after),
+            red_after=parse_duration(self.sla_red_after),
+            close_unrated_after=parse_duration(self.close_unrated_after),
+            history_event_limit=self.history_event_limit,
+        )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

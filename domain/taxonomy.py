@@ -1,0 +1,92 @@
+"""The county's reference data (taxonomy.yaml): dispute categories, units, townships, inspection domains.
+
+A deployment points WUHUAN_TAXONOMY_FILE at its own copy; the demo county ships beside this module.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel
+
+DEFAULT_FILE = Path(__file__).with_name("taxonomy.yaml")
+
+
+class Category(BaseModel):
+    code: str
+    zh: str
+    en: str
+    units: list[str]
+    team: bool
+    examples: str = ""
+
+    @property
+    def lead_unit(self) -> str:
+        return self.units[0]
+
+
+class Unit(BaseModel):
+    code: str
+    zh: str
+    en: str
+
+
+class Township(BaseModel):
+    code: str
+    zh: str
+    district: int
+
+    @property
+    def short(self) -> str:
+        """白塔镇 → 白塔, 福应街道 → 福应: the name people say."""
+        for suffix in ("街道", "镇", "乡"):
+            if self.zh.endswith(suffix) and len(self.zh) > len(suffix) + 1:
+                return self.zh[: -len(suffix)]
+        return self.zh
+
+
+class InspectionDomain(BaseModel):
+    code: str
+    zh: str
+    units: list[str]
+
+
+class Taxonomy(BaseModel):
+    dispute_categories: list[Category]
+    units: list[Unit]
+    townships: list[Township]
+    inspection_domains: list[InspectionDomain] = []
+    service_levels: dict[str, str] = {}
+
+    def category(self, code: str | None) -> Category | None:
+        return next((c for c in self.dispute_categories if c.code == code), None)
+
+    def unit(self, code: str | None) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
+
+    def township(self, code: str | None) -> Township | None:
+        return next((t for t in self.townships if t.code == code), None)
+
+    def unit_zh(self, code: str | None) -> str:
+        u = self.unit(code)
+        return u.zh if u else (code or "")
+
+    def township_zh(self, code: str | None) -> str:
+        t = self.township(code)
+        return t.zh if t else (code or "")
+
+    def category_zh(self, code: str | None) -> str:
+        c = self.category(code)
+        return c.zh if c else (code or "")
+
+
+def load_taxonomy(path: Path | str) -> Taxonomy:
+    with open(path, encoding="utf-8") as fh:
+        return Taxonomy.model_validate(yaml.safe_load(fh))
+
+
+@lru_cache
+def get_taxonomy() -> Taxonomy:
+    return load_taxonomy(os.environ.get("WUHUAN_TAXONOMY_FILE") or DEFAULT_FILE)

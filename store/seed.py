@@ -1,0 +1,61 @@
+"""Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
+CONTRACT.md. Idempotent: existing rows are left as they are."""
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+
+from domain.models import Role
+from domain.passwords import hash_password
+from domain.taxonomy import Taxonomy
+from store.db import create_tables, session
+from store.tables import Staff, Township, Unit
+
+CENTRE_ACCOUNTS = [
+    ("clerk", "中心受理员", Role.clerk),
+    ("supervisor", "中心督办员", Role.supervisor),
+    ("auditor", "审计员", Role.auditor),
+    ("county_leader", "分管县领导", Role.county_leader),
+    ("inspector", "督查专员", Role.inspector),
+]
+
+
+def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
+    """Accounts without password hashes (filled in by seed_demo)."""
+    people = [Staff(username=u, display_name=n, role=r.value, password_hash="") for u, n, r in CENTRE_ACCOUNTS]
+    for unit in taxonomy.units:
+        if unit.code == "township":
+            continue
+        people.append(Staff(username=f"{unit.code}.leader", display_name=f"{unit.zh}主要领导",
+                            role=Role.leader.value, unit=unit.code, password_hash=""))
+        people.append(Staff(username=f"{unit.code}.mediator", display_name=f"{unit.zh}调解员",
+                            role=Role.mediator.value, unit=unit.code, password_hash=""))
+    for t in taxonomy.townships:
+        people.append(Staff(username=f"{t.code}.leader", display_name=f"{t.zh}主要领导",
+                            role=Role.leader.value, township=t.code, password_hash=""))
+        people.append(Staff(username=f"{t.code}.mediator", display_name=f"{t.zh}调解员",
+                            role=Role.mediator.value, township=t.code, password_hash=""))
+    return people
+
+
+def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int = 3,
+              memory_kib: int = 65536) -> int:
+    """Returns how many accounts were created."""
+    create_tables(engine)
+    created = 0
+    with session(engine) as db:
+        for u in taxonomy.units:
+            if db.get(Unit, u.code) is None:
+                db.add(Unit(code=u.code, zh=u.zh, en=u.en))
+        for t in taxonomy.townships:
+            if db.get(Township, t.code) is None:
+                db.add(Township(code=t.code, zh=t.zh, district=t.district))
+        # Demo accounts share one known password, so one hash serves them all (a hash costs ~0.5 s).
+        hashed: str | None = None
+        for person in demo_accounts(taxonomy):
+            if db.get(Staff, person.username) is None:
+                hashed = hashed or hash_password(password, time_cost, memory_kib)
+                person.password_hash = hashed
+                db.add(person)
+                created += 1
+        db.commit()
+    return created

@@ -1,0 +1,142 @@
+"""SQLModel tables: the organisation, the case read model, its append-only event log, materials,
+notifications and the task forces of red cases. The workflow is the truth; these are its views."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Unit(SQLModel, table=True):
+    __tablename__ = "units"
+    code: str = Field(primary_key=True)
+    zh: str
+    en: str = ""
+
+
+class Township(SQLModel, table=True):
+    __tablename__ = "townships"
+    code: str = Field(primary_key=True)
+    zh: str
+    district: int
+
+
+class Staff(SQLModel, table=True):
+    __tablename__ = "staff"
+    username: str = Field(primary_key=True)
+    display_name: str
+    role: str = Field(index=True)
+    unit: str | None = Field(default=None, index=True)
+    township: str | None = Field(default=None, index=True)
+    phone: str | None = None
+    password_hash: str
+    active: bool = True
+    on_duty: bool = True
+    capacity: int = 30
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Case(SQLModel, table=True):
+    """One row per case, upserted by the record activity from the workflow's snapshot."""
+    __tablename__ = "cases"
+    case_id: str = Field(primary_key=True)
+    case_no: str = Field(index=True, unique=True)
+    status: str = Field(index=True)
+    colour: str = Field(index=True)
+    category: str | None = Field(default=None, index=True)
+    unit: str | None = Field(default=None, index=True)
+    township: str | None = Field(default=None, index=True)
+    handler: str | None = Field(default=None, index=True)
+    team: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    team_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    description: str
+    citizen_name: str
+    citizen_phone: str
+    address: str | None = None
+    channel: str
+    clocks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    overdue: bool = Field(default=False, index=True)  # some clock breached
+    received_at: datetime = Field(index=True)
+    routed_at: datetime | None = None
+    assigned_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    outcome: str | None = None
+    rating: int | None = None
+    needs_manual_triage: bool = Field(default=False, index=True)
+    last_seq: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseEventRow(SQLModel, table=True):
+    """Append-only log of business steps; (case_id, seq) makes a retried write a no-op."""
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(index=True)
+    seq: int
+    at: datetime
+    type: str = Field(index=True)
+    actor: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class TrackingCode(SQLModel, table=True):
+    """民声码: only a hash of the code is kept; a reissued code revokes the old one."""
+    __tablename__ = "tracking_codes"
+    code_hash: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    issued_at: datetime = Field(default_factory=utcnow)
+    revoked_at: datetime | None = None
+
+
+class CaseNumberCounter(SQLModel, table=True):
+    __tablename__ = "case_number_counters"
+    day: str = Field(primary_key=True)  # YYYYMMDD
+    last: int = 0
+
+
+class MaterialRow(SQLModel, table=True):
+    __tablename__ = "materials"
+    material_id: str = Field(primary_key=True)
+    case_id: str = Field(index=True)
+    filename: str
+    content_type: str
+    size: int
+    stored_name: str
+    note: str | None = None
+    uploaded_by: str
+    uploaded_at: datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    """In-app inbox. (key, recipient) is unique: a retried send delivers nothing twice."""
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("key", "recipient"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)
+    recipient: str = Field(index=True)
+    case_id: str = Field(index=True)
+    kind: str
+    text: str
+    channel: str = "inbox"
+    created_at: datetime = Field(default_factory=utcnow)
+    read: bool = False
+
+
+class TaskForceRow(SQLModel, table=True):
+    """专班: started when a case turns red, led by a county leader, listed on the board (挂图作战)."""
+    __tablename__ = "task_forces"
+    case_id: str = Field(primary_key=True)
+    led_by: str | None = None
+    units: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    started_at: datetime
+    consultations: int = 0
+    closed_at: datetime | None = None

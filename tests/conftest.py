@@ -1,0 +1,89 @@
+"""Shared fixtures: the real Temporal test servers from PyPI packages (nothing is downloaded), a real
+SQLite read model in a temp dir, the demo county, and a worker with the project's real activities."""
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+BIN = Path(sys.executable).parent
+
+os.environ.setdefault("WUHUAN_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("WUHUAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+
+
+def fast_levels(**over):
+    from domain.models import ServiceLevels
+    base = dict(routed_within=timedelta(minutes=3), assigned_within=timedelta(minutes=5),
+                team_within=timedelta(hours=1), yellow_after=timedelta(days=7), red_after=timedelta(days=14),
+                close_unrated_after=timedelta(days=7))
+    base.update(over)
+    return ServiceLevels(**base)
+
+
+@pytest_asyncio.fixture
+async def skipping_env():
+    """One time-skipping server per test: its clock is global, so cases of one test cannot hold up or
+    advance another's."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter,
+        test_server_existing_path=str(BIN / "temporal-test-server"))
+    from workflows.temporal_client import ensure_search_attributes
+    await ensure_search_attributes(env.client, env.client.namespace)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def engine(tmp_path):
+    from domain.taxonomy import get_taxonomy
+    from store.db import make_engine
+    from store.seed import seed_demo
+    eng = make_engine(f"sqlite:///{tmp_path / 'wuhuan.db'}")
+    seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def executor():
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
+        yield ex
+
+
+@pytest.fixture
+def task_queue():
+    return f"tq-{uuid.uuid4().hex[:8]}"
+
+
+@pytest_asyncio.fixture
+async def worker(skipping_env, engine, executor, task_queue):
+    from domain.taxonomy import get_taxonomy
+    from temporalio.worker import Worker
+    from worker import WORKFLOWS, activities_for
+    w = Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS,
+               activities=activities_for(engine, get_taxonomy()), activity_executor=executor)
+    async with w:
+        yield w
+
+
+@pytest_asyncio.fixture
+async def cases(skipping_env):
+    """Handles of the workflows a test starts; terminated afterwards, because the time-skipping server's
+    clock is shared and a left-over case with no worker would hold up the next test's time skips."""
+    started = []
+    yield started
+    for handle in started:
+        try:
+            await handle.terminate("test finished")
+        except Exception:
+            pass

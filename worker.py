@@ -1,0 +1,67 @@
+"""The worker process: registers the case workflow and its activities on the task queue.
+
+Run any number of these (`wuhuan worker`); each creates the tables and search attributes it needs."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import sys
+import tempfile
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.assignment import Assignment
+from activities.notifications import Notifier
+from activities.records import CaseRecorder
+from domain.settings import Settings, get_settings
+from domain.taxonomy import Taxonomy, get_taxonomy
+from store.db import create_tables, engine_for
+from workflows.dispute_case import DisputeCase
+from workflows.temporal_client import connect, ensure_search_attributes
+
+log = logging.getLogger("wuhuan.worker")
+WORKFLOWS = [DisputeCase]
+
+
+def enable_bytecode_cache() -> None:
+    """The workflow sandbox re-imports workflow modules for every run; without .pyc files (these machines
+    set PYTHONDONTWRITEBYTECODE) it recompiles them each time, doubling the worker's CPU per case."""
+    if sys.dont_write_bytecode:
+        sys.dont_write_bytecode = False
+        if sys.pycache_prefix is None:
+            sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "wuhuan-pycache")
+
+
+def activities_for(engine: Engine, taxonomy: Taxonomy) -> list:
+    recorder, notifier, assignment = CaseRecorder(engine), Notifier(engine, taxonomy), Assignment(engine, taxonomy)
+    return [recorder.record_case_events, notifier.send_notifications, assignment.route_case,
+            assignment.choose_handler, assignment.match_team, assignment.start_task_force]
+
+
+def build_worker(client: Client, settings: Settings, engine: Engine, taxonomy: Taxonomy,
+                 executor: concurrent.futures.Executor) -> Worker:
+    return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                  activities=activities_for(engine, taxonomy), activity_executor=executor,
+                  max_concurrent_activities=32)
+
+
+async def run_worker(settings: Settings | None = None) -> None:
+    settings = settings or get_settings()
+    enable_bytecode_cache()
+    engine = engine_for(settings.database)
+    create_tables(engine)
+    client = await connect(settings)
+    await ensure_search_attributes(client, settings.temporal_namespace)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
+        worker = build_worker(client, settings, engine, get_taxonomy(), executor)
+        log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
+        await worker.run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(run_worker())

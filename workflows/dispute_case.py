@@ -1,0 +1,360 @@
+"""DisputeCase: one workflow per citizen request, from intake to closure.
+
+The loop reads like the centre's day: route the case, name a responsible person, match a team, record what
+happened, and otherwise wait — for a staff step (a Workflow Update) or for the next service-level clock.
+The rules live in domain.case_flow and domain.clocks; this file only sequences them and their effects.
+"""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from domain import case_flow, clocks
+    from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
+    from domain.models import (
+        SYSTEM, AssignAction, Audience, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus,
+        CitizenUpdateAction, ConsultationAction, HandlerChoice, HandlerRequest, MaterialAction, MediationAction,
+        NotificationRequest, RateAction, RejectAction, ResolveAction, Role, RouteRequest, RoutingDecision,
+        TaskForce, TaskForceRequest, TeamAction, TeamChoice, TeamRequest, TriageAction, UrgeAction,
+        WithdrawAction,
+    )
+    from workflows import search_attributes as sa
+
+RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
+DECIDE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20))
+
+
+def workflow_id(case_id: str) -> str:
+    return f"case-{case_id}"
+
+
+@workflow.defn
+class DisputeCase:
+    @workflow.init
+    def __init__(self, start: CaseStart) -> None:
+        if start.carried is not None:
+            self.s = start.carried
+        else:
+            self.s = CaseState(case_id=start.case_id, case_no=start.case_no, received_at=start.received_at,
+                               intake=start.intake, intake_by=start.intake_by.username, levels=start.levels)
+            self.s.clocks = clocks.initial_clocks(self.s)
+        self._start = start
+        self._events: list[CaseEvent] = []
+        self._notices: list[NotificationRequest] = []
+        self._sending: set[asyncio.Task[Any]] = set()
+        self._attrs: dict[str, str] = {}
+
+    # --- the process -------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, start: CaseStart) -> CaseOutcome:
+        s = self.s
+        if start.carried is None:
+            fx = Effects()
+            fx.event("received", start.intake_by.username, channel=start.intake.channel,
+                     category_hint=start.intake.category_hint, township_hint=start.intake.township_hint)
+            self._emit(fx)
+        while True:
+            await self._automate()
+            await self._flush()
+            if s.status in ENDED:
+                break
+            if self._history_is_long():
+                await self._continue_as_new()
+            deadline = clocks.next_deadline(s)
+            timeout = (deadline - workflow.now()).total_seconds() if deadline else None
+            if timeout is None or timeout > 0:
+                try:
+                    await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(),
+                                                  timeout=timeout)
+                except asyncio.TimeoutError:
+                    pass
+            await self._fire_due_clocks()
+        await self._settle()
+        return CaseOutcome(case_id=s.case_id, status=s.status, colour=s.colour, closed_at=s.closed_at)
+
+    async def _automate(self) -> None:
+        """The automatic steps: each runs once per routing, and stands aside if a person acted meanwhile."""
+        s = self.s
+        if s.status == CaseStatus.received and not s.routing_attempted:
+            decision: RoutingDecision = await self._decide(
+                "route_case", RouteRequest(case_id=s.case_id, intake=s.intake), RoutingDecision)
+            s.routing_attempted = True
+            if s.status == CaseStatus.received:
+                if decision.auto and decision.category and decision.unit:
+                    self._step("triage", TriageAction(
+                        actor=SYSTEM, category=decision.category, unit=decision.unit, township=decision.township,
+                        needs_team=decision.needs_team, team_units=decision.team_units,
+                        reason=f"{decision.reason}（置信度 {decision.confidence:.2f}）"))
+                else:
+                    fx = Effects()
+                    fx.event("routing_pending", "system", reason=decision.reason, suggestion=decision.category,
+                             confidence=decision.confidence, township=decision.township)
+                    fx.notify("routing_pending", Audience(roles=[Role.clerk]), reason=decision.reason)
+                    self._emit(fx)
+        if s.status == CaseStatus.routed and s.handler is None and s.assignment_attempted_for != s.routing_version:
+            version = s.routing_version
+            choice: HandlerChoice = await self._decide("choose_handler", HandlerRequest(
+                case_id=s.case_id, category=s.category, unit=s.unit or "", township=s.township), HandlerChoice)
+            s.assignment_attempted_for = version
+            if s.status == CaseStatus.routed and s.handler is None and s.routing_version == version:
+                if choice.handler is not None:
+                    self._step("assign", AssignAction(actor=SYSTEM, handler=choice.handler, reason=choice.reason))
+                else:
+                    fx = Effects()
+                    fx.event("assignment_pending", "system", reason=choice.reason)
+                    fx.notify("assignment_pending", case_flow.lead_leaders(s), category=s.category,
+                              unit=s.unit, township=s.township)
+                    self._emit(fx)
+        if self._team_due():
+            version = s.routing_version
+            team: TeamChoice = await self._decide("match_team", TeamRequest(
+                case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township,
+                handler=s.handler), TeamChoice)
+            s.team_attempted_for = version
+            if s.status in WORKING and not s.team and s.routing_version == version:
+                if len(team.members) >= 2:
+                    self._step("form_team", TeamAction(actor=SYSTEM, members=team.members, reason=team.reason))
+                if team.missing_units or len(team.members) < 2:
+                    fx = Effects()
+                    fx.event("team_incomplete", "system", missing=team.missing_units, reason=team.reason)
+                    fx.notify("assignment_pending", case_flow.lead_leaders(s), category=s.category,
+                              unit=s.unit, township=s.township)
+                    self._emit(fx)
+
+    def _team_due(self) -> bool:
+        s = self.s
+        return (s.needs_team and s.status in WORKING and not s.team and s.handler is not None
+                and s.team_attempted_for != s.routing_version)
+
+    def _automation_due(self) -> bool:
+        s = self.s
+        return ((s.status == CaseStatus.received and not s.routing_attempted)
+                or (s.status == CaseStatus.routed and s.handler is None
+                    and s.assignment_attempted_for != s.routing_version)
+                or self._team_due())
+
+    async def _fire_due_clocks(self) -> None:
+        s, now = self.s, workflow.now()
+        for clock in clocks.due(s, now):
+            if not clock.running:
+                continue
+            self._emit(case_flow.breach(s, clock.name, now))
+            if clock.name == "red" and s.task_force is None:
+                await self._start_task_force()
+        if s.status == CaseStatus.resolved and s.auto_close_at is not None and s.auto_close_at <= now:
+            self._step("auto_close", SimpleNamespace(actor=SYSTEM))
+
+    async def _start_task_force(self) -> None:
+        s = self.s
+        units = sorted({u for u in [s.unit, *s.team_units] if u and u != "township"})
+        leader: str | None = await self._decide("start_task_force", TaskForceRequest(
+            case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()), str)
+        s.task_force = TaskForce(led_by=leader, started_at=workflow.now(), units=units)
+        fx = Effects()
+        fx.event("task_force_started", "system", led_by=leader, units=units,
+                 township=s.township, mechanism="县领导领衔+专班会商+部门组团破难")
+        if leader:
+            fx.notify("task_force", Audience(usernames=[leader]))
+        self._emit(fx)
+
+    # --- staff and citizen steps -------------------------------------------------------------------
+
+    @workflow.update
+    async def triage(self, action: TriageAction) -> CaseState:
+        return await self._handle("triage", action)
+
+    @triage.validator
+    def _v_triage(self, action: TriageAction) -> None:
+        self._validate("triage", action)
+
+    @workflow.update
+    async def assign(self, action: AssignAction) -> CaseState:
+        return await self._handle("assign", action)
+
+    @assign.validator
+    def _v_assign(self, action: AssignAction) -> None:
+        self._validate("assign", action)
+
+    @workflow.update
+    async def form_team(self, action: TeamAction) -> CaseState:
+        return await self._handle("form_team", action)
+
+    @form_team.validator
+    def _v_form_team(self, action: TeamAction) -> None:
+        self._validate("form_team", action)
+
+    @workflow.update
+    async def record_mediation(self, action: MediationAction) -> CaseState:
+        return await self._handle("record_mediation", action)
+
+    @record_mediation.validator
+    def _v_record_mediation(self, action: MediationAction) -> None:
+        self._validate("record_mediation", action)
+
+    @workflow.update
+    async def resolve(self, action: ResolveAction) -> CaseState:
+        return await self._handle("resolve", action)
+
+    @resolve.validator
+    def _v_resolve(self, action: ResolveAction) -> None:
+        self._validate("resolve", action)
+
+    @workflow.update
+    async def withdraw(self, action: WithdrawAction) -> CaseState:
+        return await self._handle("withdraw", action)
+
+    @withdraw.validator
+    def _v_withdraw(self, action: WithdrawAction) -> None:
+        self._validate("withdraw", action)
+
+    @workflow.update
+    async def reject(self, action: RejectAction) -> CaseState:
+        return await self._handle("reject", action)
+
+    @reject.validator
+    def _v_reject(self, action: RejectAction) -> None:
+        self._validate("reject", action)
+
+    @workflow.update
+    async def urge(self, action: UrgeAction) -> CaseState:
+        return await self._handle("urge", action)
+
+    @urge.validator
+    def _v_urge(self, action: UrgeAction) -> None:
+        self._validate("urge", action)
+
+    @workflow.update
+    async def record_consultation(self, action: ConsultationAction) -> CaseState:
+        return await self._handle("record_consultation", action)
+
+    @record_consultation.validator
+    def _v_record_consultation(self, action: ConsultationAction) -> None:
+        self._validate("record_consultation", action)
+
+    @workflow.update
+    async def add_material(self, action: MaterialAction) -> CaseState:
+        return await self._handle("add_material", action)
+
+    @add_material.validator
+    def _v_add_material(self, action: MaterialAction) -> None:
+        self._validate("add_material", action)
+
+    @workflow.update
+    async def citizen_update(self, action: CitizenUpdateAction) -> CaseState:
+        return await self._handle("citizen_update", action)
+
+    @citizen_update.validator
+    def _v_citizen_update(self, action: CitizenUpdateAction) -> None:
+        self._validate("citizen_update", action)
+
+    @workflow.update
+    async def rate(self, action: RateAction) -> CaseState:
+        return await self._handle("rate", action)
+
+    @rate.validator
+    def _v_rate(self, action: RateAction) -> None:
+        self._validate("rate", action)
+
+    @workflow.query
+    def state(self) -> CaseState:
+        return self.s
+
+    # --- plumbing ----------------------------------------------------------------------------------
+
+    def _validate(self, step: str, action: Any) -> None:
+        try:
+            case_flow.check(self.s, step, action)
+        except CaseRuleError as e:
+            raise ApplicationError(e.message, {"code": e.code}, type=e.kind, non_retryable=True) from None
+
+    async def _handle(self, step: str, action: Any) -> CaseState:
+        self._validate(step, action)  # the state may have moved since validation
+        target = self._step(step, action)
+        await workflow.wait_condition(lambda: self.s.recorded_seq >= target)
+        return self.s
+
+    def _step(self, step: str, action: Any) -> int:
+        """Apply a checked step now; returns the seq its events will have once recorded."""
+        fx = case_flow.apply(self.s, step, action, workflow.now())
+        self._emit(fx)
+        return self.s.next_seq - 1
+
+    def _emit(self, fx: Effects) -> None:
+        s = self.s
+        first = s.next_seq
+        for type_, actor, detail in fx.events:
+            self._events.append(CaseEvent(seq=s.next_seq, at=workflow.now(), type=type_, actor=actor,
+                                          detail=detail))
+            s.next_seq += 1
+        for i, (kind, audience, params) in enumerate(fx.notices):
+            self._notices.append(NotificationRequest(
+                key=f"{s.case_id}:{first}:{i}", case_id=s.case_id, case_no=s.case_no, kind=kind,
+                params=params, audience=audience))
+
+    async def _flush(self) -> None:
+        """Record events in order (one writer keeps the log ordered), then send their notifications."""
+        while self._events:
+            events, self._events = self._events, []
+            notices, self._notices = self._notices, []
+            await workflow.execute_activity(
+                "record_case_events", CaseRecord(case_id=self.s.case_id, events=events, state=self.s),
+                start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY)
+            self.s.recorded_seq = events[-1].seq
+            for notice in notices:
+                task = asyncio.create_task(self._notify(notice))
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
+        self._sync_search_attributes()
+
+    async def _notify(self, notice: NotificationRequest) -> None:
+        # Runs beside the case: an undeliverable message retries with backoff but never holds the case up.
+        await workflow.execute_activity("send_notifications", notice, start_to_close_timeout=timedelta(seconds=30),
+                                        retry_policy=NOTIFY_RETRY)
+
+    async def _drain_notifications(self) -> None:
+        if self._sending:
+            await asyncio.gather(*list(self._sending))
+
+    async def _decide(self, activity: str, arg: Any, result_type: type) -> Any:
+        return await workflow.execute_activity(activity, arg, result_type=result_type,
+                                               start_to_close_timeout=timedelta(seconds=30),
+                                               retry_policy=DECIDE_RETRY)
+
+    def _sync_search_attributes(self) -> None:
+        s = self.s
+        wanted = {sa.CASE_STATUS.name: s.status.value, sa.CASE_COLOUR.name: s.colour.value,
+                  sa.CASE_UNIT.name: s.unit or "", sa.CASE_TOWNSHIP.name: s.township or ""}
+        if wanted == self._attrs:
+            return
+        updates = [key.value_set(wanted[key.name]) if wanted[key.name] else key.value_unset()
+                   for key in sa.ALL if self._attrs.get(key.name) != wanted[key.name]]
+        workflow.upsert_search_attributes(updates)
+        self._attrs = wanted
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (info.is_continue_as_new_suggested()
+                or info.get_current_history_length() >= self.s.levels.history_event_limit)
+
+    async def _settle(self) -> None:
+        """Let running update handlers finish (they wait for their events to be recorded) and send all."""
+        while True:
+            await self._flush()
+            if workflow.all_handlers_finished() and not self._events:
+                break
+            await workflow.wait_condition(lambda: workflow.all_handlers_finished() or bool(self._events))
+        await self._drain_notifications()
+
+    async def _continue_as_new(self) -> None:
+        await self._settle()
+        self.s.run_count += 1
+        workflow.continue_as_new(self._start.model_copy(update={"carried": self.s}))
