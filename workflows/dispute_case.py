@@ -346,13 +346,14 @@ class DisputeCase:
                 or info.get_current_history_length() >= self.s.levels.history_event_limit)
 
     async def _settle(self) -> None:
-        """Let running update handlers finish (they wait for their events to be recorded) and send all."""
+        """Let running update handlers finish (they wait for their events to be recorded) and send all.
+        Returns only when nothing is pending, so the caller can end or continue as new at once."""
         while True:
             await self._flush()
-            if workflow.all_handlers_finished() and not self._events:
-                break
+            await self._drain_notifications()
+            if workflow.all_handlers_finished() and not self._events and not self._sending:
+                return
             await workflow.wait_condition(lambda: workflow.all_handlers_finished() or bool(self._events))
-        await self._drain_notifications()
 
     async def _continue_as_new(self) -> None:
         await self._settle()

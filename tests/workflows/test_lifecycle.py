@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -12,47 +11,12 @@ from domain.models import (
 )
 from store.db import session
 from store.tables import Case, CaseEventRow, Notification
-from tests.conftest import fast_levels
-from workflows.dispute_case import DisputeCase, workflow_id
-
-BAITA_LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"
-
-
-async def start_case(env, task_queue, cases, description=BAITA_LABOUR, levels=None, **intake):
-    case_id = uuid.uuid4().hex
-    start = CaseStart(case_id=case_id, case_no=f"T-{case_id[:6]}", received_at=await env.get_current_time(),
-                      intake=CaseIntake(description=description, citizen_name="王小明", citizen_phone="13800001234",
-                                        channel="web", **intake),
-                      intake_by=CITIZEN, levels=levels or fast_levels())
-    handle = await env.client.start_workflow(DisputeCase.run, start, id=workflow_id(case_id), task_queue=task_queue)
-    cases.append(handle)
-    return handle
-
-
-async def eventually(check, tries=200):
-    """Poll a read-model check: notifications are sent beside the case, not before the step returns."""
-    import asyncio
-    for _ in range(tries):
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never held")
-
-
-async def until(handle, predicate, env, tries=200):
-    import asyncio
-    for _ in range(tries):
-        st = await handle.query(DisputeCase.state)
-        if predicate(st):
-            return st
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition never held; last state {st.status} {st.handler}")
-
+from tests.workflows.helpers import eventually, start_case, until
+from workflows.dispute_case import DisputeCase
 
 async def test_labour_case_is_routed_assigned_and_teamed(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
-    st: CaseState = await until(h, lambda s: bool(s.team), skipping_env)
+    st: CaseState = await until(h, lambda s: bool(s.team))
     assert (st.category, st.unit, st.township) == ("labor", "renshe", "baita")
     assert st.handler.username == "renshe.mediator"
     assert {m.unit or m.township for m in st.team} == {"renshe", "baita"}
@@ -69,12 +33,12 @@ async def test_labour_case_is_routed_assigned_and_teamed(skipping_env, worker, t
 
 async def test_yellow_then_red_notify_leaders_and_start_task_force(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
-    await until(h, lambda s: bool(s.team), skipping_env)
+    await until(h, lambda s: bool(s.team))
     await skipping_env.sleep(timedelta(days=7, minutes=1))
-    st = await until(h, lambda s: s.colour == "yellow", skipping_env)
+    st = await until(h, lambda s: s.colour == "yellow")
     assert st.clock("yellow").breached
     await skipping_env.sleep(timedelta(days=7))
-    st = await until(h, lambda s: s.colour == "red" and s.task_force is not None, skipping_env)
+    st = await until(h, lambda s: s.colour == "red" and s.task_force is not None)
     assert st.task_force.led_by == "county_leader"
     def kinds():
         with session(engine) as db:
@@ -87,7 +51,7 @@ async def test_yellow_then_red_notify_leaders_and_start_task_force(skipping_env,
 
 async def test_rating_an_unresolved_case_is_refused_and_leaves_no_trace(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
-    await until(h, lambda s: bool(s.team), skipping_env)
+    await until(h, lambda s: bool(s.team))
     before = await h.query(DisputeCase.state)
     with pytest.raises(WorkflowUpdateFailedError) as err:
         await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
@@ -100,7 +64,7 @@ async def test_rating_an_unresolved_case_is_refused_and_leaves_no_trace(skipping
 
 async def test_full_lifecycle_to_closed(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
-    st = await until(h, lambda s: bool(s.team), skipping_env)
+    st = await until(h, lambda s: bool(s.team))
     handler = Actor(username="renshe.mediator", role=Role.mediator, unit="renshe")
     await h.execute_update(DisputeCase.record_mediation, MediationAction(
         actor=handler, summary="组织劳资双方调解", held_at=datetime.now(timezone.utc), participants=["王小明", "包工头"]))
