@@ -42,10 +42,11 @@ async def eventually(check, tries=200):
 
 
 async def until(handle, predicate, tries=200):
+    """Wait for the live state to satisfy predicate, with all its events already in the read model."""
     st = None
     for _ in range(tries):
         st = await handle.query(DisputeCase.state)
-        if predicate(st):
+        if predicate(st) and st.recorded_seq == st.next_seq - 1:
             return st
         await asyncio.sleep(0.05)
     raise AssertionError(f"condition never held; last state {st.status if st else None}")

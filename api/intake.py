@@ -1,0 +1,70 @@
+"""Intake plumbing: case numbers (MT<yyyymmdd>-<nnnn>, per China day) and tracking codes (民声码).
+
+The tracking code is the citizen's credential: random, unrelated to the case number, and only its SHA-256
+is stored, so the database alone cannot be used to follow a case."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from store.db import session
+from store.tables import CaseNumberCounter, TrackingCode
+
+CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving in China
+
+
+def allocate_case_no(engine: Engine, now: datetime) -> str:
+    """Atomically take the day's next number (the update holds the row's write lock until commit)."""
+    day = now.astimezone(CHINA).strftime("%Y%m%d")
+    for _ in range(10):
+        with session(engine) as db:
+            result = db.exec(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
+                             .values(last=CaseNumberCounter.last + 1))
+            if result.rowcount:
+                number = db.exec(select(CaseNumberCounter.last).where(CaseNumberCounter.day == day)).one()
+                db.commit()
+                return f"MT{day}-{number:04d}"
+            db.add(CaseNumberCounter(day=day, last=1))
+            try:
+                db.commit()
+            except IntegrityError:  # another request opened the day first: take the next one
+                db.rollback()
+                continue
+            return f"MT{day}-0001"
+    raise RuntimeError("could not allocate a case number")
+
+
+def code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()
+
+
+def new_tracking_code(engine: Engine, case_id: str) -> tuple[str, str]:
+    """Returns (code, hash); the row exists before the workflow is started."""
+    code = secrets.token_urlsafe(16)
+    digest = code_hash(code)
+    with session(engine) as db:
+        db.add(TrackingCode(code_hash=digest, case_id=case_id))
+        db.commit()
+    return code, digest
+
+
+def drop_tracking_code(engine: Engine, digest: str) -> None:
+    with session(engine) as db:
+        db.exec(delete(TrackingCode).where(TrackingCode.code_hash == digest))
+        db.commit()
+
+
+def case_for_code(db: Session, code: str) -> str | None:
+    """The case a live (not revoked) tracking code opens."""
+    if not code or len(code) > 128:
+        return None
+    row = db.get(TrackingCode, code_hash(code))
+    if row is None or row.revoked_at is not None:
+        return None
+    return row.case_id

@@ -1,0 +1,67 @@
+"""The HTTP API: `create_app(settings, client)`.
+
+Runs apart from the worker (`wuhuan api` / `wuhuan worker`). The Temporal client may be injected (tests); else
+it is connected in the background at startup and on demand, so the API can start before Temporal — /healthz
+answers 503 until it is connected."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from temporalio.client import Client
+
+from api import errors, logmask
+from api.auth import load_secret
+from api.deps import AppContext
+from api.ratelimit import RateLimiter, parse
+from api.routes import audit, auth, cases, citizen, health, notifications, supervision
+from api.temporal import TemporalLink
+from domain.settings import Settings, get_settings
+from domain.taxonomy import get_taxonomy
+from store.db import create_tables, engine_for
+
+log = logging.getLogger("wuhuan.api")
+
+
+def create_app(settings: Settings | None = None, client: Client | None = None, *,
+               engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    parse(settings.rate_limit_intake), parse(settings.rate_limit_track)  # fail at start on a bad rate
+    engine = engine or engine_for(settings.database)
+    try:
+        create_tables(engine)  # the API writes tracking codes and case numbers itself
+    except Exception as err:  # the database may come up later; /healthz says so meanwhile
+        log.warning("could not create tables: %s", err)
+    ctx = AppContext(settings=settings, engine=engine, taxonomy=get_taxonomy(),
+                     temporal=TemporalLink(settings, client), secret=load_secret(settings), limiter=RateLimiter())
+    logmask.install()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        logmask.install()  # the server has configured its log handlers by now
+        task = None if ctx.temporal.connected else asyncio.create_task(ctx.temporal.keep_connecting())
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    app = FastAPI(title="Wuhuan 五环智控", version="0.1.0", lifespan=lifespan,
+                  description="County dispute-mediation centre: intake, routing, assignment, team mediation, "
+                              "supervision and evaluation, each case a Temporal workflow.")
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (health, auth, cases, audit, citizen, supervision, notifications):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For `uvicorn --factory api.main:app_from_env`."""
+    return create_app()

@@ -1,0 +1,59 @@
+"""Citizens' materials: accepted by content (magic bytes), not by the name or the declared type, and stored
+under data_dir/materials with a random name."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path, PurePosixPath, PureWindowsPath
+
+SIGNATURES: list[tuple[str, str]] = [
+    ("image/jpeg", ".jpg"),
+    ("image/png", ".png"),
+    ("image/webp", ".webp"),
+    ("application/pdf", ".pdf"),
+]
+
+
+def sniff(head: bytes) -> str | None:
+    """The content type of a JPEG, PNG, WebP or PDF file from its first bytes; None for anything else."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    return None
+
+
+def safe_filename(name: str | None, content_type: str) -> str:
+    base = PureWindowsPath(PurePosixPath(name or "").name).name.strip().replace("\x00", "")
+    base = "".join(ch for ch in base if ch.isprintable())[:120]
+    if not base:
+        base = "material" + dict(SIGNATURES).get(content_type, "")
+    return base
+
+
+def materials_dir(data_dir: Path) -> Path:
+    path = Path(data_dir) / "materials"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store(data_dir: Path, content: bytes) -> str:
+    stored_name = secrets.token_hex(16)
+    (materials_dir(data_dir) / stored_name).write_bytes(content)
+    return stored_name
+
+
+def remove(data_dir: Path, stored_name: str) -> None:
+    try:
+        (materials_dir(data_dir) / stored_name).unlink()
+    except FileNotFoundError:
+        pass
+
+
+def path_of(data_dir: Path, stored_name: str) -> Path:
+    if not stored_name or "/" in stored_name or "\\" in stored_name or stored_name.startswith("."):
+        raise ValueError("bad stored name")
+    return materials_dir(data_dir) / stored_name

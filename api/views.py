@@ -1,0 +1,180 @@
+"""Shaping what the API returns from live workflow state or read-model rows. Personal data is masked here:
+citizens' phones everywhere, citizens' names in lists, staff names (as masked display names) to citizens."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Iterable
+
+from api import schemas as out
+from domain import case_flow
+from domain.case_flow import STATUS_ZH
+from domain.models import Actor, CaseState, CaseStatus, Clock, Role
+from domain.privacy import mask_name, mask_phone, mask_text
+from domain.taxonomy import Taxonomy
+from store.tables import Case, CaseEventRow
+
+OUTCOME_ZH = {"agreement": "达成调解协议", "handled": "已依法处理", "referred": "已引导至其他途径解决"}
+CHANNEL_ZH = {"kiosk": "自助终端", "phone": "电话", "web": "网上", "clerk": "窗口"}
+
+
+def _status_zh(status: str) -> str:
+    try:
+        return STATUS_ZH[CaseStatus(status)]
+    except ValueError:
+        return status
+
+
+def clock_view(c: Clock | dict[str, Any]) -> out.ClockView:
+    clock = c if isinstance(c, Clock) else Clock.model_validate(c)
+    return out.ClockView(**clock.model_dump(), running=clock.running)
+
+
+def allowed_steps(state: CaseState, actor: Actor) -> list[str]:
+    """The steps of domain.case_flow.STEPS this actor could take now (for the UI; the workflow decides)."""
+    if actor.role in (Role.auditor, Role.citizen, Role.system):
+        return []
+    steps = []
+    for name, step in case_flow.STEPS.items():
+        if name == "auto_close":
+            continue
+        if (any(rule(actor, state) for rule in step.who) and state.status in step.allowed_from
+                and not step.needs(state)):
+            steps.append(name)
+    return steps
+
+
+def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
+    i = s.intake
+    return out.CaseView(
+        case_id=s.case_id, case_no=s.case_no, status=s.status.value, status_zh=STATUS_ZH[s.status],
+        supervision_color=s.colour.value, category=s.category, unit=s.unit, township=s.township,
+        needs_team=s.needs_team, team_units=list(s.team_units),
+        handler=s.handler.username if s.handler else None,
+        team=[m.username for m in s.team],
+        team_members=[out.StaffRefView(**m.model_dump(mode="json")) for m in s.team],
+        clocks=[clock_view(c) for c in s.clocks], overdue=any(c.breached for c in s.clocks),
+        received_at=s.received_at,
+        intake=out.IntakeView(description=mask_text(i.description), citizen_name=i.citizen_name,
+                              citizen_phone=mask_phone(i.citizen_phone), address=i.address, channel=i.channel,
+                              township_hint=i.township_hint, category_hint=i.category_hint,
+                              intake_by=s.intake_by),
+        mediations=[out.MeetingView(**m.model_dump()) for m in s.mediations],
+        resolution=s.resolution.model_dump(mode="json") if s.resolution else None,
+        rating=s.rating.model_dump(mode="json") if s.rating else None,
+        materials=[out.MaterialView(**m.model_dump()) for m in s.materials],
+        citizen_updates=[{**u, "text": mask_text(str(u.get("text", "")))} for u in s.citizen_updates],
+        task_force=s.task_force.model_dump(mode="json") if s.task_force else None,
+        urge_count=s.urge_count, auto_close_at=s.auto_close_at, closed_at=s.closed_at,
+        actions=allowed_steps(s, actor), source="workflow", stale=False,
+    )
+
+
+def case_from_row(row: Case) -> out.CaseView:
+    """The read model's copy, when no worker answers the live query: marked stale."""
+    return out.CaseView(
+        case_id=row.case_id, case_no=row.case_no, status=row.status, status_zh=_status_zh(row.status),
+        supervision_color=row.colour, category=row.category, unit=row.unit, township=row.township,
+        team_units=list(row.team_units or []), handler=row.handler, team=list(row.team or []),
+        clocks=[clock_view(c) for c in row.clocks or []], overdue=row.overdue, received_at=row.received_at,
+        intake=out.IntakeView(description=mask_text(row.description), citizen_name=row.citizen_name,
+                              citizen_phone=mask_phone(row.citizen_phone), address=row.address,
+                              channel=row.channel),
+        resolution={"outcome": row.outcome, "at": row.resolved_at} if row.resolved_at else None,
+        rating={"score": row.rating} if row.rating else None,
+        closed_at=row.closed_at, source="read_model", stale=True,
+    )
+
+
+def list_item(row: Case) -> out.CaseListItem:
+    summary = mask_text(row.description or "")
+    return out.CaseListItem(
+        case_id=row.case_id, case_no=row.case_no, status=row.status, supervision_color=row.colour,
+        category=row.category, unit=row.unit, township=row.township, handler=row.handler,
+        team=list(row.team or []), overdue=row.overdue, needs_manual_triage=row.needs_manual_triage,
+        channel=row.channel, citizen_name=mask_name(row.citizen_name), citizen_phone=mask_phone(row.citizen_phone),
+        summary=summary if len(summary) <= 80 else summary[:80] + "…", received_at=row.received_at,
+        resolved_at=row.resolved_at, closed_at=row.closed_at, rating=row.rating,
+    )
+
+
+# --- the citizen's view --------------------------------------------------------------------------------
+
+def _where(tx: Taxonomy, unit: str | None, township: str | None) -> str:
+    parts = []
+    if unit and unit != "township":
+        parts.append(tx.unit_zh(unit))
+    if township:
+        parts.append(tx.township_zh(township))
+    return "、".join(parts) or "属地乡镇"
+
+
+def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str, str]) -> list[out.TimelineEntry]:
+    """What a citizen may read of the case's events: steps and supervision, no staff personal data."""
+    items: list[out.TimelineEntry] = []
+
+    def add(e: CaseEventRow, stage: str, text: str) -> None:
+        items.append(out.TimelineEntry(at=e.at, stage=stage, text=text))
+
+    for e in events:
+        d = e.detail or {}
+        match e.type:
+            case "received":
+                add(e, "received", f"您的诉求已受理（{CHANNEL_ZH.get(d.get('channel'), '网上')}渠道）")
+            case "routed" | "rerouted":
+                add(e, "routed", f"已分流：{tx.category_zh(d.get('category'))}，"
+                                 f"由{_where(tx, d.get('unit'), d.get('township'))}办理")
+            case "assigned" | "reassigned":
+                name = mask_name(staff_names.get(d.get("handler", ""), "")) or "专人"
+                add(e, "assigned", f"已交办，承办人：{name}")
+            case "team_formed":
+                units = [u for u in d.get("units", []) if u]
+                add(e, "team_formed", f"已组建多元调处团队（{len(units) or len(d.get('members', []))}个单位协同）")
+            case "mediation_recorded":
+                add(e, "mediating", "已开展调解")
+            case "consultation_recorded":
+                add(e, "mediating", "专班已召开会商")
+            case "task_force_started":
+                add(e, "supervision", "县领导领衔专班督办")
+            case "turned_yellow":
+                add(e, "supervision", "督办码转黄，已推送相关领导督促办理")
+            case "turned_red":
+                add(e, "supervision", "督办码转红，已推送县领导督办")
+            case "urged":
+                add(e, "supervision", "中心已催办")
+            case "material_added":
+                add(e, "material", f"补充材料：{d.get('filename', '')}")
+            case "citizen_updated":
+                add(e, "citizen_update", f"您更新了诉求：{mask_text(str(d.get('text', '')))[:100]}")
+            case "resolved":
+                add(e, "resolved", f"已办结：{OUTCOME_ZH.get(d.get('outcome'), '')}")
+            case "rated":
+                add(e, "rated", f"您已评价：{d.get('score')}星")
+            case "closed":
+                add(e, "closed", "已归档")
+            case "withdrawn":
+                add(e, "withdrawn", "已撤回")
+            case "rejected":
+                add(e, "rejected", f"不予受理：{d.get('reason', '')}")
+    return items
+
+
+def track_view(*, case_no: str, status: str, colour: str, category: str | None, unit: str | None,
+               township: str | None, handler_name: str | None, received_at: datetime,
+               clocks: list[out.ClockView], resolution: dict[str, Any] | None, rating: dict[str, Any] | None,
+               events: list[out.TimelineEntry], tx: Taxonomy, stale: bool) -> out.TrackView:
+    return out.TrackView(
+        case_no=case_no, status=status, status_zh=_status_zh(status), supervision_color=colour,
+        category=category, category_zh=tx.category_zh(category) if category else None,
+        unit=unit, unit_zh=tx.unit_zh(unit) if unit else None,
+        township=township, township_zh=tx.township_zh(township) if township else None,
+        handler=mask_name(handler_name) if handler_name else None, received_at=received_at,
+        timeline=events, clocks=clocks, resolution=resolution, rating=rating,
+        can_rate=status == CaseStatus.resolved.value and rating is None, stale=stale,
+    )
+
+
+def citizen_resolution(outcome: str | None, at: datetime | None, summary: str | None) -> dict[str, Any] | None:
+    if not outcome:
+        return None
+    return {"outcome": outcome, "outcome_zh": OUTCOME_ZH.get(outcome, outcome), "at": at,
+            "summary": mask_text(summary) if summary else None}
