@@ -14,11 +14,12 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api import errors, logmask
+from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
 from api.ratelimit import RateLimiter, parse
 from api.routes import audit, auth, cases, citizen, health, notifications, supervision
+from domain import logs as logmask
 from api.temporal import TemporalLink
 from domain.settings import Settings, get_settings
 from domain.taxonomy import get_taxonomy

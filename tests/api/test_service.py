@@ -9,7 +9,7 @@ import httpx
 from sqlmodel import func, select
 from temporalio.worker import Worker
 
-from api.logmask import scrub
+from domain.logs import scrub
 from api.main import create_app
 from store.db import session
 from store.tables import TrackingCode

@@ -47,6 +47,7 @@ def test_logs_never_carry_a_phone_in_clear(caplog):
     from domain.logs import MaskingFilter
     log = logging.getLogger("wuhuan.test")
     log.addFilter(MaskingFilter())
+    log.propagate = True
     with caplog.at_level(logging.INFO):
         log.info("citizen %s called about case %s", "13800001234", "MT-1")
     assert "13800001234" not in caplog.text and "138****1234" in caplog.text
