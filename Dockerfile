@@ -1,0 +1,28 @@
+# The Wuhuan image: one image, two roles — `wuhuan worker` and `wuhuan api` (see docker-compose.yml).
+FROM python:3.11-slim
+
+ENV PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    WUHUAN_DATA_DIR=/data
+
+WORKDIR /app
+# Dependencies first, so a code change does not reinstall them.
+COPY pyproject.toml ./
+RUN mkdir -p domain store activities workflows api cli \
+    && touch worker.py domain/__init__.py store/__init__.py activities/__init__.py workflows/__init__.py \
+             api/__init__.py cli/__init__.py \
+    && pip install -e . "psycopg[binary]>=3.2"
+COPY domain/ domain/
+COPY store/ store/
+COPY activities/ activities/
+COPY workflows/ workflows/
+COPY api/ api/
+COPY cli/ cli/
+COPY worker.py ./
+
+RUN useradd --system --home-dir /data wuhuan && mkdir -p /data && chown wuhuan /data
+USER wuhuan
+VOLUME /data
+EXPOSE 8000
+CMD ["wuhuan", "api"]

@@ -1,0 +1,22 @@
+# Quick start: `make run` (the whole embedded stack) and `make test` (the whole test suite).
+# Both create .venv on first use; `make install` (re)installs it whenever pyproject.toml changes.
+
+PYTHON ?= python3
+VENV   := .venv
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Wuhuan needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	@test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	@touch $(STAMP)
+
+run: install
+	$(VENV)/bin/wuhuan dev
+
+test: install
+	$(VENV)/bin/pytest -q

@@ -1,0 +1,98 @@
+"""The basic commands: dev, worker, api, seed-demo."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import logging
+import signal
+import sys
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("dev", help="run the embedded stack (Temporal dev server, worker, API) under a supervisor",
+                       description="What `make run` runs: starts the Temporal dev server (unless "
+                                   "WUHUAN_TEMPORAL_ADDRESS is set), seeds the demo county, starts one worker and "
+                                   "the API, prints the URLs and demo accounts, restarts a child that dies, and "
+                                   "stops everything on Ctrl-C.")
+    p.add_argument("--quiet", action="store_true", help="do not echo the children's logs to the console")
+    p.set_defaults(func=cmd_dev, hard_exit=True)
+
+    p = sub.add_parser("worker", help="run one worker (workflows + activities) against WUHUAN_TEMPORAL_ADDRESS")
+    p.set_defaults(func=cmd_worker, hard_exit=True)
+
+    p = sub.add_parser("api", help="run one API server on WUHUAN_API_HOST:WUHUAN_API_PORT")
+    p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("seed-demo", help="load the demo county and its demo accounts into the database "
+                                         "(idempotent)")
+    p.set_defaults(func=cmd_seed_demo)
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from cli.dev import run_dev
+    return run_dev(echo=not args.quiet)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    from worker import run_worker
+
+    async def _main() -> None:
+        task = asyncio.ensure_future(run_worker())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            # Cancelling Worker.run() shuts the worker down gracefully (no new tasks, running ones finish
+            # or are cancelled); Temporal hands any unfinished task to another worker.
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            logging.getLogger("wuhuan.worker").info("worker stopped")
+
+    try:
+        asyncio.run(_main())
+    except Exception:  # e.g. Temporal unreachable: say so; a supervisor (wuhuan dev, compose) restarts us
+        logging.getLogger("wuhuan.worker").exception("worker failed")
+        return 1
+    return 0
+
+
+def api_available() -> bool:
+    try:
+        return importlib.util.find_spec("api.main") is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    from domain.settings import get_settings
+    settings = get_settings()
+    if not api_available():
+        print("wuhuan api: the API is not built yet (module api.main not found)", file=sys.stderr)
+        return 2
+    import uvicorn
+    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port)
+    return 0
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from domain.settings import get_settings
+    settings = get_settings()
+    created, total = seed(settings)
+    print(f"seed-demo: {created} demo accounts created ({total} in the demo county) in {settings.database}")
+    return 0
+
+
+def seed(settings) -> tuple[int, int]:
+    """Seed the demo county; returns (accounts created, demo accounts in total)."""
+    from domain.taxonomy import get_taxonomy
+    from store.db import engine_for
+    from store.seed import demo_accounts, seed_demo
+    taxonomy = get_taxonomy()
+    created = seed_demo(engine_for(settings.database), taxonomy, settings.demo_password,
+                        time_cost=settings.password_hash_time_cost,
+                        memory_kib=settings.password_hash_memory_kib)
+    return created, len(demo_accounts(taxonomy))

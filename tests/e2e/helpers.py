@@ -1,0 +1,84 @@
+"""End-to-end helpers: real processes (`wuhuan worker`, `wuhuan dev`) against the real Temporal dev server."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+BIN = Path(sys.executable).parent
+WUHUAN = BIN / "wuhuan"
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def search_attribute_args() -> list[str]:
+    from workflows.search_attributes import ALL
+    args: list[str] = []
+    for key in ALL:
+        args += ["--search-attribute", f"{key.name}=Keyword"]
+    return args
+
+
+async def wait_for(check: Callable[[], Awaitable[T] | T], what: str, timeout: float = 20.0,
+                   every: float = 0.2) -> T:
+    """Poll `check` until it returns something truthy, or fail after `timeout` seconds saying `what`."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        try:
+            result = check()
+            if asyncio.iscoroutine(result):
+                result = await result
+            last = result
+            if result:
+                return result
+        except Exception as e:  # a query against a worker that is still starting, a locked file…
+            last = e
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
+        await asyncio.sleep(every)
+
+
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:
+    if proc.poll() is None:
+        with _suppress():
+            os.kill(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with _suppress():
+                os.kill(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+    return proc.returncode
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie whose parent has not reaped it yet is as good as gone
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        return exc_type is not None and issubclass(exc_type, ProcessLookupError)
