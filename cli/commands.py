@@ -3,12 +3,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import logging
 import signal
-import sys
-
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -37,8 +33,9 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    from domain.logs import configure_logging
     from worker import run_worker
+    configure_logging(logging.INFO)
 
     async def _main() -> None:
         task = asyncio.ensure_future(run_worker())
@@ -60,19 +57,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def api_available() -> bool:
-    try:
-        return importlib.util.find_spec("api.main") is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def cmd_api(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
     settings = get_settings()
-    if not api_available():
-        print("wuhuan api: the API is not built yet (module api.main not found)", file=sys.stderr)
-        return 2
     import uvicorn
     uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port)
     return 0

@@ -369,7 +369,6 @@ class Supervisor:
         self.echoes: dict[str, LogEcho] = {}
         self.expected: set[str] = set()   # children that are meant to be running
         self._lock_fh: IO[str] | None = None
-        self.api_enabled = False
         self.api_healthy = False
 
     # signals
@@ -409,8 +408,7 @@ class Supervisor:
         if self.embedded:
             wanted += [("127.0.0.1", s.temporal_port, "WUHUAN_TEMPORAL_PORT", "the Temporal dev server"),
                        ("127.0.0.1", s.temporal_ui_port, "WUHUAN_TEMPORAL_UI_PORT", "the Temporal UI")]
-        if self.api_enabled:
-            wanted.append((s.api_host, s.api_port, "WUHUAN_API_PORT", "the API"))
+        wanted.append((s.api_host, s.api_port, "WUHUAN_API_PORT", "the API"))
         taken = [w for w in wanted if port_in_use(w[0], w[1])]
         if taken:
             lines = [f"port {port} on {host} is already in use (needed for {what}); free it or set {var} "
@@ -453,11 +451,10 @@ class Supervisor:
             self._shutdown()
 
     def _startup(self) -> None:
-        from cli.commands import api_available, seed
+        from cli.commands import seed
         s = self.settings
         self.logs.mkdir(parents=True, exist_ok=True)
         self._lock_data_dir()
-        self.api_enabled = api_available()
         self._check_ports()
         env = child_environment(s)
         say(f"data in {s.data_dir} (logs in {self.logs})")
@@ -480,14 +477,10 @@ class Supervisor:
         me = [sys.executable, "-m", "cli"]
         self._add_child("worker", me + ["worker"], env, stop_timeout=15)
         self._start("worker")
-        if self.api_enabled:
-            self._add_child("api", me + ["api"], env, stop_timeout=10)
-            self._start("api")
-        else:
-            say("the API is not built yet (api.main not found): running Temporal and the worker only")
+        self._add_child("api", me + ["api"], env, stop_timeout=10)
+        self._start("api")
         self._wait_for_worker()
-        if self.api_enabled:
-            self._wait_for_api()
+        self._wait_for_api()
         self._print_ready()
 
     def _wait_for_temporal(self) -> None:
@@ -548,14 +541,11 @@ class Supervisor:
         s = self.settings
         rule = "=" * 78
         lines = [rule, "Wuhuan is running"]
-        if self.api_enabled and not self.api_healthy:
+        if not self.api_healthy:
             lines.append(f"  !! the API is not healthy yet: see {self.logs / 'api.log'}")
-        if self.api_enabled:
-            lines += [f"  API             {self.api_url}/api/v1",
-                      f"  OpenAPI docs    {self.api_url}/docs",
-                      f"  Health          {self.api_url}/healthz"]
-        else:
-            lines.append("  API             (not built yet)")
+        lines += [f"  API             {self.api_url}/api/v1",
+                  f"  OpenAPI docs    {self.api_url}/docs",
+                  f"  Health          {self.api_url}/healthz"]
         if self.embedded:
             lines.append(f"  Temporal UI     http://127.0.0.1:{s.temporal_ui_port}"
                          f"/namespaces/{s.temporal_namespace}/workflows")

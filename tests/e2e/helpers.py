@@ -82,3 +82,33 @@ class _suppress:
 
     def __exit__(self, exc_type, exc, tb):
         return exc_type is not None and issubclass(exc_type, ProcessLookupError)
+
+
+class WuhuanProcess:
+    """`wuhuan <command>` (worker, api) as its own process, logging to a file."""
+
+    def __init__(self, command: str, env: dict[str, str], log: Path):
+        self.command, self.env, self.log = command, env, log
+
+    @staticmethod
+    def executable() -> Path:
+        return WUHUAN
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> int:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([str(WUHUAN), self.command], env=self.env, stdout=out,
+                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        return self.proc.pid
+
+    def kill(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, self.output()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""

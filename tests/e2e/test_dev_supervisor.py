@@ -17,7 +17,6 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from cli.commands import api_available
 from domain.models import CITIZEN, CaseIntake, CaseStart
 from tests.conftest import fast_levels
 from tests.e2e.helpers import WUHUAN, free_port, pid_alive, stop_process, wait_for
@@ -78,11 +77,10 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         assert (data / "logs" / "temporal.log").exists() and (data / "logs" / "worker.log").exists()
         pids = first.pids()
         assert {"temporal", "worker"} <= set(pids)
-        if api_available():  # the API is part of the stack as soon as it exists
-            assert "api" in pids and "API healthy" in text, text
-            base = f"http://127.0.0.1:{dev_env['WUHUAN_API_PORT']}"
-            assert f"{base}/docs" in text
-            assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        assert "api" in pids and "API healthy" in text, text
+        base = f"http://127.0.0.1:{dev_env['WUHUAN_API_PORT']}"
+        assert f"{base}/docs" in text
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
 
         # A case started now must still be there in the next run.
         client = await Client.connect(target, data_converter=pydantic_data_converter)

@@ -6,22 +6,16 @@ a SQLite read model in a temp dir, and service levels compressed to seconds (yel
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import uuid
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func
 from sqlmodel import select
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 from domain.models import (
     CITIZEN, Actor, CaseIntake, CaseStart, CaseState, MediationAction, RateAction, ResolveAction, Role,
@@ -31,37 +25,11 @@ from store.db import make_engine, session
 from store.seed import seed_demo
 from store.tables import Case, CaseEventRow, Notification, TaskForceRow
 from tests.conftest import fast_levels
-from tests.e2e.helpers import BIN, WUHUAN, search_attribute_args, stop_process, wait_for
+from tests.e2e.helpers import WuhuanProcess, wait_for
 from workflows.dispute_case import DisputeCase, workflow_id
 
 BAITA_LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"
 YELLOW, RED = timedelta(seconds=6), timedelta(seconds=12)
-
-
-class WorkerProcess:
-    """`wuhuan worker` as its own process, logging to a file."""
-
-    def __init__(self, env: dict[str, str], log: Path):
-        self.env, self.log = env, log
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> int:
-        with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([str(WUHUAN), "worker"], env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        return self.proc.pid
-
-    def kill(self) -> None:
-        assert self.proc is not None and self.proc.poll() is None, self.output()
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            stop_process(self.proc)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
 
 
 async def polling(client: Client, task_queue: str, pid: int) -> bool:
@@ -71,22 +39,13 @@ async def polling(client: Client, task_queue: str, pid: int) -> bool:
     return any(p.identity.startswith(f"{pid}@") for p in resp.pollers)
 
 
-@pytest.fixture
-async def dev_server():
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=str(BIN / "temporal"), data_converter=pydantic_data_converter,
-        dev_server_extra_args=search_attribute_args() + ["--log-level", "error"])
-    yield env
-    await env.shutdown()
-
-
 async def test_worker_killed_mid_case_resumes_without_duplicates(dev_server, tmp_path):
     client = dev_server.client
     db_url = f"sqlite:///{tmp_path / 'read.db'}"
     engine = make_engine(db_url)
     seed_demo(engine, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     task_queue = f"e2e-{uuid.uuid4().hex[:8]}"
-    worker = WorkerProcess(dict(
+    worker = WuhuanProcess("worker", dict(
         os.environ, WUHUAN_TEMPORAL_ADDRESS=client.service_client.config.target_host,
         WUHUAN_TEMPORAL_NAMESPACE=client.namespace, WUHUAN_DATABASE_URL=db_url,
         WUHUAN_TEMPORAL_TASK_QUEUE=task_queue, WUHUAN_DATA_DIR=str(tmp_path / "data")), tmp_path / "worker.log")

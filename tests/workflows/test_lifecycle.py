@@ -7,7 +7,7 @@ from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.models import (
-    CITIZEN, Actor, CaseIntake, CaseStart, CaseState, MediationAction, RateAction, ResolveAction, Role,
+    CITIZEN, Actor, CaseState, MediationAction, RateAction, ResolveAction, Role,
 )
 from store.db import session
 from store.tables import Case, CaseEventRow, Notification
