@@ -12,7 +12,7 @@ COPY pyproject.toml ./
 RUN mkdir -p domain store activities workflows api cli \
     && touch worker.py domain/__init__.py store/__init__.py activities/__init__.py workflows/__init__.py \
              api/__init__.py cli/__init__.py \
-    && pip install -e . "psycopg[binary]>=3.2"
+    && pip install -e ".[postgres]"
 COPY domain/ domain/
 COPY store/ store/
 COPY activities/ activities/
