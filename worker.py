@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from activities.assignment import Assignment
 from activities.notifications import Notifier
 from activities.records import CaseRecorder
+from activities.triage import Triage
 from domain.settings import Settings, get_settings
 from domain.taxonomy import Taxonomy, get_taxonomy
 from store.db import create_tables, engine_for
@@ -37,8 +38,9 @@ def enable_bytecode_cache() -> None:
 
 
 def activities_for(engine: Engine, taxonomy: Taxonomy) -> list:
-    recorder, notifier, assignment = CaseRecorder(engine), Notifier(engine, taxonomy), Assignment(engine, taxonomy)
-    return [recorder.record_case_events, notifier.send_notifications, assignment.route_case,
+    recorder, notifier = CaseRecorder(engine), Notifier(engine, taxonomy)
+    triage, assignment = Triage(engine, taxonomy), Assignment(engine, taxonomy)
+    return [recorder.record_case_events, notifier.send_notifications, triage.route_case,
             assignment.choose_handler, assignment.match_team, assignment.start_task_force]
 
 

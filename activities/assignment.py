@@ -1,15 +1,14 @@
-"""Automatic routing, assignment and team matching (simple rules of issue 2; issue 3 replaces them behind
-the same activities). Each choice comes back with its reason, which the workflow records."""
+"""Automatic assignment and team matching. Each choice comes back with its reason, which the workflow
+records."""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 from temporalio import activity
 
-from domain import routing
 from domain.case_flow import OPEN
 from domain.models import (
-    HandlerChoice, HandlerRequest, Role, RouteRequest, RoutingDecision, StaffRef, TaskForceRequest,
+    HandlerChoice, HandlerRequest, Role, StaffRef, TaskForceRequest,
     TeamChoice, TeamRequest,
 )
 from domain.taxonomy import Taxonomy
@@ -24,11 +23,6 @@ def staff_ref(s: Staff) -> StaffRef:
 class Assignment:
     def __init__(self, engine: Engine, taxonomy: Taxonomy):
         self.engine, self.taxonomy = engine, taxonomy
-
-    @activity.defn
-    def route_case(self, req: RouteRequest) -> RoutingDecision:
-        i = req.intake
-        return routing.classify(self.taxonomy, i.description, i.address, i.category_hint, i.township_hint)
 
     def _least_loaded(self, db, unit: str | None, township: str | None, exclude: set[str]) -> tuple[Staff, int] | None:
         q = select(Staff).where(Staff.active, Staff.on_duty, Staff.role.in_([Role.mediator.value, Role.leader.value]))
