@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test
+.PHONY: install run test bench
 
 install: $(STAMP)
 
@@ -20,3 +20,9 @@ run: install
 
 test: install
 	$(VENV)/bin/pytest -q
+
+# Every benchmark in bench/ (bench_*.py), one after another; each prints its figures and writes them to
+# bench/results/. All run; the target fails if any missed its figure.
+bench: install
+	@failed=0; for script in bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script || failed=1; done; \
+	exit $$failed

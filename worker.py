@@ -18,8 +18,9 @@ from activities.assignment import Assignment
 from activities.notifications import Notifier
 from activities.records import CaseRecorder
 from activities.triage import Triage
-from domain.settings import Settings, get_settings
+from domain.settings import Settings, get_settings, parse_duration
 from domain.taxonomy import Taxonomy, get_taxonomy
+from domain.triage.service import model_holder
 from store.db import create_tables, engine_for
 from workflows.dispute_case import DisputeCase
 from workflows.temporal_client import connect, ensure_search_attributes
@@ -37,17 +38,21 @@ def enable_bytecode_cache() -> None:
             sys.pycache_prefix = str(Path(tempfile.gettempdir()) / "wuhuan-pycache")
 
 
-def activities_for(engine: Engine, taxonomy: Taxonomy) -> list:
+def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None = None) -> list:
+    settings = settings or get_settings()
     recorder, notifier = CaseRecorder(engine), Notifier(engine, taxonomy)
-    triage, assignment = Triage(engine, taxonomy), Assignment(engine, taxonomy)
+    triage = Triage(engine, taxonomy, model_holder(settings.models, taxonomy), settings.triage_threshold,
+                    parse_duration(settings.repeat_window))
+    assignment = Assignment(engine, taxonomy)
     return [recorder.record_case_events, notifier.send_notifications, triage.route_case,
-            assignment.choose_handler, assignment.match_team, assignment.start_task_force]
+            assignment.choose_handler, assignment.match_team, assignment.find_team_member,
+            assignment.start_task_force]
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, taxonomy: Taxonomy,
                  executor: concurrent.futures.Executor) -> Worker:
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
-                  activities=activities_for(engine, taxonomy), activity_executor=executor,
+                  activities=activities_for(engine, taxonomy, settings), activity_executor=executor,
                   max_concurrent_activities=32)
 
 
@@ -59,7 +64,9 @@ async def run_worker(settings: Settings | None = None) -> None:
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
-        worker = build_worker(client, settings, engine, get_taxonomy(), executor)
+        taxonomy = get_taxonomy()
+        model_holder(settings.models, taxonomy).get()  # load (or first build) the triage model before polling
+        worker = build_worker(client, settings, engine, taxonomy, executor)
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
         await worker.run()
 

@@ -8,8 +8,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
-from domain.case_flow import ENDED
+from domain.case_flow import ENDED, OPEN
 from domain.models import CaseRecord, CaseState, CaseStatus
+from store import workload
 from store.db import session
 from store.tables import Case, CaseEventRow, MaterialRow, TaskForceRow, utcnow
 
@@ -63,6 +64,8 @@ class CaseRecorder:
                 db.add(row)
             if s.next_seq - 1 >= row.last_seq:
                 apply_snapshot(row, s)
+                at = record.events[-1].at if record.events else s.received_at
+                workload.sync(db, s.case_id, row.handler, row.team, s.status in OPEN, at)
             self._side_records(db, s, new)
             db.commit()
         return len(new)

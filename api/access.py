@@ -66,11 +66,15 @@ async def find_for(ctx: AppContext, db: Session, case_id: str, actor: Actor) -> 
     return found
 
 
-def view(found: Found, actor: Actor) -> CaseView:
+def view(found: Found, actor: Actor, db: Session | None = None) -> CaseView:
+    """The case as the caller may see it; with `db`, its handler and team choices with their scores."""
     if found.state is not None:
-        return views.case_from_state(found.state, actor)
-    v = views.case_from_row(found.row)
-    return v.model_copy(update={"stale": found.stale})
+        v = views.case_from_state(found.state, actor)
+    else:
+        v = views.case_from_row(found.row).model_copy(update={"stale": found.stale})
+    if db is not None:
+        v.matching = views.matching(db, found.case_id)
+    return v
 
 
 async def act(ctx: AppContext, db: Session, case_id: str, staff: Staff, update: Callable,
@@ -84,7 +88,9 @@ async def act(ctx: AppContext, db: Session, case_id: str, staff: Staff, update: 
     action = make_action(found, actor)
     client = await ctx.temporal.get()
     state = await temporal.run_update(client, case_id, update, action)
-    return views.case_from_state(state, actor)
+    v = views.case_from_state(state, actor)
+    v.matching = views.matching(db, case_id)
+    return v
 
 
 async def citizen_step(ctx: AppContext, case_id: str, update: Callable, action: Any) -> CaseState:

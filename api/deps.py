@@ -16,6 +16,7 @@ from api.temporal import TemporalLink
 from domain.models import Actor, Role, StaffRef
 from domain.settings import Settings
 from domain.taxonomy import Taxonomy
+from domain.triage.service import ModelHolder
 from store.db import session
 from store.tables import Staff
 
@@ -30,6 +31,7 @@ class AppContext:
     temporal: TemporalLink
     secret: str
     limiter: RateLimiter
+    models: ModelHolder
 
 
 def get_ctx(request: Request) -> AppContext:

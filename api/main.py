@@ -18,11 +18,12 @@ from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
 from api.ratelimit import RateLimiter, parse
-from api.routes import audit, auth, cases, citizen, health, notifications, supervision
+from api.routes import audit, auth, cases, citizen, health, notifications, supervision, triage
 from domain import logs as logmask
 from api.temporal import TemporalLink
 from domain.settings import Settings, get_settings
 from domain.taxonomy import get_taxonomy
+from domain.triage.service import model_holder
 from store.db import create_tables, engine_for
 
 log = logging.getLogger("wuhuan.api")
@@ -38,7 +39,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
     except Exception as err:  # the database may come up later; /healthz says so meanwhile
         log.warning("could not create tables: %s", err)
     ctx = AppContext(settings=settings, engine=engine, taxonomy=get_taxonomy(),
-                     temporal=TemporalLink(settings, client), secret=load_secret(settings), limiter=RateLimiter())
+                     temporal=TemporalLink(settings, client), secret=load_secret(settings), limiter=RateLimiter(),
+                     models=model_holder(settings.models, get_taxonomy()))
     logmask.install()
 
     @asynccontextmanager
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
                               "supervision and evaluation, each case a Temporal workflow.")
     app.state.ctx = ctx
     errors.install(app)
-    for module in (health, auth, cases, audit, citizen, supervision, notifications):
+    for module in (health, auth, triage, cases, audit, citizen, supervision, notifications):
         app.include_router(module.router)
     return app
 

@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from domain.models import CandidateScore, TeamSlot
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -151,6 +153,21 @@ class IntakeView(BaseModel):
     intake_by: str | None = None
 
 
+class MatchingRecord(BaseModel):
+    """One handler or team choice of the case (or a member declining), with the matcher's score breakdown:
+    read from the case's events, oldest first."""
+    seq: int
+    at: datetime
+    type: str        # assigned | reassigned | assignment_pending | team_formed | team_incomplete |
+                     # team_member_declined | team_member_replaced | team_member_unavailable
+    actor: str
+    reason: str = ""
+    member: str | None = None        # the handler chosen, or the member who declined / joined
+    replaces: str | None = None      # the member a replacement stands in for
+    candidates: list[CandidateScore] = Field(default_factory=list)  # ranking behind a single choice
+    slots: list[TeamSlot] = Field(default_factory=list)             # each seat of a team with its ranking
+
+
 class CaseView(BaseModel):
     case_id: str
     case_no: str
@@ -165,6 +182,9 @@ class CaseView(BaseModel):
     handler: str | None
     team: list[str]
     team_members: list[StaffRefView] = Field(default_factory=list)
+    team_declined: list[str] = Field(default_factory=list, description="members who declined this case")
+    matching: list[MatchingRecord] = Field(default_factory=list,
+                                           description="handler and team choices with their score breakdown")
     clocks: list[ClockView]
     overdue: bool = False
     received_at: datetime
@@ -271,3 +291,46 @@ class NotificationOut(BaseModel):
     text: str
     created_at: datetime
     read: bool
+
+
+# --- triage (分流) ----------------------------------------------------------------------------------------
+
+class TriagePreviewIn(_In):
+    text: Text
+    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    category: str | None = None
+
+
+class SuggestionOut(BaseModel):
+    category: str
+    category_zh: str
+    confidence: float
+    unit: str
+    unit_zh: str
+
+
+class TriagePreviewOut(BaseModel):
+    suggestions: list[SuggestionOut]
+    township: str | None
+    township_zh: str | None
+    auto: bool
+    threshold: float
+    reason: str
+
+
+class QueueItemOut(BaseModel):
+    case_id: str
+    case_no: str
+    received_at: datetime
+    waiting_minutes: float
+    description: str                 # personal numbers masked
+    township: str | None
+    suggestions: list[SuggestionOut]
+    reason: str
+    routed_clock_breached: bool
+    repeat_of: list[str] = Field(default_factory=list)
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItemOut]
+    total: int

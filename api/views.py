@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable
 
+from sqlmodel import Session, select
+
 from api import schemas as out
 from domain import case_flow
 from domain.case_flow import STATUS_ZH
@@ -52,6 +54,7 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         handler=s.handler.username if s.handler else None,
         team=[m.username for m in s.team],
         team_members=[out.StaffRefView(**m.model_dump(mode="json")) for m in s.team],
+        team_declined=list(s.team_declined),
         clocks=[clock_view(c) for c in s.clocks], overdue=any(c.breached for c in s.clocks),
         received_at=s.received_at,
         intake=out.IntakeView(description=mask_text(i.description), citizen_name=i.citizen_name,
@@ -67,6 +70,28 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         urge_count=s.urge_count, auto_close_at=s.auto_close_at, closed_at=s.closed_at,
         actions=allowed_steps(s, actor), source="workflow", stale=False,
     )
+
+
+MATCHING_EVENTS = ("assigned", "reassigned", "assignment_pending", "team_formed", "team_incomplete",
+                   "team_member_declined", "team_member_replaced", "team_member_unavailable")
+
+
+def matching_record(e: CaseEventRow) -> out.MatchingRecord:
+    d = e.detail or {}
+    member = d.get("handler") if e.type in ("assigned", "reassigned") else d.get("member")
+    return out.MatchingRecord(
+        seq=e.seq, at=e.at, type=e.type, actor=e.actor, reason=str(d.get("reason") or ""), member=member,
+        replaces=d.get("replaces"),
+        candidates=[out.CandidateScore.model_validate(c) for c in d.get("scores") or []],
+        slots=[out.TeamSlot.model_validate(x) for x in d.get("slots") or []])
+
+
+def matching(db: Session, case_id: str) -> list[out.MatchingRecord]:
+    """Every handler and team choice of a case with its score breakdown, from the read model's events."""
+    rows = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id,
+                                              CaseEventRow.type.in_(MATCHING_EVENTS))
+                   .order_by(CaseEventRow.seq)).all()
+    return [matching_record(e) for e in rows]
 
 
 def case_from_row(row: Case) -> out.CaseView:

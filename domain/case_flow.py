@@ -14,8 +14,8 @@ from typing import Any, Callable, Literal
 from domain import clocks
 from domain.models import (
     Actor, AssignAction, Audience, CaseState, CaseStatus as S, CitizenUpdateAction, ConsultationAction,
-    MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution, ResolveAction,
-    Role, StaffRef, TeamAction, TriageAction, UrgeAction, WithdrawAction,
+    DeclineTeamAction, MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution,
+    ResolveAction, Role, StaffRef, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
 )
 
 OPEN = frozenset({S.received, S.routed, S.assigned, S.team_formed, S.mediating})
@@ -62,6 +62,10 @@ def handler(a: Actor, s: CaseState) -> bool:
 
 def team_member(a: Actor, s: CaseState) -> bool:
     return any(m.username == a.username for m in s.team)
+
+
+def team_member_not_handler(a: Actor, s: CaseState) -> bool:
+    return team_member(a, s) and not handler(a, s)
 
 
 def citizen(a: Actor, s: CaseState) -> bool:
@@ -119,6 +123,7 @@ STEPS: dict[str, Step] = {
     "assign":        Step("交办",     frozenset({S.routed}) | WORKING,        None,         (system, supervisor, lead_unit_leader)),
     "form_team":     Step("组团",     WORKING,                                None,         (system, supervisor, lead_unit_leader, handler),
                           _needs_handler),
+    "decline_team":  Step("谢绝组团", WORKING,                                None,         (team_member_not_handler,)),
     "record_mediation": Step("记录调解", WORKING,                            S.mediating,  (handler, team_member, supervisor)),
     "resolve":       Step("办结",     WORKING,                                S.resolved,   (handler, supervisor)),
     "rate":          Step("评价",     frozenset({S.resolved}),                S.closed,     (citizen,)),
@@ -170,6 +175,9 @@ def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
             raise CaseRuleError("invalid", "duplicate_member", "组团成员重复")
         if any(m.role not in (Role.mediator, Role.leader) for m in action.members):
             raise CaseRuleError("invalid", "member_not_staff", "组团成员须为调解员或单位负责人")
+    elif step_name == "decline_team":
+        if not action.reason.strip():
+            raise CaseRuleError("invalid", "reason_required", "请说明谢绝参与组团的理由")
 
 
 # --- effects -----------------------------------------------------------------------------------------
@@ -240,7 +248,8 @@ class _Apply:
         if s.status == S.routed:
             s.status = S.assigned
         fx.event("reassigned" if previous else "assigned", who, handler=a.handler.username,
-                 previous=previous, reason=a.reason or "")
+                 previous=previous, reason=a.reason or "",
+                 **({"scores": [c.model_dump(mode="json") for c in a.scores]} if a.scores else {}))
         fx.notify("assigned", Audience(usernames=[a.handler.username]), handler=a.handler.username,
                   category=s.category, unit=s.unit, township=s.township)
         _meet(s, "assigned", now, fx)
@@ -254,11 +263,27 @@ class _Apply:
         if s.status == S.assigned:
             s.status = S.team_formed
         fx.event("team_formed", who, members=[m.username for m in a.members],
-                 units=sorted({m.unit or m.township or "" for m in a.members}), reason=a.reason or "")
+                 units=sorted({m.unit or m.township or "" for m in a.members}), reason=a.reason or "",
+                 **({"slots": [slot.model_dump(mode="json") for slot in a.slots]} if a.slots else {}))
         if new:
             fx.notify("team_invited", Audience(usernames=[m.username for m in new]),
                       handler=s.handler.username if s.handler else None, category=s.category)
         _meet(s, "team", now, fx)
+
+    @staticmethod
+    def decline_team(s: CaseState, a: DeclineTeamAction, now, fx, who) -> None:
+        member = next(m for m in s.team if m.username == who)
+        s.team = [m for m in s.team if m.username != who]
+        if who not in s.team_declined:
+            s.team_declined.append(who)
+        vacancy = TeamVacancy(unit=member.unit, township=None if member.unit else (member.township or s.township),
+                              declined_by=who, reason=a.reason.strip(), at=now)
+        s.team_vacancies.append(vacancy)
+        fx.event("team_member_declined", who, member=who, unit=vacancy.unit, township=vacancy.township,
+                 reason=vacancy.reason)
+        if s.handler is not None:
+            fx.notify("team_member_declined", Audience(usernames=[s.handler.username]), member=who,
+                      reason=vacancy.reason, category=s.category)
 
     @staticmethod
     def record_mediation(s: CaseState, a: MediationAction, now, fx, who) -> None:
@@ -327,6 +352,45 @@ class _Apply:
         fx.event("citizen_updated", who, text=a.text)
         if s.handler is not None:
             fx.notify("citizen_updated", Audience(usernames=[s.handler.username]), text=a.text[:60])
+
+
+def seat_taken(s: CaseState, unit: str | None, township: str | None) -> bool:
+    """A team member already sits for this unit (or, unit None, this township)."""
+    if unit is not None:
+        return any(m.unit == unit for m in s.team)
+    return any(m.unit is None and m.township == township for m in s.team)
+
+
+def fill_vacancy(s: CaseState, vacancy: TeamVacancy, slot: TeamSlot, now: datetime) -> Effects:
+    """The matcher's answer for a seat a member declined: the next person joins the team and is invited, or,
+    with nobody to be found, the seat's unit (or township) leader is told at once and the team clock, if it is
+    not yet due, runs again until the team is whole."""
+    fx = Effects()
+    if s.status not in WORKING or seat_taken(s, vacancy.unit, vacancy.township):
+        return fx  # ended or re-routed, or someone filled the seat meanwhile
+    scores = [c.model_dump(mode="json") for c in slot.candidates]
+    on_case = {m.username for m in s.team} | ({s.handler.username} if s.handler else set())
+    member = slot.member
+    if member is not None and member.username not in on_case and member.username not in s.team_declined:
+        s.team.append(member)
+        fx.event("team_member_replaced", "system", member=member.username, replaces=vacancy.declined_by,
+                 unit=vacancy.unit, township=vacancy.township, reason=slot.reason, scores=scores)
+        fx.notify("team_invited", Audience(usernames=[member.username]),
+                  handler=s.handler.username if s.handler else None, category=s.category)
+        return fx
+    fx.event("team_member_unavailable", "system", replaces=vacancy.declined_by, unit=vacancy.unit,
+             township=vacancy.township, reason=slot.reason, scores=scores)
+    leaders = (Audience(unit_leaders=[vacancy.unit]) if vacancy.unit
+               else Audience(township_leaders=[vacancy.township] if vacancy.township else []))
+    fx.notify("team_member_needed", leaders, unit=vacancy.unit, township=vacancy.township, category=s.category,
+              declined_by=vacancy.declined_by, reason=vacancy.reason)
+    clock = s.clock("team")
+    if clock is not None and clock.met_at is not None and not clock.breached and clock.stopped_at is None \
+            and clock.due_at > now:
+        clock.met_at = None
+        fx.event("clock_reopened", "system", clock="team", due_at=clock.due_at.isoformat(),
+                 reason="组团成员谢绝且暂无替补，组团时限继续计时")
+    return fx
 
 
 def lead_leaders(s: CaseState) -> Audience:

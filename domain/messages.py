@@ -11,7 +11,8 @@ KIND_ZH = {
     "assigned": "交办", "team_invited": "组团邀请", "reminder": "超时提醒", "turned_yellow": "黄码督办",
     "turned_red": "红码督办", "urged": "催办", "withdrawn": "撤回", "material_added": "补充材料",
     "citizen_updated": "诉求更新", "assignment_pending": "待交办", "routing_pending": "待分流",
-    "task_force": "专班会商",
+    "task_force": "专班会商", "repeat_detected": "重复访",
+    "team_member_declined": "组团变动", "team_member_needed": "组团缺员",
 }
 
 
@@ -45,6 +46,18 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
             return f"【待交办】案件 {case_no}（{cat}）未找到可承办的调解员，请{where}负责人立即指定承办人。"
         case "routing_pending":
             return f"【待分流】案件 {case_no} 需人工分流：{p.get('reason', '')}"
+        case "repeat_detected":
+            return f"【重复访】案件 {case_no} 与 {len(p.get('earlier', []))} 件前案为同一群众或相同诉求，已关联，请受理员核对。"
         case "task_force":
             return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
+        case "team_member_declined":
+            return (f"【组团变动】案件 {case_no}（{cat}）的团队成员 {p.get('member', '')} 谢绝参与："
+                    f"{p.get('reason', '')}。系统正在匹配替补人员。")
+        case "team_member_needed":
+            if p.get("declined_by"):
+                return (f"【组团缺员】案件 {case_no}（{cat}）的团队成员 {p['declined_by']} 谢绝参与"
+                        f"（{p.get('reason', '')}），{where}暂无可替补的在岗调解员，请负责人立即指定人员。")
+            missing = "、".join((tx.township_zh(m) if tx.township(m) else tx.unit_zh(m))
+                               for m in p.get("missing", []) if m) or where
+            return f"【组团缺员】案件 {case_no}（{cat}）组团时{missing}暂无可参与的在岗调解员，请负责人立即指定人员。"
     return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"

@@ -96,6 +96,11 @@ class Clock(BaseModel):
         return self.met_at is None and not self.breached and self.stopped_at is None
 
 
+class CategorySuggestion(BaseModel):
+    category: str
+    confidence: float
+
+
 class RoutingDecision(BaseModel):
     category: str | None
     unit: str | None
@@ -105,17 +110,58 @@ class RoutingDecision(BaseModel):
     auto: bool = False          # route without a person
     reason: str = ""
     team_units: list[str] = Field(default_factory=list)  # units a team for this category draws on
+    suggestions: list[CategorySuggestion] = Field(default_factory=list)  # best first, for the clerk
+    model: str = ""             # fingerprint of the model that decided
+    repeat_of: list[str] = Field(default_factory=list)   # earlier cases (ids) this request repeats
+
+
+class ScoreFactor(BaseModel):
+    """One line of a candidate's explained score (domain.matching). Scored factors add `points` (at most
+    `weight`); hard limits (duty, capacity, declined) have weight 0 and exclude the candidate when not passed."""
+    name: str                    # skill | load | locality | rotation | duty | capacity | declined
+    zh: str
+    weight: float = 0.0
+    value: float = 0.0           # 0..1
+    points: float = 0.0
+    passed: bool = True
+    note: str = ""
+
+
+class CandidateScore(BaseModel):
+    username: str
+    role: str
+    unit: str | None = None
+    township: str | None = None
+    rank: int = 0                # 1 = chosen (when eligible)
+    eligible: bool = True
+    total: float = 0.0
+    factors: list[ScoreFactor] = Field(default_factory=list)
+    excluded_because: str | None = None
+    reason: str = ""             # the breakdown in one Chinese sentence
+
+
+class TeamSlot(BaseModel):
+    """One seat of a team: a unit's member, or the township's (unit None)."""
+    unit: str | None = None
+    township: str | None = None
+    label: str = ""
+    member: StaffRef | None = None
+    kept_handler: bool = False   # the handler fills their own unit's seat
+    reason: str = ""
+    candidates: list[CandidateScore] = Field(default_factory=list)  # best first, the first few
 
 
 class HandlerChoice(BaseModel):
     handler: StaffRef | None
     reason: str
+    candidates: list[CandidateScore] = Field(default_factory=list)  # the ranking behind the choice
 
 
 class TeamChoice(BaseModel):
     members: list[StaffRef]
     missing_units: list[str] = Field(default_factory=list)
     reason: str
+    slots: list[TeamSlot] = Field(default_factory=list)             # each seat with its ranking
 
 
 class Mediation(BaseModel):
@@ -181,6 +227,15 @@ class NotificationRequest(BaseModel):
     audience: Audience
 
 
+class TeamVacancy(BaseModel):
+    """A team seat left by a member who declined, waiting for the matcher."""
+    unit: str | None                 # None: the township's seat
+    township: str | None
+    declined_by: str
+    reason: str
+    at: datetime
+
+
 class CaseState(BaseModel):
     """The truth about one case, held by its workflow and carried across continue-as-new."""
     case_id: str
@@ -202,6 +257,8 @@ class CaseState(BaseModel):
     team_attempted_for: int = -1
     handler: StaffRef | None = None
     team: list[StaffRef] = Field(default_factory=list)
+    team_declined: list[str] = Field(default_factory=list)         # who stepped out of this case's team
+    team_vacancies: list[TeamVacancy] = Field(default_factory=list)  # seats the matcher has still to fill
     clocks: list[Clock] = Field(default_factory=list)
     mediations: list[Mediation] = Field(default_factory=list)
     resolution: Resolution | None = None
@@ -253,12 +310,20 @@ class AssignAction(BaseModel):
     actor: Actor
     handler: StaffRef
     reason: str | None = None
+    scores: list[CandidateScore] = Field(default_factory=list)  # the matcher's ranking, when it chose
 
 
 class TeamAction(BaseModel):
     actor: Actor
     members: list[StaffRef]
     reason: str | None = None
+    slots: list[TeamSlot] = Field(default_factory=list)         # the matcher's seats, when it chose
+
+
+class DeclineTeamAction(BaseModel):
+    """A team member (not the handler) steps out of the team, with a reason; the matcher finds the next."""
+    actor: Actor
+    reason: str
 
 
 class MediationAction(BaseModel):
@@ -324,6 +389,7 @@ class CaseOutcome(BaseModel):
 class RouteRequest(BaseModel):
     case_id: str
     intake: CaseIntake
+    received_at: datetime | None = None  # None in histories recorded before repeat detection
 
 
 class HandlerRequest(BaseModel):
@@ -339,6 +405,17 @@ class TeamRequest(BaseModel):
     team_units: list[str]
     township: str | None
     handler: StaffRef | None
+    exclude: list[str] = Field(default_factory=list)  # people who declined this case
+
+
+class MemberRequest(BaseModel):
+    """One team seat to fill again after a member declined."""
+    case_id: str
+    category: str | None
+    unit: str | None                 # the seat's unit; None for the township's seat
+    township: str | None             # the case's township
+    exclude: list[str] = Field(default_factory=list)  # people who declined this case
+    on_case: list[str] = Field(default_factory=list)  # the handler and the members still on the team
 
 
 class TaskForceRequest(BaseModel):

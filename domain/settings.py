@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
 
+    # Triage: route without a person at or above this confidence (chosen by `wuhuan triage evaluate`:
+    # the lowest threshold whose automatic routings were ≥ 97% right in cross-validation).
+    triage_threshold: float = 0.5
+    model_dir: Path | None = None          # default: <data_dir>/models
+    repeat_window: str = "P30D"            # 重复访: same citizen or near-identical text within this window
+
     max_description_chars: int = 5000
     max_upload_bytes: int = 10 * 1024 * 1024
     # Continue-as-new once a case's history passes this many events (Temporal also suggests it).
@@ -70,7 +76,7 @@ class Settings(BaseSettings):
     @field_validator(
         "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
         "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
-        "hazard_deadline_minor", "hazard_recheck_after",
+        "hazard_deadline_minor", "hazard_recheck_after", "repeat_window",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:
@@ -80,6 +86,10 @@ class Settings(BaseSettings):
     @property
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'wuhuan.db'}"
+
+    @property
+    def models(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
 
     @property
     def temporal_target(self) -> str:

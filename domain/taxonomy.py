@@ -37,6 +37,7 @@ class Township(BaseModel):
     code: str
     zh: str
     district: int
+    villages: list[str] = []  # villages and communities a county lists, for the township resolver
 
     @property
     def short(self) -> str:

@@ -1,5 +1,6 @@
 """Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
-CONTRACT.md. Idempotent: existing rows are left as they are."""
+CONTRACT.md, with their matching profile (skills, capacity, home township). Idempotent: existing rows are left
+as they are, except that demo accounts made before profiles existed (skills never set) get theirs."""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
@@ -19,21 +20,37 @@ CENTRE_ACCOUNTS = [
 ]
 
 
+LEADER_CAPACITY = 10     # a leader handles a case only when nobody else can
+MEDIATOR_CAPACITY = 30
+
+
+def unit_skills(taxonomy: Taxonomy, unit: str) -> list[str]:
+    """The categories a unit handles (taxonomy.yaml); `township` for township staff: the categories a
+    township leads or joins."""
+    return [c.code for c in taxonomy.dispute_categories if unit in c.units]
+
+
 def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
     """Accounts without password hashes (filled in by seed_demo)."""
     people = [Staff(username=u, display_name=n, role=r.value, password_hash="") for u, n, r in CENTRE_ACCOUNTS]
     for unit in taxonomy.units:
         if unit.code == "township":
             continue
+        skills = unit_skills(taxonomy, unit.code)
         people.append(Staff(username=f"{unit.code}.leader", display_name=f"{unit.zh}主要领导",
-                            role=Role.leader.value, unit=unit.code, password_hash=""))
+                            role=Role.leader.value, unit=unit.code, password_hash="", skills=skills,
+                            capacity=LEADER_CAPACITY))
         people.append(Staff(username=f"{unit.code}.mediator", display_name=f"{unit.zh}调解员",
-                            role=Role.mediator.value, unit=unit.code, password_hash=""))
+                            role=Role.mediator.value, unit=unit.code, password_hash="", skills=skills,
+                            capacity=MEDIATOR_CAPACITY))
+    township_skills = unit_skills(taxonomy, "township")
     for t in taxonomy.townships:
         people.append(Staff(username=f"{t.code}.leader", display_name=f"{t.zh}主要领导",
-                            role=Role.leader.value, township=t.code, password_hash=""))
+                            role=Role.leader.value, township=t.code, password_hash="", skills=township_skills,
+                            capacity=LEADER_CAPACITY, home_township=t.code))
         people.append(Staff(username=f"{t.code}.mediator", display_name=f"{t.zh}调解员",
-                            role=Role.mediator.value, township=t.code, password_hash=""))
+                            role=Role.mediator.value, township=t.code, password_hash="", skills=township_skills,
+                            capacity=MEDIATOR_CAPACITY, home_township=t.code))
     return people
 
 
@@ -52,10 +69,16 @@ def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int 
         # Demo accounts share one known password, so one hash serves them all (a hash costs ~0.5 s).
         hashed: str | None = None
         for person in demo_accounts(taxonomy):
-            if db.get(Staff, person.username) is None:
+            existing = db.get(Staff, person.username)
+            if existing is None:
                 hashed = hashed or hash_password(password, time_cost, memory_kib)
                 person.password_hash = hashed
                 db.add(person)
                 created += 1
+            elif existing.skills is None and person.skills is not None:
+                # Made before staff had a matching profile: give it the demo profile once.
+                existing.skills = person.skills
+                existing.home_township = existing.home_township or person.home_township
+                db.add(existing)
         db.commit()
     return created

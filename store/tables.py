@@ -2,10 +2,10 @@
 notifications and the task forces of red cases. The workflow is the truth; these are its views."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -37,9 +37,14 @@ class Staff(SQLModel, table=True):
     phone: str | None = None
     password_hash: str
     active: bool = True
-    on_duty: bool = True
-    capacity: int = 30
+    on_duty: bool = True             # False: on leave (until leave_until, inclusive, when it is set)
+    capacity: int = 30               # most open cases at once (as handler or team member)
     created_at: datetime = Field(default_factory=utcnow)
+    # Matching profile (issue 3). Nullable: store.db adds them to tables created before them.
+    skills: list[str] | None = Field(default=None, sa_column=Column(JSON))  # category codes
+    leave_until: date | None = None
+    home_township: str | None = None
+    last_assigned_at: datetime | None = None  # kept by the record activity; fair rotation
 
 
 class Case(SQLModel, table=True):
@@ -72,6 +77,18 @@ class Case(SQLModel, table=True):
     needs_manual_triage: bool = Field(default=False, index=True)
     last_seq: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CaseAssignment(SQLModel, table=True):
+    """Who works on which case, as handler or team member: the matcher's open caseload. Derived from each
+    case's snapshot by the record activity (store.workload), so it can always be rebuilt from `cases`."""
+    __tablename__ = "case_assignments"
+    __table_args__ = (Index("ix_case_assignments_load", "username", "open", "part"),)
+    case_id: str = Field(primary_key=True)
+    username: str = Field(primary_key=True)
+    part: str                        # handler | member
+    open: bool = True
+    assigned_at: datetime
 
 
 class CaseEventRow(SQLModel, table=True):

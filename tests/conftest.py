@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import sys
+import tempfile
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +19,8 @@ BIN = Path(sys.executable).parent
 
 os.environ.setdefault("WUHUAN_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("WUHUAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+# Every test process (and the worker processes of e2e tests) shares one trained triage model on disk.
+os.environ.setdefault("WUHUAN_MODEL_DIR", str(Path(tempfile.gettempdir()) / "wuhuan-test-models"))
 
 
 def fast_levels(**over):

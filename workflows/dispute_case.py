@@ -20,10 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
         SYSTEM, AssignAction, Audience, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus,
-        CitizenUpdateAction, ConsultationAction, HandlerChoice, HandlerRequest, MaterialAction, MediationAction,
-        NotificationRequest, RateAction, RejectAction, ResolveAction, Role, RouteRequest, RoutingDecision,
-        TaskForce, TaskForceRequest, TeamAction, TeamChoice, TeamRequest, TriageAction, UrgeAction,
-        WithdrawAction,
+        CitizenUpdateAction, ConsultationAction, DeclineTeamAction, HandlerChoice, HandlerRequest, MaterialAction,
+        MediationAction, MemberRequest, NotificationRequest, RateAction, RejectAction, ResolveAction, Role,
+        RouteRequest, RoutingDecision, TaskForce, TaskForceRequest, TeamAction, TeamChoice, TeamRequest, TeamSlot,
+        TriageAction, UrgeAction, WithdrawAction,
     )
     from workflows import search_attributes as sa
 
@@ -86,8 +86,15 @@ class DisputeCase:
         s = self.s
         if s.status == CaseStatus.received and not s.routing_attempted:
             decision: RoutingDecision = await self._decide(
-                "route_case", RouteRequest(case_id=s.case_id, intake=s.intake), RoutingDecision)
+                "route_case", RouteRequest(case_id=s.case_id, intake=s.intake, received_at=s.received_at),
+                RoutingDecision)
             s.routing_attempted = True
+            if decision.repeat_of and workflow.patched("repeat-requests"):
+                fx = Effects()
+                fx.event("repeat_detected", "system", earlier=decision.repeat_of,
+                         reason="同一群众或相同诉求在时限内重复登记，已关联前案，未合并")
+                fx.notify("repeat_detected", Audience(roles=[Role.clerk]), earlier=decision.repeat_of)
+                self._emit(fx)
             if s.status == CaseStatus.received:
                 if decision.auto and decision.category and decision.unit:
                     self._step("triage", TriageAction(
@@ -97,7 +104,8 @@ class DisputeCase:
                 else:
                     fx = Effects()
                     fx.event("routing_pending", "system", reason=decision.reason, suggestion=decision.category,
-                             confidence=decision.confidence, township=decision.township)
+                             confidence=decision.confidence, township=decision.township,
+                             suggestions=[x.model_dump() for x in decision.suggestions])
                     fx.notify("routing_pending", Audience(roles=[Role.clerk]), reason=decision.reason)
                     self._emit(fx)
         if s.status == CaseStatus.routed and s.handler is None and s.assignment_attempted_for != s.routing_version:
@@ -107,7 +115,8 @@ class DisputeCase:
             s.assignment_attempted_for = version
             if s.status == CaseStatus.routed and s.handler is None and s.routing_version == version:
                 if choice.handler is not None:
-                    self._step("assign", AssignAction(actor=SYSTEM, handler=choice.handler, reason=choice.reason))
+                    self._step("assign", AssignAction(actor=SYSTEM, handler=choice.handler, reason=choice.reason,
+                                                      scores=choice.candidates))
                 else:
                     fx = Effects()
                     fx.event("assignment_pending", "system", reason=choice.reason)
@@ -118,17 +127,37 @@ class DisputeCase:
             version = s.routing_version
             team: TeamChoice = await self._decide("match_team", TeamRequest(
                 case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township,
-                handler=s.handler), TeamChoice)
+                handler=s.handler, exclude=list(s.team_declined)), TeamChoice)
             s.team_attempted_for = version
             if s.status in WORKING and not s.team and s.routing_version == version:
                 if len(team.members) >= 2:
-                    self._step("form_team", TeamAction(actor=SYSTEM, members=team.members, reason=team.reason))
+                    self._step("form_team", TeamAction(actor=SYSTEM, members=team.members, reason=team.reason,
+                                                       slots=team.slots))
                 if team.missing_units or len(team.members) < 2:
                     fx = Effects()
                     fx.event("team_incomplete", "system", missing=team.missing_units, reason=team.reason)
-                    fx.notify("assignment_pending", case_flow.lead_leaders(s), category=s.category,
-                              unit=s.unit, township=s.township)
+                    # The leaders of the lead unit and of every unit (or township) with nobody to send.
+                    lead = case_flow.lead_leaders(s)
+                    units = [m for m in team.missing_units if m != s.township]
+                    towns = [m for m in team.missing_units if m == s.township]
+                    fx.notify("team_member_needed", Audience(
+                        roles=lead.roles, unit_leaders=sorted(set(lead.unit_leaders + units)),
+                        township_leaders=sorted(set(lead.township_leaders + towns))),
+                        category=s.category, unit=s.unit, township=s.township, missing=team.missing_units)
                     self._emit(fx)
+        if s.team_vacancies and s.status not in WORKING:
+            s.team_vacancies.clear()
+        if s.team_vacancies:
+            # A member declined (decline_team): the next person for that seat, or the seat's leader is told.
+            vacancy = s.team_vacancies[0]
+            slot: TeamSlot = await self._decide("find_team_member", MemberRequest(
+                case_id=s.case_id, category=s.category, unit=vacancy.unit,
+                township=vacancy.township if vacancy.unit is None else s.township,
+                exclude=list(s.team_declined),
+                on_case=[m.username for m in s.team] + ([s.handler.username] if s.handler else [])), TeamSlot)
+            if vacancy in s.team_vacancies:
+                s.team_vacancies.remove(vacancy)
+                self._emit(case_flow.fill_vacancy(s, vacancy, slot, workflow.now()))
 
     def _team_due(self) -> bool:
         s = self.s
@@ -137,7 +166,8 @@ class DisputeCase:
 
     def _automation_due(self) -> bool:
         s = self.s
-        return ((s.status == CaseStatus.received and not s.routing_attempted)
+        return (bool(s.team_vacancies)
+                or (s.status == CaseStatus.received and not s.routing_attempted)
                 or (s.status == CaseStatus.routed and s.handler is None
                     and s.assignment_attempted_for != s.routing_version)
                 or self._team_due())
@@ -191,6 +221,15 @@ class DisputeCase:
     @form_team.validator
     def _v_form_team(self, action: TeamAction) -> None:
         self._validate("form_team", action)
+
+    @workflow.update
+    async def decline_team(self, action: DeclineTeamAction) -> CaseState:
+        """A team member (not the handler) steps out with a reason; the matcher then fills the seat."""
+        return await self._handle("decline_team", action)
+
+    @decline_team.validator
+    def _v_decline_team(self, action: DeclineTeamAction) -> None:
+        self._validate("decline_team", action)
 
     @workflow.update
     async def record_mediation(self, action: MediationAction) -> CaseState:

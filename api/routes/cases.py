@@ -23,8 +23,8 @@ from api.schemas import (
     AssignIn, CaseListOut, CaseView, IntakeIn, IntakeOut, MeetingIn, ReasonIn, ResolveIn, TeamIn, TriageIn, UrgeIn,
 )
 from domain.models import (
-    CITIZEN, Actor, AssignAction, CaseIntake, CaseStart, ConsultationAction, MediationAction, RejectAction,
-    ResolveAction, Role, TeamAction, TeamRequest, TriageAction, UrgeAction, WithdrawAction,
+    CITIZEN, Actor, AssignAction, CaseIntake, CaseStart, ConsultationAction, DeclineTeamAction, MediationAction,
+    RejectAction, ResolveAction, Role, TeamAction, TeamRequest, TriageAction, UrgeAction, WithdrawAction,
 )
 from domain.privacy import normalise_phone, valid_phone
 from store.tables import Case, MaterialRow, Staff
@@ -138,7 +138,7 @@ def list_cases(
 async def get_case(case_id: str, staff: CurrentStaff, ctx: Ctx, db: Db) -> CaseView:
     """Live workflow state (`source: workflow`); the read model's copy, marked stale, when no worker answers."""
     actor = actor_of(staff)
-    return access.view(await access.find_for(ctx, db, case_id, actor), actor)
+    return access.view(await access.find_for(ctx, db, case_id, actor), actor, db)
 
 
 @router.get("/{case_id}/materials/{material_id}", response_class=FileResponse)
@@ -212,11 +212,20 @@ async def form_team(case_id: str, body: TeamIn, staff: CurrentStaff, ctx: Ctx, d
         if s is None:
             raise ApiError(503, "worker_unavailable", "案件处理服务暂未响应，无法生成组团建议")
         suggestion = Assignment(ctx.engine, ctx.taxonomy).match_team(TeamRequest(
-            case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township, handler=s.handler))
+            case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township, handler=s.handler,
+            exclude=list(s.team_declined)))
         return TeamAction(actor=actor, members=suggestion.members,
-                          reason=body.reason or f"采纳系统建议：{suggestion.reason}")
+                          reason=body.reason or f"采纳系统建议：{suggestion.reason}", slots=suggestion.slots)
 
     return await access.act(ctx, db, case_id, staff, DisputeCase.form_team, make)
+
+
+@router.post("/{case_id}/team/decline", response_model=CaseView)
+async def decline_team(case_id: str, body: ReasonIn, staff: CurrentStaff, ctx: Ctx, db: Db) -> CaseView:
+    """谢绝组团: the caller, a team member who is not the handler, steps out with a reason; the matcher then
+    invites the next person of the same unit (or tells that unit's leader when there is nobody)."""
+    return await access.act(ctx, db, case_id, staff, DisputeCase.decline_team,
+                            lambda found, actor: DeclineTeamAction(actor=actor, reason=body.reason))
 
 
 @router.post("/{case_id}/mediations", response_model=CaseView)

@@ -57,7 +57,7 @@ class Api:
         return r.json()
 
     async def until(self, case_id: str, predicate: Callable[[dict], bool], as_user: str = "supervisor",
-                    tries: int = 200) -> dict:
+                    tries: int = 600) -> dict:
         view: dict = {}
         for _ in range(tries):
             view = await self.case(case_id, as_user)
@@ -69,7 +69,7 @@ class Api:
     async def teamed(self, case_id: str) -> dict:
         return await self.until(case_id, lambda v: bool(v["team"]))
 
-    async def settled(self, case_id: str, predicate: Callable = lambda s: bool(s.team), tries: int = 200):
+    async def settled(self, case_id: str, predicate: Callable = lambda s: bool(s.team), tries: int = 600):
         """The live state once `predicate` holds and every event so far is in the read model (the
         workflow records events just after it applies the automatic steps)."""
         from workflows.dispute_case import DisputeCase, workflow_id

@@ -1,36 +1,74 @@
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+import pytest
+
 from domain import privacy, routing
+from domain.models import CaseIntake
 from domain.taxonomy import get_taxonomy
+from domain.triage.service import load
+from domain.triage.township import resolve_township
 
 TX = get_taxonomy()
 
 
-def test_labour_case_from_baita_routes_to_renshe_with_a_team():
-    d = routing.classify(TX, "白塔镇某工地包工头拖欠工人三个月工资", None, None, None)
+@pytest.fixture(scope="module")
+def model():
+    return load(Path(os.environ["WUHUAN_MODEL_DIR"]), TX)
+
+
+def intake(text, **kw):
+    return CaseIntake(description=text, citizen_name="李四", citizen_phone="13900000000", **kw)
+
+
+def test_labour_case_from_baita_routes_to_renshe_with_a_team(model):
+    d = routing.decide(TX, model, intake("白塔镇某工地包工头拖欠工人三个月工资"), threshold=0.55)
     assert (d.category, d.unit, d.township, d.needs_team, d.auto) == ("labor", "renshe", "baita", True, True)
+    assert d.suggestions[0].category == "labor" and len(d.suggestions) == 3 and d.model == model.fingerprint
 
 
 def test_township_by_full_or_short_name_and_address_first():
-    assert routing.resolve_township(TX, "仙居县福应街道某小区") == "fuying"
-    assert routing.resolve_township(TX, "我在田市做生意") == "tianshi"
-    assert routing.resolve_township(TX, "杭州市西湖区") is None
-    assert routing.resolve_township(TX, "白塔镇上街10号", "田市镇的人") == "baita"
+    assert resolve_township(TX, "仙居县福应街道某小区") == "fuying"
+    assert resolve_township(TX, "我在田市做生意") == "tianshi"
+    assert resolve_township(TX, "杭州市西湖区") is None
+    assert resolve_township(TX, "白塔镇上街10号", "田市镇的人") == "baita"
 
 
-def test_township_led_category_without_township_goes_to_a_person():
-    d = routing.classify(TX, "邻居家排水沟堵了，水都流到我家院子里", None, None, None)
+def test_short_names_that_are_everyday_words_need_a_place_context():
+    assert resolve_township(TX, "走了几步路就到了") is None
+    assert resolve_township(TX, "上张贴了告示") is None
+    assert resolve_township(TX, "我是步路的，邻居占我家的路") == "bulu"
+    assert resolve_township(TX, "在上张那边") == "shangzhang"
+
+
+def test_villages_the_county_lists_resolve_to_their_township():
+    tx = TX.model_copy(deep=True)
+    tx.townships[3].villages.append("上洋村")
+    assert resolve_township(tx, "我家住上洋村") == tx.townships[3].code
+
+
+def test_township_led_category_without_township_goes_to_a_person(model):
+    d = routing.decide(TX, model, intake("邻居家排水沟堵了，水都流到我家院子里，说了好几次都不管"), threshold=0.3)
     assert d.category == "neighbor" and not d.auto and d.unit is None
 
 
-def test_unknown_text_goes_to_a_person():
-    d = routing.classify(TX, "你好", None, None, None)
-    assert d.category is None and not d.auto
+def test_low_confidence_goes_to_a_person(model):
+    d = routing.decide(TX, model, intake("你好"), threshold=0.55)
+    assert not d.auto and d.unit is None and "人工" in d.reason
 
 
-def test_category_hint_wins():
-    d = routing.classify(TX, "随便说说", "白塔镇", "medical", None)
-    assert (d.category, d.unit, d.auto) == ("medical", "weijian", True)
+def test_citizens_hint_is_evidence_and_a_clerks_category_is_a_decision(model):
+    text = "医院收费"
+    plain = routing.decide(TX, model, intake(text), threshold=0.55)
+    hinted = routing.decide(TX, model, intake(text, category_hint="medical"), threshold=0.55)
+    assert hinted.suggestions[0].category == "medical"
+    if plain.category == "medical":
+        assert hinted.confidence >= plain.confidence
+    clerk = routing.decide(TX, model, intake("随便说说", category_hint="consumer", channel="clerk",
+                                             address="白塔镇"), threshold=0.55)
+    assert (clerk.category, clerk.confidence, clerk.auto, clerk.township) == ("consumer", 1.0, True, "baita")
 
 
 def test_masking():

@@ -89,11 +89,11 @@ class WuhuanProcess:
 
     def __init__(self, command: str, env: dict[str, str], log: Path):
         self.command, self.env, self.log = command, env, log
+        self.proc: subprocess.Popen | None = None
 
     @staticmethod
     def executable() -> Path:
         return WUHUAN
-        self.proc: subprocess.Popen | None = None
 
     def start(self) -> int:
         with open(self.log, "ab") as out:

@@ -1,8 +1,9 @@
 """Record case histories for the replay tests: `python -m tests.replay.record_histories`.
 
 Each scenario runs against the real workflow and activities on the time-skipping server and is written to
-tests/replay/histories/<name>.json. Re-record only to add scenarios: the committed files are the proof that
-histories made by earlier code still replay (see README, "Changing workflow code")."""
+tests/replay/histories/<name>.json. Only scenarios without a file are recorded: the committed files are the
+proof that histories made by earlier code still replay (see README, "Changing workflow code"), so they are
+never overwritten. Each scenario gets a fresh demo database (plus its SETUP, if any)."""
 from __future__ import annotations
 
 import asyncio
@@ -17,11 +18,13 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.models import (
-    CITIZEN, ConsultationAction, MediationAction, RateAction, ResolveAction, TriageAction, UrgeAction,
+    CITIZEN, Actor, ConsultationAction, DeclineTeamAction, MediationAction, RateAction, ResolveAction, Role,
+    TriageAction, UrgeAction, WithdrawAction,
 )
 from domain.taxonomy import get_taxonomy
-from store.db import make_engine
+from store.db import make_engine, session
 from store.seed import seed_demo
+from store.tables import Staff
 from tests.conftest import fast_levels
 from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, start_case, until
 from worker import WORKFLOWS, activities_for
@@ -78,16 +81,64 @@ async def continued_as_new(env, tq, cases):
     return h
 
 
-SCENARIOS = {"red_case_to_closed": red_case_to_closed, "manual_triage_auto_close": manual_triage_auto_close,
-             "continued_as_new": continued_as_new}
+def second_baita_mediator(engine):
+    with session(engine) as db:
+        first = db.get(Staff, "baita.mediator")
+        db.add(Staff(username="baita.mediator2", display_name="白塔镇调解员二", role="mediator", township="baita",
+                     password_hash=first.password_hash, skills=first.skills, home_township="baita"))
+        db.commit()
+
+
+async def team_decline_replaced(env, tq, cases):
+    """Issue 3: the township's team member declines and the next mediator of 白塔镇 replaces them."""
+    h = await start_case(env, tq, cases)
+    await until(h, lambda s: bool(s.team))
+    await h.execute_update(DisputeCase.decline_team, DeclineTeamAction(
+        actor=Actor(username="baita.mediator", role=Role.mediator, township="baita"), reason="与当事人系亲属，申请回避"))
+    await until(h, lambda s: not s.team_vacancies and len(s.team) == 2)
+    await h.execute_update(DisputeCase.record_mediation, MediationAction(
+        actor=Actor(username="baita.mediator2", role=Role.mediator, township="baita"), summary="替补成员参与调解",
+        held_at=NOW, participants=["王小明", "包工头李某"]))
+    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
+                                                              summary="一次性结清工资"))
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
+    await h.result()
+    return h
+
+
+async def repeat_request_flagged(env, tq, cases):
+    """The same citizen again within the window: the second case is linked to the first and the clerks are
+    told (the `repeat-requests` patch), then the clerk withdraws the duplicate."""
+    first = await start_case(env, tq, cases)
+    await until(first, lambda s: bool(s.team))
+    h = await start_case(env, tq, cases, description="上次反映的白塔镇工地欠薪还没解决，包工头还是不接电话")
+    await until(h, lambda s: s.routing_attempted and s.recorded_seq == s.next_seq - 1)
+    await h.execute_update(DisputeCase.withdraw, WithdrawAction(actor=CLERK, reason="与前案重复，并入前案办理"))
+    await h.result()
+    await first.terminate("recording finished")
+    return h
+
+
+SCENARIOS = {"red_case_to_closed": red_case_to_closed, "repeat_request_flagged": repeat_request_flagged, "manual_triage_auto_close": manual_triage_auto_close,
+             "continued_as_new": continued_as_new, "team_decline_replaced": team_decline_replaced}
+SETUP = {"team_decline_replaced": second_baita_mediator}
+
+
+def recorded(name: str) -> bool:
+    return (OUT / f"{name}.json").exists() or (OUT / f"{name}.run1.json").exists()
 
 
 async def main() -> None:
     OUT.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as ex:
-        engine = make_engine(f"sqlite:///{tmp}/r.db")
-        seed_demo(engine, get_taxonomy(), "x", time_cost=1, memory_kib=1024)
         for name, scenario in SCENARIOS.items():
+            if recorded(name):
+                print(f"kept {name} (already recorded)")
+                continue
+            engine = make_engine(f"sqlite:///{tmp}/{name}.db")
+            seed_demo(engine, get_taxonomy(), "x", time_cost=1, memory_kib=1024)
+            if name in SETUP:
+                SETUP[name](engine)
             env = await WorkflowEnvironment.start_time_skipping(
                 data_converter=pydantic_data_converter,
                 test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"))

@@ -31,7 +31,7 @@ async def start_case(env, task_queue, cases, description=BAITA_LABOUR, levels=No
     return handle
 
 
-async def eventually(check, tries=200):
+async def eventually(check, tries=600):
     """Poll a read-model check: notifications are sent beside the case, not before the step returns."""
     for _ in range(tries):
         result = check()
@@ -41,7 +41,7 @@ async def eventually(check, tries=200):
     raise AssertionError("condition never held")
 
 
-async def until(handle, predicate, tries=200):
+async def until(handle, predicate, tries=600):
     """Wait for the live state to satisfy predicate, with all its events already in the read model."""
     st = None
     for _ in range(tries):
