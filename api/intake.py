@@ -54,6 +54,20 @@ def new_tracking_code(engine: Engine, case_id: str) -> tuple[str, str]:
     return code, digest
 
 
+def reissue_tracking_code(engine: Engine, case_id: str) -> str:
+    """Revoke every live code of the case and issue a new one, in one transaction."""
+    code = secrets.token_urlsafe(16)
+    now = datetime.now(timezone.utc)
+    with session(engine) as db:
+        for row in db.exec(select(TrackingCode).where(TrackingCode.case_id == case_id,
+                                                      TrackingCode.revoked_at.is_(None))):
+            row.revoked_at = now
+            db.add(row)
+        db.add(TrackingCode(code_hash=code_hash(code), case_id=case_id))
+        db.commit()
+    return code
+
+
 def drop_tracking_code(engine: Engine, digest: str) -> None:
     with session(engine) as db:
         db.exec(delete(TrackingCode).where(TrackingCode.code_hash == digest))

@@ -256,6 +256,8 @@ class TrackView(BaseModel):
     resolution: dict[str, Any] | None = None
     rating: dict[str, Any] | None = None
     can_rate: bool
+    can_review: bool = False     # rated 1–2 and still within the review window (申请复核)
+    review: dict[str, Any] | None = None  # {status, reason, decision_reason, requested_at, decided_at}
     stale: bool = False
 
 
@@ -334,3 +336,25 @@ class QueueItemOut(BaseModel):
 class QueueOut(BaseModel):
     items: list[QueueItemOut]
     total: int
+
+
+# --- review (复核) and code reissue ----------------------------------------------------------------------
+
+class ReviewIn(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class ReviewDecisionIn(_In):
+    rehandle: bool
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class ReissueIn(_In):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+
+class ReissueOut(BaseModel):
+    case_id: str
+    tracking_code: str
+    tracking_url: str
+    qr_url: str

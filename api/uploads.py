@@ -2,8 +2,13 @@
 under data_dir/materials with a random name."""
 from __future__ import annotations
 
+import io
 import secrets
 from pathlib import Path, PurePosixPath, PureWindowsPath
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+Image.MAX_IMAGE_PIXELS = 60_000_000  # a phone photo is ~12–50 MP; larger is a decompression bomb
 
 SIGNATURES: list[tuple[str, str]] = [
     ("image/jpeg", ".jpg"),
@@ -24,6 +29,31 @@ def sniff(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return "application/pdf"
     return None
+
+
+class UnreadableImage(ValueError):
+    pass
+
+
+def strip_metadata(content: bytes, content_type: str) -> bytes:
+    """Photos are re-encoded without EXIF and text chunks, so a phone's GPS position (and camera serial)
+    never reaches the case file; the picture is turned upright first, as the EXIF orientation said."""
+    if not content_type.startswith("image/"):
+        return content
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            img.load()
+            upright = ImageOps.exif_transpose(img)
+            out = io.BytesIO()
+            if content_type == "image/jpeg":
+                upright.convert("RGB").save(out, "JPEG", quality=90, optimize=True)
+            elif content_type == "image/png":
+                upright.save(out, "PNG", optimize=True)
+            else:
+                upright.save(out, "WEBP", quality=90)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as err:
+        raise UnreadableImage(str(err)) from err
 
 
 def safe_filename(name: str | None, content_type: str) -> str:

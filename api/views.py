@@ -186,7 +186,8 @@ def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str
 def track_view(*, case_no: str, status: str, colour: str, category: str | None, unit: str | None,
                township: str | None, handler_name: str | None, received_at: datetime,
                clocks: list[out.ClockView], resolution: dict[str, Any] | None, rating: dict[str, Any] | None,
-               events: list[out.TimelineEntry], tx: Taxonomy, stale: bool) -> out.TrackView:
+               events: list[out.TimelineEntry], tx: Taxonomy, stale: bool, can_review: bool = False,
+               review: dict[str, Any] | None = None) -> out.TrackView:
     return out.TrackView(
         case_no=case_no, status=status, status_zh=_status_zh(status), supervision_color=colour,
         category=category, category_zh=tx.category_zh(category) if category else None,
@@ -195,6 +196,7 @@ def track_view(*, case_no: str, status: str, colour: str, category: str | None, 
         handler=mask_name(handler_name) if handler_name else None, received_at=received_at,
         timeline=events, clocks=clocks, resolution=resolution, rating=rating,
         can_rate=status == CaseStatus.resolved.value and rating is None, stale=stale,
+        can_review=can_review, review=review,
     )
 
 

@@ -13,9 +13,9 @@ from typing import Any, Callable, Literal
 
 from domain import clocks
 from domain.models import (
-    Actor, AssignAction, Audience, CaseState, CaseStatus as S, CitizenUpdateAction, ConsultationAction,
-    DeclineTeamAction, MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution,
-    ResolveAction, Role, StaffRef, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
+    Actor, AssignAction, Audience, CaseState, CaseStatus as S, CitizenUpdateAction, CodeReissueAction,
+    ConsultationAction, DeclineTeamAction, MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution,
+    ResolveAction, Review, ReviewDecisionAction, ReviewRequestAction, Role, StaffRef, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
 )
 
 OPEN = frozenset({S.received, S.routed, S.assigned, S.team_formed, S.mediating})
@@ -115,6 +115,14 @@ def _needs_handler(s: CaseState) -> str | None:
     return None if s.handler is not None else "本案尚未交办到人"
 
 
+def _review_open(s: CaseState) -> str | None:
+    if s.rating is None or s.rating.score > 2:
+        return "只有评价为1–2星的案件可以申请复核"
+    if s.review_open_until is None:
+        return "申请复核的期限已过或已申请过复核"
+    return None
+
+
 STEPS: dict[str, Step] = {
     #  step                 name       from                                 to            who
     "triage":        Step("分流",     frozenset({S.received, S.routed, S.assigned}), S.routed,
@@ -132,14 +140,18 @@ STEPS: dict[str, Step] = {
     "urge":          Step("催办",     OPEN,                                   None,         (supervisor, county_leader)),
     "record_consultation": Step("专班会商", OPEN,                             None,         (county_leader, supervisor, handler, team_member),
                           _needs_task_force),
-    "add_material":  Step("补充材料", OPEN | {S.resolved},                    None,         (citizen, clerk)),
-    "citizen_update": Step("更新诉求", OPEN | {S.resolved},                   None,         (citizen, clerk)),
+    "add_material":  Step("补充材料", OPEN | {S.resolved, S.under_review},    None,         (citizen, clerk)),
+    "citizen_update": Step("更新诉求", OPEN | {S.resolved, S.under_review},   None,         (citizen, clerk)),
+    "request_review": Step("申请复核", frozenset({S.closed}),                 S.under_review, (citizen,),
+                          _review_open),
+    "review_decision": Step("复核决定", frozenset({S.under_review}),          None,         (supervisor,)),
+    "reissue_code":  Step("补发查询码", OPEN | {S.resolved, S.under_review, S.closed}, None, (clerk, supervisor)),
 }
 
 STATUS_ZH = {
     S.received: "已受理", S.routed: "已分流", S.assigned: "已交办", S.team_formed: "已组团",
     S.mediating: "调处中", S.resolved: "已办结", S.closed: "已评价归档", S.withdrawn: "已撤回",
-    S.rejected: "不予受理",
+    S.rejected: "不予受理", S.under_review: "复核中",
 }
 
 
@@ -307,6 +319,42 @@ class _Apply:
         s.closed_at, s.auto_close_at = now, None
         fx.event("rated", who, score=a.score, comment=a.comment)
         fx.event("closed", "system", reason="群众已评价")
+        if a.score <= 2:  # a low rating is not the end: the citizen may ask for review for a while
+            s.review_open_until = now + s.levels.review_window
+
+    @staticmethod
+    def request_review(s: CaseState, a: ReviewRequestAction, now, fx, who) -> None:
+        assert s.rating is not None
+        s.review = Review(reason=a.reason, requested_at=now, rating=s.rating.score)
+        s.review_open_until = None
+        fx.event("review_requested", who, reason=a.reason, rating=s.rating.score)
+        fx.notify("review_requested", Audience(roles=[Role.supervisor]), reason=a.reason, rating=s.rating.score)
+
+    @staticmethod
+    def review_decision(s: CaseState, a: ReviewDecisionAction, now, fx, who) -> None:
+        assert s.review is not None
+        s.review.decision_reason, s.review.decided_by, s.review.decided_at = a.reason, who, now
+        fx.event("review_decided", who, rehandle=a.rehandle, reason=a.reason)
+        if not a.rehandle:
+            s.review.status = "upheld"
+            s.status = S.closed
+            return
+        # Back to mediation: a fresh resolution clock, the old handler and their unit's leaders told.
+        s.review.status = "rehandled"
+        s.status = S.mediating
+        s.resolution, s.rating, s.closed_at, s.auto_close_at = None, None, None, None
+        clocks.restart_colour_clocks(s, now)
+        fx.event("reopened", who, reason=a.reason, yellow_at=(now + s.levels.yellow_after).isoformat(),
+                 red_at=(now + s.levels.red_after).isoformat())
+        people = [s.handler.username] if s.handler else []
+        leaders = lead_leaders(s)
+        fx.notify("review_rehandle", Audience(usernames=people, unit_leaders=leaders.unit_leaders,
+                                              township_leaders=leaders.township_leaders), reason=a.reason)
+
+    @staticmethod
+    def reissue_code(s: CaseState, a: CodeReissueAction, now, fx, who) -> None:
+        # The code itself never enters the history: only that it was replaced, by whom and why.
+        fx.event("code_reissued", who, reason=a.reason or "群众反映查询码泄露")
 
     @staticmethod
     def auto_close(s: CaseState, a: Any, now, fx, who) -> None:

@@ -47,6 +47,15 @@ def stop_running(state: CaseState, at: datetime) -> list[Clock]:
     return stopped
 
 
+def restart_colour_clocks(state: CaseState, now: datetime) -> None:
+    """A case sent back for re-handling gets fresh yellow and red clocks from the decision."""
+    lv = state.levels
+    state.clocks = [c for c in state.clocks if c.name not in COLOUR_CLOCKS]
+    state.clocks += [Clock(name="yellow", due_at=now + lv.yellow_after), Clock(name="red", due_at=now + lv.red_after)]
+    state.clocks.sort(key=lambda c: CLOCK_ORDER.index(c.name))
+    state.colour = SupervisionColour.green
+
+
 def due(state: CaseState, now: datetime) -> list[Clock]:
     """Running clocks whose time has come, in processing order."""
     return sorted(
@@ -59,6 +68,8 @@ def next_deadline(state: CaseState) -> datetime | None:
     times = [c.due_at for c in state.clocks if c.running]
     if state.auto_close_at is not None and state.closed_at is None:
         times.append(state.auto_close_at)
+    if state.review_open_until is not None:
+        times.append(state.review_open_until)
     return min(times) if times else None
 
 

@@ -46,6 +46,10 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
             return f"【待交办】案件 {case_no}（{cat}）未找到可承办的调解员，请{where}负责人立即指定承办人。"
         case "routing_pending":
             return f"【待分流】案件 {case_no} 需人工分流：{p.get('reason', '')}"
+        case "review_requested":
+            return f"【申请复核】案件 {case_no} 的群众评价为{p.get('rating')}星并申请复核：{p.get('reason', '')}。请督办员作出复核决定。"
+        case "review_rehandle":
+            return f"【复核重办】案件 {case_no} 经复核退回重新办理：{p.get('reason', '')}。请重新调处。"
         case "repeat_detected":
             return f"【重复访】案件 {case_no} 与 {len(p.get('earlier', []))} 件前案为同一群众或相同诉求，已关联，请受理员核对。"
         case "task_force":

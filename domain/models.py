@@ -22,6 +22,7 @@ class CaseStatus(StrEnum):
     closed = "closed"            # 评价/归档
     withdrawn = "withdrawn"      # 撤回
     rejected = "rejected"        # 不予受理
+    under_review = "under_review"  # 复核: the citizen contests a closed case's result
 
 
 class SupervisionColour(StrEnum):
@@ -51,6 +52,7 @@ class ServiceLevels(BaseModel):
     red_after: timedelta
     close_unrated_after: timedelta
     history_event_limit: int = 2000
+    review_window: timedelta = timedelta(days=7)  # after a rating of 1–2, how long a review may be asked
 
 
 class Actor(BaseModel):
@@ -194,6 +196,17 @@ class Material(BaseModel):
     stored_name: str
 
 
+class Review(BaseModel):
+    """申请复核 after a low rating, and the supervisor's decision."""
+    status: Literal["requested", "rehandled", "upheld"] = "requested"
+    reason: str
+    requested_at: datetime
+    rating: int
+    decision_reason: str | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
 class TaskForce(BaseModel):
     """县领导领衔 + 专班会商 + 部门组团破难, started when a case turns red."""
     led_by: str | None
@@ -269,6 +282,8 @@ class CaseState(BaseModel):
     urge_count: int = 0
     auto_close_at: datetime | None = None
     closed_at: datetime | None = None
+    review: Review | None = None
+    review_open_until: datetime | None = None  # a citizen who rated 1–2 may ask for review until then
     next_seq: int = 1
     recorded_seq: int = 0             # events up to this seq are in the read model
     run_count: int = 1                # runs of the workflow (continue-as-new)
@@ -375,6 +390,22 @@ class RateAction(BaseModel):
     actor: Actor
     score: int = Field(ge=1, le=5)
     comment: str | None = None
+
+
+class ReviewRequestAction(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class ReviewDecisionAction(BaseModel):
+    actor: Actor
+    rehandle: bool
+    reason: str
+
+
+class CodeReissueAction(BaseModel):
+    actor: Actor
+    reason: str | None = None
 
 
 class CaseOutcome(BaseModel):

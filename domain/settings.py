@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     sla_yellow_after: str = "P7D"
     sla_red_after: str = "P14D"
     close_unrated_after: str = "P7D"
+    review_window: str = "P7D"             # after a rating of 1–2, the citizen may ask for review (复核)
     hazard_deadline_major: str = "P3D"
     hazard_deadline_general: str = "P7D"
     hazard_deadline_minor: str = "P15D"
@@ -76,7 +77,7 @@ class Settings(BaseSettings):
     @field_validator(
         "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
         "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
-        "hazard_deadline_minor", "hazard_recheck_after", "repeat_window",
+        "hazard_deadline_minor", "hazard_recheck_after", "repeat_window", "review_window",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:
@@ -104,6 +105,7 @@ class Settings(BaseSettings):
             red_after=parse_duration(self.sla_red_after),
             close_unrated_after=parse_duration(self.close_unrated_after),
             history_event_limit=self.history_event_limit,
+            review_window=parse_duration(self.review_window),
         )
 
 

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import case_flow, clocks
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
-        SYSTEM, AssignAction, Audience, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus,
+        SYSTEM, CodeReissueAction, ReviewDecisionAction, ReviewRequestAction, AssignAction, Audience, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus,
         CitizenUpdateAction, ConsultationAction, DeclineTeamAction, HandlerChoice, HandlerRequest, MaterialAction,
         MediationAction, MemberRequest, NotificationRequest, RateAction, RejectAction, ResolveAction, Role,
         RouteRequest, RoutingDecision, TaskForce, TaskForceRequest, TeamAction, TeamChoice, TeamRequest, TeamSlot,
@@ -65,7 +65,7 @@ class DisputeCase:
         while True:
             await self._automate()
             await self._flush()
-            if s.status in ENDED:
+            if s.status in ENDED and not self._awaiting_review():
                 break
             if self._history_is_long():
                 await self._continue_as_new()
@@ -182,6 +182,16 @@ class DisputeCase:
                 await self._start_task_force()
         if s.status == CaseStatus.resolved and s.auto_close_at is not None and s.auto_close_at <= now:
             self._step("auto_close", SimpleNamespace(actor=SYSTEM))
+        if s.review_open_until is not None and s.review_open_until <= now:
+            s.review_open_until = None
+            fx = Effects()
+            fx.event("review_window_closed", "system", reason="申请复核期限已过，案件归档")
+            self._emit(fx)
+
+    def _awaiting_review(self) -> bool:
+        """A case rated 1–2 stays open to a review request for a while (cases rated before this existed
+        ended at once, and their histories must replay so)."""
+        return self.s.review_open_until is not None and workflow.patched("citizen-review")
 
     async def _start_task_force(self) -> None:
         s = self.s
@@ -302,6 +312,30 @@ class DisputeCase:
     @rate.validator
     def _v_rate(self, action: RateAction) -> None:
         self._validate("rate", action)
+
+    @workflow.update
+    async def request_review(self, action: ReviewRequestAction) -> CaseState:
+        return await self._handle("request_review", action)
+
+    @request_review.validator
+    def _v_request_review(self, action: ReviewRequestAction) -> None:
+        self._validate("request_review", action)
+
+    @workflow.update
+    async def review_decision(self, action: ReviewDecisionAction) -> CaseState:
+        return await self._handle("review_decision", action)
+
+    @review_decision.validator
+    def _v_review_decision(self, action: ReviewDecisionAction) -> None:
+        self._validate("review_decision", action)
+
+    @workflow.update
+    async def reissue_code(self, action: CodeReissueAction) -> CaseState:
+        return await self._handle("reissue_code", action)
+
+    @reissue_code.validator
+    def _v_reissue_code(self, action: CodeReissueAction) -> None:
+        self._validate("reissue_code", action)
 
     @workflow.query
     def state(self) -> CaseState:

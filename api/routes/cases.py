@@ -20,11 +20,12 @@ from api import access, intake, jurisdiction, temporal, uploads, views
 from api.deps import Ctx, CurrentStaff, Db, OptionalStaff, actor_of, client_address, staff_ref
 from api.errors import ApiError, invalid, not_found, unauthorized
 from api.schemas import (
-    AssignIn, CaseListOut, CaseView, IntakeIn, IntakeOut, MeetingIn, ReasonIn, ResolveIn, TeamIn, TriageIn, UrgeIn,
+    AssignIn, CaseListOut, CaseView, IntakeIn, IntakeOut, MeetingIn, ReasonIn, ReissueIn, ReissueOut, ResolveIn,
+    ReviewDecisionIn, TeamIn, TriageIn, UrgeIn,
 )
 from domain.models import (
-    CITIZEN, Actor, AssignAction, CaseIntake, CaseStart, ConsultationAction, DeclineTeamAction, MediationAction,
-    RejectAction, ResolveAction, Role, TeamAction, TeamRequest, TriageAction, UrgeAction, WithdrawAction,
+    CITIZEN, Actor, AssignAction, CaseIntake, CaseStart, CodeReissueAction, ConsultationAction, DeclineTeamAction,
+    MediationAction, RejectAction, ResolveAction, ReviewDecisionAction, Role, TeamAction, TeamRequest, TriageAction, UrgeAction, WithdrawAction,
 )
 from domain.privacy import normalise_phone, valid_phone
 from store.tables import Case, MaterialRow, Staff
@@ -280,3 +281,25 @@ def _held_at(value: datetime) -> datetime:
     if value > datetime.now(timezone.utc).replace(microsecond=0) + _FUTURE_SLACK:
         raise invalid("held_at_in_future", "召开时间不能晚于当前时间")
     return value
+
+
+@router.post("/{case_id}/review-decision", response_model=CaseView)
+async def review_decision(case_id: str, body: ReviewDecisionIn, staff: CurrentStaff, ctx: Ctx, db: Db) -> CaseView:
+    """复核决定 (supervisor): send the case back for re-handling, or uphold the result with a written reason the
+    citizen sees."""
+    return await access.act(ctx, db, case_id, staff, DisputeCase.review_decision,
+                            lambda found, actor: ReviewDecisionAction(actor=actor, rehandle=body.rehandle,
+                                                                      reason=body.reason))
+
+
+@router.post("/{case_id}/reissue-code", response_model=ReissueOut)
+async def reissue_code(case_id: str, request: Request, staff: CurrentStaff, ctx: Ctx, db: Db,
+                       body: ReissueIn | None = None) -> ReissueOut:
+    """补发查询码 (clerk): the old code stops working at once; the new one is returned once, to hand over."""
+    await access.act(ctx, db, case_id, staff, DisputeCase.reissue_code,
+                     lambda found, actor: CodeReissueAction(actor=actor, reason=body.reason if body else None))
+    code = await asyncio.to_thread(intake.reissue_tracking_code, ctx.engine, case_id)
+    log.info("tracking code of case %s reissued by %s", case_id, staff.username)
+    base = str(request.base_url).rstrip("/")
+    return ReissueOut(case_id=case_id, tracking_code=code, tracking_url=f"{base}/track/{code}",
+                      qr_url=f"/api/v1/track/{code}/qr.svg")

@@ -16,8 +16,10 @@ from starlette.datastructures import UploadFile
 from api import access, intake, uploads, views
 from api.deps import AppContext, Ctx, Db, client_address
 from api.errors import ApiError, invalid, not_found
-from api.schemas import CitizenUpdateIn, MaterialOut, RatingIn, TrackView
-from domain.models import CITIZEN, CaseState, CitizenUpdateAction, Material, MaterialAction, RateAction
+from api.schemas import CitizenUpdateIn, MaterialOut, RatingIn, ReviewIn, TrackView
+from domain.models import (
+    CITIZEN, CaseState, CaseStatus, CitizenUpdateAction, Material, MaterialAction, RateAction, ReviewRequestAction,
+)
 from store.tables import Case, CaseEventRow, Staff
 from workflows.dispute_case import DisputeCase
 
@@ -64,7 +66,12 @@ def _view(db: Session, ctx: AppContext, case_id: str, state: CaseState | None, r
             clocks=[views.clock_view(c) for c in state.clocks],
             resolution=views.citizen_resolution(res.outcome, res.at, res.summary) if res else None,
             rating=state.rating.model_dump(mode="json") if state.rating else None,
-            events=timeline, tx=ctx.taxonomy, stale=False)
+            events=timeline, tx=ctx.taxonomy, stale=False,
+            can_review=(state.status == CaseStatus.closed and state.review_open_until is not None
+                        and state.rating is not None and state.rating.score <= 2),
+            review=(state.review.model_dump(mode="json", include={"status", "reason", "decision_reason",
+                                                                   "requested_at", "decided_at"})
+                    if state.review else None))
     assert row is not None
     return views.track_view(
         case_no=row.case_no, status=row.status, colour=row.colour, category=row.category, unit=row.unit,
@@ -112,6 +119,10 @@ async def add_material(code: str, request: Request, ctx: Ctx, db: Db) -> Materia
         filename = uploads.safe_filename(upload.filename, content_type)
     finally:
         await form.close()
+    try:
+        content = await asyncio.to_thread(uploads.strip_metadata, content, content_type)
+    except uploads.UnreadableImage:
+        raise ApiError(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
     stored = await asyncio.to_thread(uploads.store, ctx.settings.data_dir, content)
     material = Material(material_id=uuid.uuid4().hex, filename=filename, content_type=content_type,
                         size=len(content), note=note, stored_name=stored)
@@ -135,6 +146,15 @@ async def citizen_update(code: str, body: CitizenUpdateIn, request: Request, ctx
         raise invalid("text_too_long", f"内容不能超过 {ctx.settings.max_description_chars} 字")
     state = await access.citizen_step(ctx, case_id, DisputeCase.citizen_update,
                                       CitizenUpdateAction(actor=CITIZEN, text=text))
+    return _view(db, ctx, case_id, state, None, False)
+
+
+@router.post("/{code}/review", response_model=TrackView)
+async def request_review(code: str, body: ReviewIn, request: Request, ctx: Ctx, db: Db) -> TrackView:
+    """申请复核: after a rating of 1–2, within the review window (409 otherwise)."""
+    case_id = _open(ctx, db, request, code)
+    state = await access.citizen_step(ctx, case_id, DisputeCase.request_review,
+                                      ReviewRequestAction(actor=CITIZEN, reason=body.reason))
     return _view(db, ctx, case_id, state, None, False)
 
 

@@ -2,10 +2,28 @@
 from __future__ import annotations
 
 import asyncio
+import io
+
+from PIL import Image
 
 from tests.api.conftest import assert_error
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def photo(fmt: str = "PNG", gps: bool = False) -> bytes:
+    """A small real image; with gps, a JPEG whose EXIF carries a GPS position, as phone photos do."""
+    out = io.BytesIO()
+    img = Image.new("RGB", (40, 30), (200, 80, 40))
+    if gps:
+        exif = Image.Exif()
+        exif[0x8825] = {1: "N", 2: (28.0, 50.0, 30.0), 3: "E", 4: (120.0, 44.0, 10.0)}  # GPSInfo
+        exif[0x010F] = "PhoneMaker"
+        img.save(out, fmt, exif=exif)
+    else:
+        img.save(out, fmt)
+    return out.getvalue()
+
+
+PNG = photo()
 
 
 async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
@@ -20,7 +38,7 @@ async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
                        data={"note": "工资欠条照片"})
     assert r.status_code == 201, r.text
     material = r.json()
-    assert material["content_type"] == "image/png" and material["filename"] == "欠条.png" and material["size"] == len(PNG)
+    assert material["content_type"] == "image/png" and material["filename"] == "欠条.png" and material["size"] > 0
     assert len(list((settings.data_dir / "materials").iterdir())) == 1
     r = await api.post(f"/api/v1/track/{code}/updates", json={"text": "老板电话 13900001111 也打不通了"})
     assert r.status_code == 200 and "13900001111" not in r.text
@@ -31,7 +49,7 @@ async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
     assert "record_mediation" in view["actions"] and "resolve" in view["actions"]
     assert [m["filename"] for m in view["materials"]] == ["欠条.png"]
     dl = await api.get(f"{base}/materials/{material['material_id']}", headers=handler)
-    assert dl.status_code == 200 and dl.content == PNG
+    assert dl.status_code == 200 and Image.open(io.BytesIO(dl.content)).size == (40, 30)
 
     r = await api.post(f"{base}/mediations", headers=handler, json={
         "summary": "组织劳资双方调解", "held_at": "2026-01-05T10:00:00+08:00", "participants": ["王小明", "包工头"]})
@@ -116,3 +134,58 @@ async def test_manual_triage_assign_team_and_withdraw(api):
     assert r.status_code == 200 and r.json()["team"] == ["renshe.leader", "baita.leader"]
     r = await api.post(f"{base}/withdraw", headers=await api.auth("clerk"), json={"reason": "当事人已自行和解"})
     assert r.status_code == 200 and r.json()["status"] == "withdrawn"
+
+
+async def test_photo_location_is_stripped_before_it_is_kept(api):
+    out = await api.intake()
+    await api.teamed(out["case_id"])
+    original = photo("JPEG", gps=True)
+    assert Image.open(io.BytesIO(original)).getexif().get(0x8825)
+    r = await api.post(f"/api/v1/track/{out['tracking_code']}/materials", files={"file": ("现场.jpg", original, "image/jpeg")})
+    assert r.status_code == 201, r.text
+    dl = await api.get(f"/api/v1/cases/{out['case_id']}/materials/{r.json()['material_id']}",
+                       headers=await api.auth("renshe.mediator"))
+    kept = Image.open(io.BytesIO(dl.content))
+    assert kept.size == (40, 30) and not kept.getexif()
+    # Bytes that only look like an image are refused.
+    r = await api.post(f"/api/v1/track/{out['tracking_code']}/materials",
+                       files={"file": ("x.jpg", b"\xff\xd8\xff" + b"\x00" * 100, "image/jpeg")})
+    assert_error(r, 415, "unreadable_image")
+
+
+async def test_low_rating_review_and_rehandle_over_http(api):
+    out = await api.intake()
+    case_id, code = out["case_id"], out["tracking_code"]
+    await api.teamed(case_id)
+    handler = await api.auth("renshe.mediator")
+    assert_error(await api.post(f"/api/v1/track/{code}/review", json={"reason": "不满意"}), 409)
+    await api.post(f"/api/v1/cases/{case_id}/resolve", headers=handler, json={"outcome": "handled", "summary": "已协调"})
+    r = await api.post(f"/api/v1/track/{code}/rating", json={"score": 2, "comment": "钱只给了一半"})
+    assert r.status_code == 200 and r.json()["can_review"] is True
+    r = await api.post(f"/api/v1/track/{code}/review", json={"reason": "工资只付了一半"})
+    assert r.status_code == 200 and r.json()["status"] == "under_review"
+    assert r.json()["review"]["status"] == "requested"
+    assert_error(await api.post(f"/api/v1/cases/{case_id}/review-decision", headers=handler,
+                                json={"rehandle": True, "reason": "x"}), 403)
+    r = await api.post(f"/api/v1/cases/{case_id}/review-decision", headers=await api.auth("supervisor"),
+                       json={"rehandle": True, "reason": "协议未履行完毕，退回重办"})
+    assert r.status_code == 200 and r.json()["status"] == "mediating"
+    t = (await api.get(f"/api/v1/track/{code}")).json()
+    assert t["status"] == "mediating" and t["review"]["status"] == "rehandled" and t["can_rate"] is False
+
+
+async def test_reissued_code_replaces_the_old_one_at_once(api):
+    out = await api.intake()
+    await api.teamed(out["case_id"])
+    assert_error(await api.post(f"/api/v1/cases/{out['case_id']}/reissue-code",
+                                headers=await api.auth("renshe.mediator")), 403)
+    r = await api.post(f"/api/v1/cases/{out['case_id']}/reissue-code", headers=await api.auth("clerk"),
+                       json={"reason": "群众称查询码被他人看到"})
+    assert r.status_code == 200, r.text
+    new = r.json()["tracking_code"]
+    assert new != out["tracking_code"] and r.json()["tracking_url"].endswith(f"/track/{new}")
+    assert_error(await api.get(f"/api/v1/track/{out['tracking_code']}"), 404)
+    assert (await api.get(f"/api/v1/track/{new}")).status_code == 200
+    history = (await api.get(f"/api/v1/cases/{out['case_id']}/history", headers=await api.auth("auditor"))).json()
+    reissued = [e for e in history["events"] if e["type"] == "code_reissued"]
+    assert reissued and reissued[0]["actor"] == "clerk" and new not in str(history)

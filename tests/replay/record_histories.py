@@ -19,7 +19,7 @@ from temporalio.worker import Worker
 
 from domain.models import (
     CITIZEN, Actor, ConsultationAction, DeclineTeamAction, MediationAction, RateAction, ResolveAction, Role,
-    TriageAction, UrgeAction, WithdrawAction,
+    ReviewDecisionAction, ReviewRequestAction, TriageAction, UrgeAction, WithdrawAction,
 )
 from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
@@ -119,7 +119,23 @@ async def repeat_request_flagged(env, tq, cases):
     return h
 
 
-SCENARIOS = {"red_case_to_closed": red_case_to_closed, "repeat_request_flagged": repeat_request_flagged, "manual_triage_auto_close": manual_triage_auto_close,
+async def review_rehandled(env, tq, cases):
+    """Rated 2, review asked, sent back by the supervisor, handled again and rated 5 (the `citizen-review`
+    patch)."""
+    h = await start_case(env, tq, cases)
+    await until(h, lambda s: bool(s.team))
+    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled", summary="已协调"))
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=2, comment="只付了一半"))
+    await h.execute_update(DisputeCase.request_review, ReviewRequestAction(actor=CITIZEN, reason="工资只付了一半"))
+    await h.execute_update(DisputeCase.review_decision, ReviewDecisionAction(
+        actor=SUPERVISOR, rehandle=True, reason="协议未履行完毕，退回重办"))
+    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="已付清"))
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
+    await h.result()
+    return h
+
+
+SCENARIOS = {"red_case_to_closed": red_case_to_closed, "review_rehandled": review_rehandled, "repeat_request_flagged": repeat_request_flagged, "manual_triage_auto_close": manual_triage_auto_close,
              "continued_as_new": continued_as_new, "team_decline_replaced": team_decline_replaced}
 SETUP = {"team_decline_replaced": second_baita_mediator}
 
