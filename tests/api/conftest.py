@@ -67,6 +67,9 @@ class Api:
         raise AssertionError(f"condition never held; last view: {view.get('status')} {view.get('handler')}")
 
     async def teamed(self, case_id: str) -> dict:
+        """The case view once the team is formed and every event so far is in the read model."""
+        if self.env is not None:
+            await self.settled(case_id)
         return await self.until(case_id, lambda v: bool(v["team"]))
 
     async def settled(self, case_id: str, predicate: Callable = lambda s: bool(s.team), tries: int = 600):

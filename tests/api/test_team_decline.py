@@ -13,7 +13,8 @@ async def test_decline_replaces_the_member_and_the_view_explains_every_choice(ap
                      password_hash=first.password_hash, skills=first.skills, home_township="baita"))
         db.commit()
     case_id = (await api.intake())["case_id"]
-    view = await api.teamed(case_id)
+    await api.settled(case_id)  # the choices' explanations are read from the recorded events
+    view = await api.case(case_id)
     assert view["team"] == ["renshe.mediator", "baita.mediator"]
     kinds = [m["type"] for m in view["matching"]]
     assert kinds == ["assigned", "team_formed"]
