@@ -8,9 +8,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
+from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
 from domain.models import CaseRecord, CaseState, CaseStatus
-from store import workload
+from store import chain, workload
 from store.db import session
 from store.tables import Case, CaseEventRow, MaterialRow, TaskForceRow, utcnow
 
@@ -43,19 +44,24 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
 
 
 class CaseRecorder:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, hash_alg: str | None = None):
         self.engine = engine
+        self.hash_alg = hash_alg  # None: WUHUAN_AUDIT_HASH (read when the first event is written)
 
     @activity.defn
     def record_case_events(self, record: CaseRecord) -> int:
         """Returns how many events were new (0 on a retry that already landed)."""
         s = record.state
         with session(self.engine) as db:
-            seen = set(db.exec(select(CaseEventRow.seq).where(CaseEventRow.case_id == s.case_id)).all())
+            seen = dict(db.exec(select(CaseEventRow.seq, CaseEventRow.hash)
+                                .where(CaseEventRow.case_id == s.case_id)).all())
             new = [e for e in record.events if e.seq not in seen]
-            for e in new:
-                db.add(CaseEventRow(case_id=s.case_id, seq=e.seq, at=e.at, type=e.type, actor=e.actor,
-                                    detail=e.detail))
+            alg = (self.hash_alg or chain.default_alg()) if new else ""
+            for e in new:  # each new row is chained to the case's previous one (domain/audit_chain.py)
+                event_row = CaseEventRow(case_id=s.case_id, seq=e.seq, at=e.at, type=e.type, actor=e.actor,
+                                         detail=e.detail)
+                seen[e.seq] = audit_chain.seal(event_row, chain.prev_hash_for(db, s.case_id, seen, e.seq, alg), alg)
+                db.add(event_row)
             row = db.get(Case, s.case_id)
             if row is None:
                 row = Case(case_id=s.case_id, case_no=s.case_no, status=s.status.value, colour=s.colour.value,

@@ -11,6 +11,7 @@ import logging
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
@@ -18,7 +19,9 @@ from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
 from api.ratelimit import RateLimiter, parse
-from api.routes import audit, auth, cases, citizen, health, notifications, supervision, triage
+from api.routes import audit, auth, cases, citizen, health, notifications, pages, supervision, triage
+from api.routes import codec
+from api.routes import access_log as access_log_routes
 from domain import logs as logmask
 from api.temporal import TemporalLink
 from domain.settings import Settings, get_settings
@@ -62,6 +65,10 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
     errors.install(app)
     for module in (health, auth, triage, cases, audit, citizen, supervision, notifications):
         app.include_router(module.router)
+    app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
+    codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
+    app.include_router(pages.router)  # the citizen's pages (HTML), after the API
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     return app
 
 

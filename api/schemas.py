@@ -277,6 +277,8 @@ class HistoryOut(BaseModel):
     case_id: str
     runs: int
     events: list[HistoryEvent]
+    as_of: datetime | None = None
+    state: "CaseView | None" = None   # with as_of: the case as it stood then
 
 
 class ReplayOut(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
 from temporalio.client import (
@@ -17,6 +17,7 @@ from temporalio.client import (
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Replayer
@@ -190,9 +191,10 @@ async def fetch_runs(client: Client, case_id: str) -> list[WorkflowHistory]:
     return runs
 
 
-async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[dict[str, Any]]:
-    """The case's business events: the inputs of its record_case_events activities, in seq order."""
-    seen: dict[int, dict[str, Any]] = {}
+async def records(client: Client, runs: list[WorkflowHistory]) -> list[tuple[datetime, CaseRecord]]:
+    """Every write the workflow asked of the read model, in order: the new events and the full state they
+    led to, with the time the workflow scheduled it."""
+    found: list[tuple[datetime, CaseRecord]] = []
     for history in runs:
         for event in history.events:
             if not event.HasField("activity_task_scheduled_event_attributes"):
@@ -201,14 +203,34 @@ async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[d
             if attrs.activity_type.name != "record_case_events":
                 continue
             [record] = await client.data_converter.decode(attrs.input.payloads, [CaseRecord])
-            for e in record.events:
-                seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
-                                        "detail": e.detail})
+            found.append((event.event_time.ToDatetime(tzinfo=timezone.utc), record))
+    return found
+
+
+async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[dict[str, Any]]:
+    """The case's business events: the inputs of its record_case_events activities, in seq order."""
+    seen: dict[int, dict[str, Any]] = {}
+    for _, record in await records(client, runs):
+        for e in record.events:
+            seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
+                                    "detail": e.detail})
     return [seen[k] for k in sorted(seen)]
 
 
-async def replay(runs: list[WorkflowHistory]) -> dict[str, Any]:
-    replayer = Replayer(workflows=[DisputeCase], data_converter=pydantic_data_converter)
+async def state_as_of(client: Client, runs: list[WorkflowHistory], at: datetime) -> CaseState | None:
+    """The case as it stood at `at`: the workflow's own state snapshot of its last write at or before then
+    (each step and each clock that fires is followed by one), so no second copy of the rules is needed."""
+    latest: CaseState | None = None
+    for _, record in await records(client, runs):
+        if record.events and record.events[-1].at <= at:
+            latest = record.state
+    return latest
+
+
+async def replay(runs: list[WorkflowHistory], data_converter: DataConverter = pydantic_data_converter,
+                 ) -> dict[str, Any]:
+    """Pass the client's converter (`client.data_converter`): histories are encrypted (workflows/codec.py)."""
+    replayer = Replayer(workflows=[DisputeCase], data_converter=data_converter)
     error: str | None = None
     for history in runs:
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)

@@ -180,6 +180,13 @@ def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str
                 add(e, "withdrawn", "已撤回")
             case "rejected":
                 add(e, "rejected", f"不予受理：{d.get('reason', '')}")
+            case "review_requested":
+                add(e, "review", "您已申请复核，中心督办员将作出复核决定")
+            case "review_decided":
+                if d.get("rehandle"):
+                    add(e, "review", f"复核决定：退回重新办理（{d.get('reason', '')}）")
+                else:
+                    add(e, "review", f"复核决定：维持原处理结果。理由：{d.get('reason', '')}")
     return items
 
 

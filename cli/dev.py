@@ -330,6 +330,8 @@ def temporal_command(settings: Settings) -> list[str]:
     for key in ALL:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
     argv += ["--log-level", "warn", "--ui-disable-news-fetch"]
+    # The UI reads encrypted payloads through the API's codec endpoint (api/routes/codec.py, README).
+    argv += ["--ui-codec-endpoint", f"http://{url_host(settings.api_host)}:{settings.api_port}/api/v1/codec"]
     return argv
 
 

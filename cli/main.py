@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules under cli/ that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = ["cli.commands", "cli.triage"]
+COMMAND_MODULES: list[str] = ["cli.commands", "cli.triage", "cli.audit"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import isodate
 from pydantic import field_validator
@@ -62,11 +63,21 @@ class Settings(BaseSettings):
     password_hash_time_cost: int = 3
     password_hash_memory_kib: int = 65536
 
+    # Personal data in Temporal: every payload is encrypted (workflows/codec.py). Keys: `id:base64key,...`,
+    # the first encrypts, all decrypt; none configured = one generated in <data_dir>/payload.keys (0600).
+    payload_keys: str | None = None
+    payload_encryption: bool = True        # False: stop encrypting (encrypted histories still decode)
+    payload_cipher: str = "AES-256-GCM"    # or SM4-GCM (16-byte keys)
+
     # Triage: route without a person at or above this confidence (chosen by `wuhuan triage evaluate`:
     # the lowest threshold whose automatic routings were ≥ 97% right in cross-validation).
     triage_threshold: float = 0.5
     model_dir: Path | None = None          # default: <data_dir>/models
     repeat_window: str = "P30D"            # 重复访: same citizen or near-identical text within this window
+
+    # Tamper-evident case log (domain/audit_chain.py): the hash of newly written case_events rows; each row
+    # records its own algorithm, so switching keeps the chains already written verifiable.
+    audit_hash: Literal["sm3", "sha256"] = "sm3"
 
     max_description_chars: int = 5000
     max_upload_bytes: int = 10 * 1024 * 1024

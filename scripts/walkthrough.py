@@ -17,9 +17,17 @@ from datetime import datetime, timezone
 import httpx
 
 LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+def _photo() -> bytes:
+    """A small real photo (the upload check decodes images and re-encodes them without EXIF)."""
+    import io
+
+    from PIL import Image
+    out = io.BytesIO()
+    Image.new("RGB", (32, 24), (180, 90, 40)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG_1PX = _photo()
 
 
 @dataclass

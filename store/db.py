@@ -44,6 +44,8 @@ def create_tables(engine: Engine) -> None:
     add_missing_columns(engine)
     from store import workload
     workload.backfill(engine)
+    from store import chain
+    chain.seal_legacy(engine)  # issue 5: chain the case events written before the hash columns existed
 
 
 def add_missing_columns(engine: Engine) -> list[str]:

@@ -103,6 +103,23 @@ class CaseEventRow(SQLModel, table=True):
     actor: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     recorded_at: datetime = Field(default_factory=utcnow)
+    # Tamper-evident chain (issue 5, domain/audit_chain.py): hash = H(prev_hash || canonical content), per case.
+    # Nullable only for the upgrade step (store/chain.py seals rows written before it); new rows always have them.
+    prev_hash: str | None = None
+    hash: str | None = None
+    hash_alg: str | None = Field(default=None, max_length=8)  # sm3 | sha256
+
+
+class AccessLogRow(SQLModel, table=True):
+    """Append-only: who read which case's history or dossier, when, from where (issue 5)."""
+    __tablename__ = "access_log"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True)
+    role: str
+    case_id: str = Field(index=True)
+    what: str                        # history | replay | dossier
+    at: datetime = Field(default_factory=utcnow, index=True)
+    client: str | None = None        # client address
 
 
 class TrackingCode(SQLModel, table=True):

@@ -21,6 +21,16 @@ os.environ.setdefault("WUHUAN_PASSWORD_HASH_TIME_COST", "1")
 os.environ.setdefault("WUHUAN_PASSWORD_HASH_MEMORY_KIB", "1024")
 # Every test process (and the worker processes of e2e tests) shares one trained triage model on disk.
 os.environ.setdefault("WUHUAN_MODEL_DIR", str(Path(tempfile.gettempdir()) / "wuhuan-test-models"))
+# Payload encryption (workflows/codec.py): one fixed test key for this process and the `wuhuan worker` / `wuhuan
+# api` processes e2e tests start, so that their clients and the test's client read each other's payloads.
+os.environ.setdefault("WUHUAN_PAYLOAD_KEYS", "test1:" + "dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE=")
+
+
+def encrypting_converter():
+    """The project's data converter with the test key (what `wuhuan worker` and `wuhuan api` use in tests)."""
+    from domain.settings import Settings
+    from workflows.temporal_client import data_converter
+    return data_converter(Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"]))
 
 
 def fast_levels(**over):

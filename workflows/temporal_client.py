@@ -1,19 +1,38 @@
 """Connecting to Temporal with the project's data converter, and registering its search attributes."""
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.settings import Settings
 from workflows import search_attributes as sa
+from workflows.codec import EncryptionCodec, cipher_name, keyring_for
+
+
+def payload_codec(settings: Settings) -> EncryptionCodec:
+    """The payload codec of this installation: the configured keys, or its generated key file."""
+    cipher = cipher_name(settings.payload_cipher)
+    ring = keyring_for(settings.payload_keys, settings.data_dir, cipher, create=settings.payload_encryption)
+    return EncryptionCodec(ring, cipher, encrypt=settings.payload_encryption)
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """pydantic_data_converter with every payload encrypted (workflows/codec.py), and failure messages and
+    stack traces moved into an (encrypted) payload too, since an error's text may quote personal data.
+    The worker, the API, the command line and the Replayer must all use this one."""
+    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings),
+                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
 
 
 async def connect(settings: Settings) -> Client:
     return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace,
-                                data_converter=pydantic_data_converter)
+                                data_converter=data_converter(settings))
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:

@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.models import CITIZEN, CaseIntake, CaseStart
 from tests.conftest import fast_levels
@@ -58,7 +57,7 @@ def dev_env(tmp_path):
                WUHUAN_API_PORT=str(free_port()), WUHUAN_TEMPORAL_PORT=str(free_port()),
                WUHUAN_TEMPORAL_UI_PORT=str(free_port()), WUHUAN_TEMPORAL_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:6]}",
                WUHUAN_PASSWORD_HASH_TIME_COST="1", WUHUAN_PASSWORD_HASH_MEMORY_KIB="1024")
-    for var in ("WUHUAN_TEMPORAL_ADDRESS", "WUHUAN_DATABASE_URL"):
+    for var in ("WUHUAN_TEMPORAL_ADDRESS", "WUHUAN_DATABASE_URL", "WUHUAN_PAYLOAD_KEYS"):  # keys: data dir
         env.pop(var, None)
     return env
 
@@ -82,8 +81,9 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         assert f"{base}/docs" in text
         assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
 
+        assert (data / "payload.keys").stat().st_mode & 0o777 == 0o600  # generated once, kept
         # A case started now must still be there in the next run.
-        client = await Client.connect(target, data_converter=pydantic_data_converter)
+        client = await Client.connect(target, data_converter=_converter(data))
         case_id = uuid.uuid4().hex
         handle = await client.start_workflow(DisputeCase.run, CaseStart(
             case_id=case_id, case_no=f"DEV-{case_id[:6]}", received_at=datetime.now(timezone.utc),
@@ -111,7 +111,7 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         second = Dev(tmp_path, dev_env, "second")
         await second.ready()
         assert "demo county already seeded" in second.text()
-        client = await Client.connect(target, data_converter=pydantic_data_converter)
+        client = await Client.connect(target, data_converter=_converter(data))
         handle = client.get_workflow_handle(workflow_id(case_id))
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
         await wait_for(lambda: _assigned(handle), "the case to answer in the second run", 30)
@@ -151,3 +151,10 @@ def test_dev_refuses_a_port_in_use(tmp_path, dev_env):
     assert "WUHUAN_TEMPORAL_PORT" in done.stdout
     assert time.monotonic() - t0 < 30
     assert not (tmp_path / "data" / "temporal.db").exists()
+
+
+def _converter(data_dir):
+    """The converter of the supervised processes: the key they generated under the data dir."""
+    from domain.settings import Settings
+    from workflows.temporal_client import data_converter
+    return data_converter(Settings(data_dir=data_dir, payload_keys=None))

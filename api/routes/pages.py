@@ -1,0 +1,448 @@
+"""The citizen's pages: server-rendered Chinese HTML for a kiosk or a cheap phone, usable without JavaScript.
+
+Every page goes through the same code as the JSON API (api.routes.cases.create_case, api.routes.citizen.*), so
+validation, rate limits, the workflow's rules and 503 behave the same; this module only turns forms into those
+calls and their answers (or ApiErrors) into pages. POSTs answer with a redirect and a one-time flash message
+(POST-redirect-GET) on success, and re-render the page with the message next to the form on a refusal.
+
+Pages that carry a tracking code are never cached and never leak it in a Referer header."""
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api import receipt
+from api.deps import AppContext, Ctx, Db
+from api.errors import ApiError
+from api.routes import cases, citizen
+from api.schemas import CitizenIn, CitizenUpdateIn, IntakeIn, RatingIn, TrackView
+from domain.privacy import valid_phone
+
+router = APIRouter(include_in_schema=False)
+
+HERE = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+STATIC_DIR = HERE / "static"
+templates.env.filters["cntime"] = receipt.china_time
+templates.env.filters["zh_duration"] = receipt.zh_duration
+
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+}
+FLASH_COOKIE = "wuhuan_flash"
+ADDRESS_MAX = 200
+NOTE_MAX = 500
+COMMENT_MAX = 500
+REASON_MAX = 1000
+ACCEPT = "image/*,application/pdf"
+
+STAGES = [("received", "受理"), ("routed", "分流"), ("assigned", "交办"), ("mediating", "调解"),
+          ("supervision", "监督"), ("rated", "评价")]
+# How many of the six stages a status has completed.
+DONE_BY_STATUS = {"received": 1, "routed": 2, "assigned": 3, "team_formed": 3, "mediating": 3, "resolved": 5,
+                  "closed": 6, "under_review": 6, "withdrawn": 1, "rejected": 1}
+OPEN_FOR_CITIZEN = {"received", "routed", "assigned", "team_formed", "mediating", "resolved", "under_review"}
+COLOUR = {
+    "green": ("绿", "正常办理中"),
+    "yellow": ("黄", "已超过期限未办结，已推送乡镇和部门主要领导督促"),
+    "red": ("红", "已严重超期，县领导领衔督办"),
+}
+CLOCK_ZH = {  # name → (label, whether the label shows the promised duration)
+    "routed": ("分流", True),
+    "assigned": ("交办到人", True),
+    "team": ("组建调处团队", True),
+    "yellow": ("办结时限（超期转黄码）", False),
+    "red": ("办结时限（超期转红码）", False),
+}
+REVIEW_ZH = {"requested": "复核申请已提交，等待中心督查人员决定",
+             "rehandled": "复核决定：重新办理",
+             "upheld": "复核决定：维持原处理结果"}
+INTAKE_FORM = ("description", "name", "phone", "address", "township", "category", "channel")
+INTAKE_FIELDS = {"description_required": "description", "description_too_long": "description",
+                 "invalid_name": "name", "invalid_phone": "phone", "unknown_township": "township",
+                 "unknown_category": "category"}
+
+
+# --- helpers ---------------------------------------------------------------------------------------------
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200,
+            headers: dict[str, str] | None = None) -> HTMLResponse:
+    ctx: AppContext = request.app.state.ctx
+    base = {"settings": ctx.settings, "now": datetime.now(timezone.utc)}
+    response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
+    response.headers.update(PAGE_HEADERS)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def _error_page(request: Request, err: ApiError) -> HTMLResponse:
+    detail = err.detail if isinstance(err.detail, dict) else {"code": "error", "message": str(err.detail)}
+    status = err.status_code
+    if status == 404:
+        return _render(request, "404.html", {"detail": detail}, 404)
+    if status == 429:
+        retry = (err.headers or {}).get("Retry-After")
+        return _render(request, "429.html", {"detail": detail, "retry_after": retry}, 429,
+                       {"Retry-After": retry} if retry else None)
+    return _render(request, "error.html", {"detail": detail, "status": status}, status)
+
+
+def _redirect(url: str, flash: tuple[str, str] | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    if flash is not None:
+        kind, message = flash
+        value = base64.urlsafe_b64encode(json.dumps({"kind": kind, "message": message}).encode()).decode()
+        response.set_cookie(FLASH_COOKIE, value, max_age=120, path="/track/", httponly=True, samesite="strict")
+    return response
+
+
+def _take_flash(request: Request, response: Response) -> None:
+    if FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path="/track/")
+
+
+def _read_flash(request: Request) -> dict[str, str] | None:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
+        if data.get("kind") in ("ok", "error") and isinstance(data.get("message"), str):
+            return {"kind": data["kind"], "message": data["message"][:300]}
+    except (ValueError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _track_url(code: str, suffix: str = "") -> str:
+    return f"/track/{quote(code, safe='')}{suffix}"
+
+
+def _tracking_url(request: Request, code: str) -> str:
+    """The absolute URL the QR code carries (the same as the JSON API's tracking_url)."""
+    return f"{str(request.base_url).rstrip('/')}/track/{code}"
+
+
+def _form_text(form, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _track_view(code: str, request: Request, ctx: AppContext, db: Session) -> TrackView:
+    """The citizen's view through the JSON route (rate limit, 404 for unknown or revoked codes)."""
+    return await citizen.track(code, request, ctx, db, Response())
+
+
+# --- the tracking page's presentation --------------------------------------------------------------------
+
+def _stages(view: TrackView) -> list[dict[str, Any]]:
+    """The six rings 受理—分流—交办—调解—监督—评价, each done / current / waiting, with its time."""
+    done = DONE_BY_STATUS.get(view.status, 1)
+    ended = view.status in ("withdrawn", "rejected")
+    last: dict[str, datetime] = {}
+    first: dict[str, datetime] = {}
+    for e in view.timeline:
+        key = {"team_formed": "assigned", "resolved": "mediating"}.get(e.stage, e.stage)
+        first.setdefault(key, e.at)
+        last[key] = e.at
+    resolved_at = next((e.at for e in reversed(view.timeline) if e.stage == "resolved"), None)
+    items = []
+    for i, (key, zh) in enumerate(STAGES):
+        state = "done" if i < done else ("current" if i == done and not ended else "waiting")
+        at = None
+        note = ""
+        if key == "received":
+            at = first.get("received") or view.received_at
+        elif key in ("routed", "assigned"):
+            at = last.get(key) if state == "done" else None
+        elif key == "mediating":
+            at = resolved_at if state == "done" else last.get("mediating")
+            note = "已办结" if state == "done" else ("调解中" if state == "current" else "")
+        elif key == "supervision":  # runs alongside the handling, from intake until the case is resolved
+            at = last.get("supervision")
+            name, _ = COLOUR.get(view.supervision_color, ("绿", ""))
+            if state == "waiting" and not ended:
+                state = "running"
+            note = "" if ended else (f"全程督办 · 督办码{name}色" if state == "running" else f"督办码{name}色")
+        elif key == "rated":
+            at = last.get("rated") if state == "done" else None
+            if state == "current":
+                note = "请您评价"
+            elif view.status == "under_review":
+                note = "已申请复核"
+        items.append({"key": key, "zh": zh, "state": state, "at": at, "note": note})
+    if done >= len(STAGES):
+        items[-1]["state"] = "done"
+    return items
+
+
+def _clock_lines(view: TrackView, now: datetime) -> list[dict[str, str]]:
+    """Each service-level clock as met / due in / missed, in Chinese."""
+    lines = []
+    for c in view.clocks:
+        label, timed = CLOCK_ZH.get(c.name, (c.name, False))
+        due = c.due_at
+        if timed and due > view.received_at:
+            label = f"{label}（{receipt.zh_exact(due - view.received_at)}内）"
+        if c.met_at is not None:
+            late = c.breached or c.met_at > due
+            state, text = ("late", f"超时后于 {receipt.china_time(c.met_at)} 完成") if late else \
+                ("met", f"已按时完成（{receipt.china_time(c.met_at)}）")
+        elif c.breached:
+            state, text = "missed", f"已超时（期限 {receipt.china_time(due)}），已上报督办"
+        elif c.stopped_at is not None:
+            state, text = "stopped", "案件已结束，不再计时"
+        elif due > now:
+            state, text = "due", f"还剩 {receipt.zh_span(due - now)}（期限 {receipt.china_time(due)}）"
+        else:
+            state, text = "missed", f"已到期（期限 {receipt.china_time(due)}）"
+        lines.append({"name": c.name, "label": label, "state": state, "text": text})
+    return lines
+
+
+def _track_context(request: Request, code: str, view: TrackView, **extra: Any) -> dict[str, Any]:
+    ctx: AppContext = request.app.state.ctx
+    now = datetime.now(timezone.utc)
+    colour_name, colour_text = COLOUR.get(view.supervision_color, ("绿", ""))
+    review = view.review if isinstance(view.review, dict) else None
+    return {
+        "code": code, "view": view, "stages": _stages(view), "clocks": _clock_lines(view, now),
+        "colour_name": colour_name, "colour_text": colour_text,
+        "can_add": view.status in OPEN_FOR_CITIZEN,
+        "can_review": bool(getattr(view, "can_review", False)),
+        "review": review, "review_zh": REVIEW_ZH.get(review.get("status"), "") if review else "",
+        "flash": _read_flash(request), "errors": {}, "values": {},
+        "max_upload_kb": ctx.settings.max_upload_bytes // 1024,
+        "max_upload_label": _size_label(ctx.settings.max_upload_bytes),
+        "max_upload_bytes": ctx.settings.max_upload_bytes,
+        "accept": ACCEPT, "note_max": NOTE_MAX, "comment_max": COMMENT_MAX, "reason_max": REASON_MAX,
+        "text_max": ctx.settings.max_description_chars,
+        "receipt_url": _track_url(code, "/receipt"), "track_url": _track_url(code),
+        **extra,
+    }
+
+
+def _size_label(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MB"
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
+async def _rerender(request: Request, code: str, ctx: AppContext, db: Session, form: str, err: ApiError,
+                    values: dict[str, str]) -> HTMLResponse:
+    """A refused step: the tracking page again, with the message next to the form and what was typed kept."""
+    if err.status_code in (404, 429):
+        return _error_page(request, err)
+    try:
+        view = await _track_view(code, request, ctx, db)
+    except ApiError as again:
+        return _error_page(request, again)
+    detail = err.detail if isinstance(err.detail, dict) else {"message": str(err.detail)}
+    message = detail.get("message") or "操作未成功，请稍后再试"
+    context = _track_context(request, code, view, errors={form: message}, values=values)
+    return _render(request, "track.html", context, err.status_code)
+
+
+# --- pages -----------------------------------------------------------------------------------------------
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    return _render(request, "home.html", {"error": None})
+
+
+@router.get("/track", response_class=HTMLResponse)
+def lookup(request: Request, code: str = "") -> Response:
+    """The landing page's look-up form: a code typed by hand (spaces ignored) or a pasted tracking URL."""
+    text = "".join(code.split())
+    if "/track/" in text:
+        text = text.split("/track/", 1)[1].split("/")[0].split("?")[0]
+    if not text:
+        return _render(request, "home.html", {"error": "请输入回执上的查询码"}, 422)
+    if len(text) > 128:
+        return _render(request, "home.html", {"error": "查询码格式不正确，请核对回执"}, 422)
+    return _redirect(_track_url(text))
+
+
+def _intake_context(ctx: AppContext, values: dict[str, str], errors: dict[str, str],
+                    banner: str | None = None) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "banner": banner,
+            "townships": ctx.taxonomy.townships, "categories": ctx.taxonomy.dispute_categories,
+            "description_max": ctx.settings.max_description_chars, "address_max": ADDRESS_MAX}
+
+
+@router.get("/intake", response_class=HTMLResponse)
+def intake_form(request: Request, ctx: Ctx, channel: str = "web") -> HTMLResponse:
+    values = dict.fromkeys(INTAKE_FORM, "") | {"channel": "kiosk" if channel == "kiosk" else "web"}
+    return _render(request, "intake.html", _intake_context(ctx, values, {}))
+
+
+@router.post("/intake", response_class=HTMLResponse)
+async def intake_submit(request: Request, ctx: Ctx) -> Response:
+    form = await request.form(max_files=0, max_fields=20)
+    values = {k: _form_text(form, k) for k in INTAKE_FORM}
+    values["consent"] = "yes" if form.get("consent") else ""
+    values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
+    errors: dict[str, str] = {}
+    limit = ctx.settings.max_description_chars
+    description = values["description"].strip()
+    if not description:
+        errors["description"] = "请填写您遇到的问题或诉求"
+    elif len(description) > limit:
+        errors["description"] = f"诉求内容不能超过 {limit} 字（现有 {len(description)} 字）"
+    name = values["name"].strip()
+    if not name:
+        errors["name"] = "请填写您的姓名"
+    elif len(name) > 50:
+        errors["name"] = "姓名不能超过 50 字"
+    if not values["phone"].strip():
+        errors["phone"] = "请填写联系电话，便于承办人联系您"
+    elif not valid_phone(values["phone"]):
+        errors["phone"] = "电话号码格式不正确：请填写11位手机号，或带区号的固定电话（如 0576-87654321）"
+    if len(values["address"].strip()) > ADDRESS_MAX:
+        errors["address"] = f"地址不能超过 {ADDRESS_MAX} 字"
+    if values["township"] and ctx.taxonomy.township(values["township"]) is None:
+        errors["township"] = "请从列表中选择乡镇（街道）"
+    if values["category"] and ctx.taxonomy.category(values["category"]) is None:
+        errors["category"] = "请从列表中选择类别，或选“不确定”"
+    if not values["consent"]:
+        errors["consent"] = "请勾选同意，我们才能受理并联系您"
+    if errors:
+        return _render(request, "intake.html", _intake_context(ctx, values, errors), 422)
+
+    body = IntakeIn(description=description, citizen=CitizenIn(name=name, phone=values["phone"]),
+                    address=values["address"].strip() or None, township=values["township"] or None,
+                    category=values["category"] or None, channel=values["channel"])
+    try:
+        out = await cases.create_case(body, request, ctx, None)
+    except ApiError as err:
+        code = err.detail.get("code") if isinstance(err.detail, dict) else None
+        message = err.detail.get("message") if isinstance(err.detail, dict) else str(err.detail)
+        if err.status_code == 422 and code in INTAKE_FIELDS:
+            return _render(request, "intake.html",
+                           _intake_context(ctx, values, {INTAKE_FIELDS[code]: message}), 422)
+        if err.status_code == 429:
+            return _error_page(request, err)
+        banner = ("系统暂时无法受理，请稍后再试；您填写的内容已保留。" if err.status_code >= 500
+                  else message or "提交未成功，请检查后重试")
+        return _render(request, "intake.html", _intake_context(ctx, values, {}, banner), err.status_code)
+    return _redirect(_track_url(out.tracking_code, "/receipt"))
+
+
+async def _receipt_data(code: str, request: Request, ctx: AppContext, db: Session) -> receipt.ReceiptData:
+    view = await _track_view(code, request, ctx, db)  # rate limit, 404 for unknown or revoked codes
+    return receipt.ReceiptData(case_no=view.case_no, received_at=view.received_at, code=code,
+                               tracking_url=_tracking_url(request, code))
+
+
+@router.get("/track/{code}/receipt", response_class=HTMLResponse)
+async def receipt_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
+    try:
+        data = await _receipt_data(code, request, ctx, db)
+    except ApiError as err:
+        return _error_page(request, err)
+    return _render(request, "receipt.html", {
+        "data": data, "code": code, "code_grouped": receipt.grouped_code(code),
+        "qr_svg": receipt.qr_svg(data.tracking_url), "promises": receipt.promises(ctx.settings),
+        "track_url": _track_url(code), "png_url": _track_url(code, "/receipt.png")})
+
+
+@router.get("/track/{code}/receipt.png")
+async def receipt_png(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+    """The receipt as a PNG (for a slip printer or to save on the phone); 503 font_unavailable without a CJK
+    font on the server (the HTML receipt still works)."""
+    data = await _receipt_data(code, request, ctx, db)  # ApiErrors answer in the contract's JSON shape
+    font = receipt.find_cjk_font()
+    if font is None:
+        raise ApiError(503, "font_unavailable", "服务器未安装中文字体，无法生成回执图片；请使用网页版回执打印")
+    png = await asyncio.to_thread(receipt.receipt_png, data, ctx.settings, font)
+    return Response(png, media_type="image/png",
+                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                             "Content-Disposition": f'inline; filename="receipt-{data.case_no}.png"'})
+
+
+@router.get("/track/{code}", response_class=HTMLResponse)
+async def track_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
+    try:
+        view = await _track_view(code, request, ctx, db)
+    except ApiError as err:
+        return _error_page(request, err)
+    response = _render(request, "track.html", _track_context(request, code, view))
+    _take_flash(request, response)
+    return response
+
+
+@router.post("/track/{code}/materials", response_class=HTMLResponse)
+async def material_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+    try:
+        out = await citizen.add_material(code, request, ctx, db)
+    except ApiError as err:
+        return await _rerender(request, code, ctx, db, "material", err, {})
+    return _redirect(_track_url(code), ("ok", f"材料已上传：{out.filename}"))
+
+
+@router.post("/track/{code}/updates", response_class=HTMLResponse)
+async def update_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+    form = await request.form(max_files=0, max_fields=4)
+    text = _form_text(form, "text")
+    try:
+        await citizen.citizen_update(code, CitizenUpdateIn(text=text), request, ctx, db)
+    except ApiError as err:
+        return await _rerender(request, code, ctx, db, "update", err, {"text": text})
+    return _redirect(_track_url(code), ("ok", "已收到您更新的诉求，承办人会看到"))
+
+
+@router.post("/track/{code}/rating", response_class=HTMLResponse)
+async def rating_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+    form = await request.form(max_files=0, max_fields=4)
+    score, comment = _form_text(form, "score"), _form_text(form, "comment")
+    values = {"score": score, "comment": comment}
+    try:
+        try:
+            body = RatingIn(score=int(score), comment=comment.strip() or None)
+        except (ValueError, ValidationError):
+            if len(comment.strip()) > COMMENT_MAX:
+                raise ApiError(422, "comment_too_long", f"评价内容不能超过 {COMMENT_MAX} 字") from None
+            raise ApiError(422, "score_required", "请选择 1 至 5 星") from None
+        await citizen.rate(code, body, request, ctx, db)
+    except ApiError as err:
+        return await _rerender(request, code, ctx, db, "rating", err, values)
+    low = body.score <= 2
+    return _redirect(_track_url(code), ("ok", "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else "")))
+
+
+@router.post("/track/{code}/review", response_class=HTMLResponse)
+async def review_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+    form = await request.form(max_files=0, max_fields=4)
+    reason = _form_text(form, "reason")
+    try:
+        from api.schemas import ReviewIn  # the review step (复核) of the citizen API
+        try:
+            body = ReviewIn(reason=reason)
+        except ValidationError:
+            message = ("复核理由不能超过 {} 字".format(REASON_MAX) if len(reason.strip()) > REASON_MAX
+                       else "请写明申请复核的理由")
+            raise ApiError(422, "reason_required", message) from None
+        await citizen.request_review(code, body, request, ctx, db)
+    except ApiError as err:
+        return await _rerender(request, code, ctx, db, "review", err, {"reason": reason})
+    return _redirect(_track_url(code), ("ok", "复核申请已提交，中心督查人员会尽快作出决定"))

@@ -1,0 +1,223 @@
+"""`wuhuan audit replay | reconcile` (and verify | digest, cli/audit_verify.py): proof for auditors.
+
+replay    — each case's workflow history, from the server or from files, replayed against the workflow code
+            installed here; names every history that no longer replays (exit 1).
+reconcile — the read model compared with each workflow's own state (the truth) and repaired from it: the
+            case row rewritten from the workflow's snapshot, missing events written back from its history."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("audit", help="replay histories, reconcile the read model, verify the event chains")
+    asub = p.add_subparsers(dest="audit_command", metavar="ACTION")
+    asub.required = True
+
+    r = asub.add_parser("replay", help="replay case histories against the installed workflow code")
+    r.add_argument("--case", action="append", default=[], help="a case id (repeatable)")
+    r.add_argument("--since", type=datetime.fromisoformat, help="cases started since this date (YYYY-MM-DD)")
+    r.add_argument("--all", action="store_true", help="every case on the server")
+    r.add_argument("--dir", type=Path, help="replay recorded history files (*.json) instead of the server's")
+    r.set_defaults(func=cmd_replay, hard_exit=True)
+
+    c = asub.add_parser("reconcile", help="repair the read model from the workflows (the truth)")
+    c.add_argument("--case", action="append", default=[], help="a case id (repeatable); default: every case")
+    c.add_argument("--dry-run", action="store_true", help="report the drift, change nothing")
+    c.set_defaults(func=cmd_reconcile, hard_exit=True)
+
+    from cli.audit_verify import register_digest, register_verify
+    register_verify(asub)
+    register_digest(asub)
+
+
+# --- replay ------------------------------------------------------------------------------------------
+
+@dataclass
+class ReplayReport:
+    replayed: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (what, error)
+
+
+async def replay_files(paths: list[Path], data_converter) -> ReplayReport:
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer
+
+    from worker import WORKFLOWS
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter)
+    report = ReplayReport()
+    for path in paths:
+        result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()),
+                                                raise_on_replay_failure=False)
+        report.replayed += 1
+        if result.replay_failure is not None:
+            report.failures.append((str(path), str(result.replay_failure)))
+    return report
+
+
+async def replay_server(client, case_ids: list[str], since: datetime | None) -> ReplayReport:
+    from temporalio.worker import Replayer
+
+    from worker import WORKFLOWS
+    from workflows.dispute_case import workflow_id
+    if case_ids:
+        query = " OR ".join(f'WorkflowId = "{workflow_id(c)}"' for c in case_ids)
+    else:
+        query = 'WorkflowType = "DisputeCase"'
+        if since is not None:
+            query += f' AND StartTime >= "{since.isoformat()}"'
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter)
+    report = ReplayReport()
+    async for execution in client.list_workflows(query):  # every run, continue-as-new runs included
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        report.replayed += 1
+        if result.replay_failure is not None:
+            report.failures.append((f"{execution.id} run {execution.run_id}", str(result.replay_failure)))
+    return report
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from domain.settings import get_settings
+    from workflows import temporal_client
+    settings = get_settings()
+    if not (args.dir or args.case or args.since or args.all):
+        print("say what to replay: --case ID, --since DATE, --all, or --dir PATH", file=sys.stderr)
+        return 2
+
+    async def run() -> ReplayReport:
+        if args.dir:
+            paths = sorted(args.dir.glob("*.json"))
+            converter = getattr(temporal_client, "data_converter", None)
+            return await replay_files(paths, converter(settings) if converter else _plain_converter())
+        client = await temporal_client.connect(settings)
+        return await replay_server(client, args.case, args.since)
+
+    report = asyncio.run(run())
+    for what, error in report.failures:
+        print(f"NOT DETERMINISTIC  {what}\n    {error}")
+    print(f"replayed {report.replayed} histories: {report.replayed - len(report.failures)} deterministic, "
+          f"{len(report.failures)} not")
+    return 1 if report.failures or report.replayed == 0 else 0
+
+
+def _plain_converter():
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    return pydantic_data_converter
+
+
+# --- reconcile ---------------------------------------------------------------------------------------
+
+COMPARED = ("status", "colour", "category", "unit", "township", "handler", "team", "team_units", "clocks",
+            "overdue", "resolved_at", "closed_at", "outcome", "rating", "needs_manual_triage", "last_seq")
+
+
+@dataclass
+class Drift:
+    case_id: str
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (read model, workflow)
+    missing_row: bool = False
+    missing_events: list[int] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return self.missing_row or bool(self.fields) or bool(self.missing_events)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, datetime) and isinstance(b, datetime):
+        from datetime import timezone
+        a = a if a.tzinfo else a.replace(tzinfo=timezone.utc)
+        b = b if b.tzinfo else b.replace(tzinfo=timezone.utc)
+    return a == b
+
+
+async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[Drift]:
+    """Compare and (unless dry_run) repair each case; returns what drifted."""
+    from sqlmodel import select
+
+    from activities.records import CaseRecorder, apply_snapshot
+    from api import temporal as history
+    from domain.models import CaseEvent, CaseRecord
+    from store.db import session
+    from store.tables import Case, CaseEventRow
+    from workflows.dispute_case import DisputeCase, workflow_id
+
+    recorder = CaseRecorder(engine)
+    drifts: list[Drift] = []
+    for case_id in case_ids:
+        state = await client.get_workflow_handle(workflow_id(case_id)).query(DisputeCase.state)
+        runs = await history.fetch_runs(client, case_id)
+        events = [CaseEvent(**e) for e in await history.business_events(client, runs)]
+        drift = Drift(case_id=case_id)
+        with session(engine) as db:
+            row = db.get(Case, case_id)
+            have = set(db.exec(select(CaseEventRow.seq).where(CaseEventRow.case_id == case_id)).all())
+            drift.missing_events = [e.seq for e in events if e.seq not in have]
+            if row is None:
+                drift.missing_row = True
+            else:
+                truth = Case.model_validate(row.model_dump())
+                apply_snapshot(truth, state)
+                for name in COMPARED:
+                    if not _same(getattr(row, name), getattr(truth, name)):
+                        drift.fields[name] = (getattr(row, name), getattr(truth, name))
+        if drift.any and not dry_run:
+            with session(engine) as db:  # the snapshot wins: let it replace the row whatever its last_seq
+                row = db.get(Case, case_id)
+                if row is not None:
+                    row.last_seq = 0
+                    db.add(row)
+                    db.commit()
+            await asyncio.to_thread(recorder.record_case_events,
+                                    CaseRecord(case_id=case_id, events=events, state=state))
+        if drift.any:
+            drifts.append(drift)
+    return drifts
+
+
+async def all_case_ids(client, engine) -> list[str]:
+    from sqlmodel import select
+
+    from store.db import session
+    from store.tables import Case
+    ids: set[str] = set()
+    async for execution in client.list_workflows('WorkflowType = "DisputeCase"'):
+        ids.add(execution.id.removeprefix("case-"))
+    with session(engine) as db:
+        ids |= set(db.exec(select(Case.case_id)).all())
+    return sorted(ids)
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from domain.settings import get_settings
+    from store.db import create_tables, engine_for
+    from workflows import temporal_client
+    settings = get_settings()
+    engine = engine_for(settings.database)
+    create_tables(engine)
+
+    async def run() -> list[Drift]:
+        client = await temporal_client.connect(settings)
+        ids = args.case or await all_case_ids(client, engine)
+        print(f"checking {len(ids)} cases")
+        return await reconcile(client, engine, ids, args.dry_run)
+
+    drifts = asyncio.run(run())
+    verb = "would repair" if args.dry_run else "repaired"
+    for d in drifts:
+        parts = (["row missing"] if d.missing_row else []) + [f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items()
+                                                               if k != "clocks"]
+        if "clocks" in d.fields:
+            parts.append("clocks differ")
+        if d.missing_events:
+            parts.append(f"events missing: seq {', '.join(map(str, d.missing_events))}")
+        print(f"{verb} {d.case_id}: " + "; ".join(parts))
+    print(f"{len(drifts)} case(s) drifted" + ("" if args.dry_run or not drifts else ", all repaired"))
+    return 0
