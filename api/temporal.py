@@ -207,24 +207,30 @@ async def records(client: Client, runs: list[WorkflowHistory]) -> list[tuple[dat
     return found
 
 
-async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[dict[str, Any]]:
-    """The case's business events: the inputs of its record_case_events activities, in seq order."""
+def events_of(records_: list[tuple[datetime, CaseRecord]]) -> list[dict[str, Any]]:
+    """The case's business events from its decoded writes, in seq order (a retried write repeats none)."""
     seen: dict[int, dict[str, Any]] = {}
-    for _, record in await records(client, runs):
+    for _, record in records_:
         for e in record.events:
             seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
                                     "detail": e.detail})
     return [seen[k] for k in sorted(seen)]
 
 
-async def state_as_of(client: Client, runs: list[WorkflowHistory], at: datetime) -> CaseState | None:
-    """The case as it stood at `at`: the workflow's own state snapshot of its last write at or before then
-    (each step and each clock that fires is followed by one), so no second copy of the rules is needed."""
+def state_at(records_: list[tuple[datetime, CaseRecord]], at: datetime | None = None) -> CaseState | None:
+    """The case as it stood at `at` (None: its latest): the workflow's own state snapshot of its last write
+    at or before then. Each step and each clock that fires is followed by a write, so no second copy of the
+    rules is needed to reconstruct it."""
     latest: CaseState | None = None
-    for _, record in await records(client, runs):
-        if record.events and record.events[-1].at <= at:
+    for _, record in records_:
+        if record.events and (at is None or record.events[-1].at <= at):
             latest = record.state
     return latest
+
+
+async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[dict[str, Any]]:
+    """The case's business events: the inputs of its record_case_events activities, in seq order."""
+    return events_of(await records(client, runs))
 
 
 async def replay(runs: list[WorkflowHistory], data_converter: DataConverter = pydantic_data_converter,

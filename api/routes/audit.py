@@ -3,7 +3,7 @@ continue-as-new runs), and a replay of that history against the running code."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,20 +28,26 @@ async def history(case_id: str, staff: CurrentStaff, ctx: Ctx, db: Db, request: 
                   ) -> HistoryOut:
     """Every business step in order, with who took it (a username, `citizen` or `system`); with `as_of`, the
     steps up to that moment and the case's state then."""
-    actor = actor_of(staff)
-    await access.find_for(ctx, db, case_id, actor)  # 404 / 403
-    access_log.record(ctx.engine, staff, case_id, access_log.HISTORY, request)
-    client = await ctx.temporal.get()
-    runs = await temporal.fetch_runs(client, case_id)
-    events = await temporal.business_events(client, runs)
+    if as_of is not None and as_of.tzinfo is None:
+        raise invalid("as_of_needs_offset", "as_of 须带时区，例如 2026-11-28T10:00:00+08:00")
+    actor, runs, records = await _case_records(ctx, db, staff, case_id, access_log.HISTORY, request)
+    events = temporal.events_of(records)
     if as_of is None:
         return HistoryOut(case_id=case_id, runs=len(runs), events=[HistoryEvent(**e) for e in events])
-    if as_of.tzinfo is None:
-        raise invalid("as_of_needs_offset", "as_of 须带时区，例如 2026-11-28T10:00:00+08:00")
-    state = await temporal.state_as_of(client, runs, as_of)
+    state = temporal.state_at(records, as_of)
     return HistoryOut(case_id=case_id, runs=len(runs), as_of=as_of,
                       events=[HistoryEvent(**e) for e in events if e["at"] <= as_of],
                       state=views.case_from_state(state, actor) if state is not None else None)
+
+
+async def _case_records(ctx, db, staff: Staff, case_id: str, what: str, request: Request):
+    """Check the reader may see the case (404 / 403), log the access, and decode the workflow's writes once."""
+    actor = actor_of(staff)
+    await access.find_for(ctx, db, case_id, actor)
+    access_log.record(ctx.engine, staff, case_id, what, request)
+    client = await ctx.temporal.get()
+    runs = await temporal.fetch_runs(client, case_id)
+    return actor, runs, await temporal.records(client, runs)
 
 
 @router.post("/{case_id}/replay", response_model=ReplayOut)
@@ -58,13 +64,8 @@ async def replay(case_id: str, staff: Replayers, ctx: Ctx, request: Request) -> 
 async def dossier(case_id: str, staff: CurrentStaff, ctx: Ctx, db: Db, request: Request) -> Response:
     """调解卷宗: parties, timeline, mediation records, agreement, rating and review, from the workflow's own
     records (its last state snapshot and its business events), so it needs no running worker."""
-    actor = actor_of(staff)
-    await access.find_for(ctx, db, case_id, actor)  # 404 / 403
-    access_log.record(ctx.engine, staff, case_id, access_log.DOSSIER, request)
-    client = await ctx.temporal.get()
-    runs = await temporal.fetch_runs(client, case_id)
-    events = await temporal.business_events(client, runs)
-    state = await temporal.state_as_of(client, runs, datetime.max.replace(tzinfo=timezone.utc))
+    _, _, records = await _case_records(ctx, db, staff, case_id, access_log.DOSSIER, request)
+    events, state = temporal.events_of(records), temporal.state_at(records)
     if state is None:
         raise not_found("no_record_yet", "案件尚无办理记录")
     people = {e["actor"] for e in events} | {m.username for m in state.team}
