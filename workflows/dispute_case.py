@@ -7,7 +7,7 @@ The rules live in domain.case_flow and domain.clocks; this file only sequences t
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -71,13 +71,23 @@ class DisputeCase:
                 await self._continue_as_new()
             deadline = clocks.next_deadline(s)
             timeout = (deadline - workflow.now()).total_seconds() if deadline else None
+            by_timer = deadline is not None and workflow.patched("timer-decides-deadlines")
+            if by_timer:
+                # Clocks fire only when their timer fires, and a timer is always started, however short:
+                # workflow.now() after a crashed workflow task can differ between the first run and a replay,
+                # so no decision that issues commands may rest on it.
+                timeout = max(timeout, 0.001)
+            reached = None
             if timeout is None or timeout > 0:
                 try:
                     await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(),
                                                   timeout=timeout)
                 except asyncio.TimeoutError:
-                    pass
-            await self._fire_due_clocks()
+                    reached = deadline
+            if not by_timer:
+                await self._fire_due_clocks(workflow.now())  # cases started before the patch
+            elif reached is not None:
+                await self._fire_due_clocks(reached)
         await self._settle()
         return CaseOutcome(case_id=s.case_id, status=s.status, colour=s.colour, closed_at=s.closed_at)
 
@@ -172,8 +182,9 @@ class DisputeCase:
                     and s.assignment_attempted_for != s.routing_version)
                 or self._team_due())
 
-    async def _fire_due_clocks(self) -> None:
-        s, now = self.s, workflow.now()
+    async def _fire_due_clocks(self, now: datetime) -> None:
+        """Breach every clock (and run every scheduled step) due by `now`: the deadline whose timer fired."""
+        s = self.s
         for clock in clocks.due(s, now):
             if not clock.running:
                 continue

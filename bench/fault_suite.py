@@ -1,0 +1,535 @@
+"""Durability, proved (issue 5): cases in flight on real components while faults are injected.
+
+Real components only: the Temporal dev server (the venv's `temporal` binary) as its own process on a SQLite
+file in a temp dir, `wuhuan worker` processes, a SQLite read model seeded with the demo county. N cases are
+started with compressed clocks (a third resolved and rated early, a third left to turn yellow then red and
+then resolved, a third withdrawn) while:
+
+1. the worker is killed with SIGKILL at random moments K times, and restarted each time;
+2. the dev server is stopped (SIGTERM) and restarted on the same SQLite file;
+3. the read model is made unavailable for a while: another process holds `BEGIN EXCLUSIVE` on it, so every
+   write of the worker's activities waits out its busy timeout, fails and is retried by Temporal.
+
+Then it checks: every case reached its expected end state; every clock fired at most once (yellow and red
+exactly once on the cases left to go red); nobody was notified twice of the same thing (assigned,
+turned_yellow, turned_red per case and recipient); `audit reconcile` finds nothing to repair; every event
+chain verifies. (The demo county's staff get a capacity that fits every case: the matcher never
+assigns anyone over capacity, and a case nobody can take waits for a supervisor.) It reports the time to recover after each fault (from the restart, or the end of the
+outage, until the next event reaches the read model).
+
+    .venv/bin/python bench/fault_suite.py [--cases 200] [--kills 5]        (or: make fault)
+
+Results are printed and written to bench/results/fault.txt. tests/e2e/test_fault_suite.py runs the same code
+with small numbers."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+os.environ.setdefault("WUHUAN_PASSWORD_HASH_TIME_COST", "1")
+os.environ.setdefault("WUHUAN_PASSWORD_HASH_MEMORY_KIB", "1024")
+os.environ.setdefault("WUHUAN_MODEL_DIR", str(Path(tempfile.gettempdir()) / "wuhuan-test-models"))
+os.environ.setdefault("WUHUAN_PAYLOAD_KEYS", "fault1:" + base64.b64encode(os.urandom(32)).decode())
+
+from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
+from temporalio.exceptions import WorkflowAlreadyStartedError  # noqa: E402
+
+from domain.models import (  # noqa: E402
+    CITIZEN, Actor, CaseIntake, CaseStart, MediationAction, RateAction, ResolveAction, ServiceLevels, WithdrawAction,
+)
+from tests.e2e.helpers import BIN, WuhuanProcess, free_port, search_attribute_args, stop_process  # noqa: E402
+from workflows.dispute_case import DisputeCase, workflow_id  # noqa: E402
+
+TEXTS = [
+    "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了",
+    "我在县城一家饭店打工半年，老板一直拖着不发工资，还有两万多元没有结清",
+    "建筑工地的劳务公司欠我们农民工工资一年多了，多次讨要都说没钱",
+]
+PLANS = ("resolve", "red", "withdraw")
+EXPECTED_STATUS = {"resolve": "closed", "red": "closed", "withdraw": "withdrawn"}
+NOTIFY_KINDS = ("assigned", "turned_yellow", "turned_red")
+
+
+@dataclass
+class Config:
+    cases: int = 200
+    kills: int = 5
+    yellow: float = 10.0
+    red: float = 20.0
+    spread: float = 60.0            # cases are started over this many seconds, so faults hit cases in flight
+    server_restart: bool = True
+    server_down: float = 3.0        # seconds the dev server stays stopped
+    db_outage: float = 35.0         # seconds the read model stays locked (0: skip); > the 30 s busy timeout
+    seed: int | None = None
+    timeout: float = 600.0          # the whole run
+
+
+@dataclass
+class Fault:
+    what: str
+    at: float                       # seconds since the start of the run
+    recovered_after: float | None = None
+    note: str = ""
+
+
+@dataclass
+class Result:
+    config: Config
+    faults: list[Fault] = field(default_factory=list)
+    wrong_end: list[str] = field(default_factory=list)
+    duplicate_clocks: list[str] = field(default_factory=list)
+    duplicate_notifications: list[str] = field(default_factory=list)
+    missing_notifications: list[str] = field(default_factory=list)
+    seq_gaps: list[str] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+    broken_chains: list[str] = field(default_factory=list)
+    chains_verified: int = 0
+    events: int = 0
+    notifications: int = 0
+    locked_failures: int = 0        # activity attempts that failed on the locked read model (worker log)
+    ended: Counter = field(default_factory=Counter)
+    duration: float = 0.0
+    worker_starts: int = 0
+
+    @property
+    def problems(self) -> list[str]:
+        out = []
+        for name in ("wrong_end", "duplicate_clocks", "duplicate_notifications", "missing_notifications",
+                     "seq_gaps", "drift", "broken_chains"):
+            out += [f"{name}: {p}" for p in getattr(self, name)]
+        if self.config.db_outage >= 31 and self.locked_failures == 0:
+            out.append("db outage: no activity failed on the locked read model, so nothing proved it retried")
+        if any(f.recovered_after is None for f in self.faults):
+            out.append("a fault was never recovered from: " + ", ".join(
+                f.what for f in self.faults if f.recovered_after is None))
+        return out
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def table(self) -> str:
+        c = self.config
+        lines = [
+            f"fault suite, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {self.duration:.0f} s",
+            f"cases {c.cases} (resolve {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'resolve')}, "
+            f"red {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'red')}, "
+            f"withdraw {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'withdraw')}); "
+            f"clocks yellow {c.yellow:g} s, red {c.red:g} s",
+            "",
+            f"{'fault':<34}{'at (s)':>8}{'recover (s)':>13}  note",
+        ]
+        for f in self.faults:
+            rec = f"{f.recovered_after:.1f}" if f.recovered_after is not None else "NEVER"
+            lines.append(f"{f.what:<34}{f.at:>8.1f}{rec:>13}  {f.note}")
+        recs = [f.recovered_after for f in self.faults if f.recovered_after is not None]
+        lines += [
+            "",
+            f"{'worker kills (SIGKILL)':<44}{sum(1 for f in self.faults if f.what.startswith('worker kill'))}",
+            f"{'dev server restarts':<44}{sum(1 for f in self.faults if f.what.startswith('dev server'))}",
+            f"{'read model outage (s)':<44}{c.db_outage:g}",
+            f"{'activity attempts failed on the lock':<44}{self.locked_failures}",
+            f"{'worst time to recover (s)':<44}{max(recs):.1f}" if recs else "worst time to recover: -",
+            f"{'cases ended as expected':<44}{c.cases - len(self.wrong_end)} / {c.cases}  {dict(self.ended)}",
+            f"{'duplicate clock breaches':<44}{len(self.duplicate_clocks)}",
+            f"{'duplicate notifications':<44}{len(self.duplicate_notifications)}",
+            f"{'missing notifications':<44}{len(self.missing_notifications)}",
+            f"{'event seq gaps':<44}{len(self.seq_gaps)}",
+            f"{'reconcile: cases to repair':<44}{len(self.drift)}",
+            f"{'chains verified / broken':<44}{self.chains_verified} / {len(self.broken_chains)}",
+            f"{'events / notifications in the read model':<44}{self.events} / {self.notifications}",
+            "",
+            "PASS" if self.ok else "FAIL\n" + "\n".join(self.problems[:30]),
+        ]
+        return "\n".join(lines)
+
+
+class DevServer:
+    """`temporal server start-dev` on a SQLite file, as its own process, so it can be stopped and restarted."""
+
+    def __init__(self, workdir: Path):
+        self.db = workdir / "temporal.db"
+        self.port = free_port()
+        self.log = workdir / "temporal.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(self.db),
+                "--port", str(self.port), "--ip", "127.0.0.1", "--headless",
+                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+                "--log-level", "error", *search_attribute_args()]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, sig, timeout=20)
+
+
+async def connect(target: str, timeout: float = 60) -> Client:
+    from domain.settings import Settings
+    from workflows.temporal_client import data_converter
+    converter = data_converter(Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"]))
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            client = await Client.connect(target, data_converter=converter)
+            await client.count_workflows()
+            return client
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.3)
+
+
+ENDED = {"closed", "withdrawn", "rejected"}
+
+
+class ReadModel:
+    """Polls the read model (sqlite3, read-only queries; WAL lets them run during the write lock): the case rows
+    the drivers wait on, and the event count whose growth is 'progress'."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.rows: dict[str, tuple[str | None, str, str]] = {}  # case_id: (handler, colour, status)
+        self.progress: list[tuple[float, int]] = []            # (monotonic time, events in the read model)
+
+    def poll_once(self) -> None:
+        con = sqlite3.connect(self.path, timeout=5)
+        try:
+            n = con.execute("SELECT count(*) FROM case_events").fetchone()[0]
+            self.rows = {cid: (h, col, st) for cid, h, col, st in
+                         con.execute("SELECT case_id, handler, colour, status FROM cases")}
+        finally:
+            con.close()
+        self.progress.append((time.monotonic(), n))
+
+    async def run(self) -> None:
+        while True:
+            try:
+                self.poll_once()
+            except sqlite3.Error:
+                pass
+            await asyncio.sleep(0.25)
+
+    def count(self) -> int:
+        return self.progress[-1][1] if self.progress else 0
+
+    def all_ended(self, expected: int) -> bool:
+        return len(self.rows) >= expected and all(st in ENDED for _, _, st in self.rows.values())
+
+    async def next_progress(self, since: float, timeout: float, expected: int) -> float | None:
+        """Seconds from `since` until the event count grows past what it was at `since`; 0 when every case
+        had already ended (nothing left to recover)."""
+        base = max((n for t, n in self.progress if t <= since), default=0)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            after = [t for t, n in self.progress if t > since and n > base]
+            if after:
+                return after[0] - since
+            if self.all_ended(expected):
+                return 0.0
+            await asyncio.sleep(0.1)
+        return None
+
+
+async def _retry(fn, what: str, timeout: float = 300):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return await asyncio.wait_for(fn(), 30)
+        except (WorkflowUpdateFailedError, WorkflowAlreadyStartedError):
+            raise
+        except Exception as e:  # the worker or the server is down: try again
+            if time.monotonic() > deadline:
+                raise AssertionError(f"gave up on {what}: {e!r}") from e
+            await asyncio.sleep(0.5 + random.random())
+
+
+async def _until(check, what: str, timeout: float = 300):
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.5)
+
+
+async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, case_id: str, plan: str,
+                     levels: ServiceLevels, delay: float) -> str:
+    await asyncio.sleep(delay)
+    start = CaseStart(
+        case_id=case_id, case_no=f"FLT-{i:04d}", received_at=datetime.now(timezone.utc),
+        intake=CaseIntake(description=TEXTS[i % len(TEXTS)], citizen_name=f"测试{i}",
+                          citizen_phone=f"139{i:08d}", channel="web"),
+        intake_by=CITIZEN, levels=levels)
+    try:
+        await _retry(lambda: client.start_workflow(DisputeCase.run, start, id=workflow_id(case_id),
+                                                   task_queue=task_queue), f"starting case {i}")
+    except WorkflowAlreadyStartedError:
+        pass  # an earlier attempt started it and its answer was lost
+    handle = client.get_workflow_handle_for(DisputeCase.run, workflow_id(case_id))
+
+    await _until(lambda: (rm.rows.get(case_id) or (None,))[0] is not None, f"case {i} assigned")
+    if plan == "red":
+        await _until(lambda: rm.rows[case_id][1] == "red", f"case {i} red")
+    else:
+        await asyncio.sleep(random.uniform(1, 4))
+    st = await _retry(lambda: handle.query(DisputeCase.state), f"querying case {i}")
+    handler = Actor(**st.handler.model_dump())
+
+    async def update(name, method, action, done: set[str]):
+        try:
+            await _retry(lambda: handle.execute_update(method, action, id=name), f"{name} on case {i}")
+        except WorkflowUpdateFailedError:
+            now = await _retry(lambda: handle.query(DisputeCase.state), f"querying case {i}")
+            if now.status.value not in done:
+                raise
+
+    if plan == "withdraw":
+        await update("withdraw", DisputeCase.withdraw, WithdrawAction(actor=handler, reason="当事人自行和解"),
+                     {"withdrawn"})
+    else:
+        await update("mediate", DisputeCase.record_mediation, MediationAction(
+            actor=handler, summary="组织双方调解", held_at=datetime.now(timezone.utc), participants=["申请人"]),
+            {"mediating", "resolved", "closed"})
+        await update("resolve", DisputeCase.resolve, ResolveAction(
+            actor=handler, outcome="agreement", summary="达成协议"), {"resolved", "closed"})
+        await update("rate", DisputeCase.rate, RateAction(actor=CITIZEN, score=5), {"closed"})
+    outcome = await _retry(lambda: handle.result(), f"result of case {i}", timeout=600)
+    return outcome.status.value
+
+
+def _lock_holder(db: Path, seconds: float) -> subprocess.Popen:
+    code = ("import sqlite3, sys, time\n"
+            "con = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
+            "con.execute('BEGIN EXCLUSIVE')\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(float(sys.argv[2]))\n"
+            "con.execute('ROLLBACK')\n")
+    return subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE)
+
+
+async def chaos(cfg: Config, rm: ReadModel, worker: WuhuanProcess, server: DevServer, t0: float,
+                result: Result, say) -> None:
+    rnd = random.Random(cfg.seed)
+
+    async def recovered(fault: Fault, since: float) -> None:
+        fault.recovered_after = await rm.next_progress(since, timeout=120, expected=cfg.cases)
+        if fault.recovered_after == 0.0:
+            fault.note += " (every case had already ended)"
+        say(f"  {fault.what}: recovered after {fault.recovered_after}")
+
+    await _until(lambda: rm.count() > 0, "the first case event")
+    for k in range(cfg.kills):
+        await asyncio.sleep(rnd.uniform(1.0, 4.0))
+        worker.kill()
+        fault = Fault(f"worker kill {k + 1} (SIGKILL)", time.monotonic() - t0)
+        result.faults.append(fault)
+        await asyncio.sleep(rnd.uniform(0.2, 2.0))
+        restarted = time.monotonic()
+        worker.start()
+        result.worker_starts += 1
+        fault.note = f"down {restarted - t0 - fault.at:.1f} s"
+        say(f"killed the worker at {fault.at:.1f} s")
+        await recovered(fault, restarted)
+
+    if cfg.server_restart:
+        await asyncio.sleep(rnd.uniform(1.0, 3.0))
+        fault = Fault("dev server stop+restart (SIGTERM)", time.monotonic() - t0)
+        result.faults.append(fault)
+        await asyncio.to_thread(server.stop, signal.SIGTERM)
+        await asyncio.sleep(cfg.server_down)
+        restarted = time.monotonic()
+        server.start()
+        fault.note = f"down {restarted - t0 - fault.at:.1f} s, same SQLite file"
+        say(f"restarted the dev server at {restarted - t0:.1f} s")
+        await recovered(fault, restarted)
+
+    if cfg.db_outage > 0:
+        await asyncio.sleep(rnd.uniform(1.0, 3.0))
+        db = Path(rm.path)
+        holder = _lock_holder(db, cfg.db_outage)
+        await asyncio.to_thread(holder.stdout.readline)
+        fault = Fault(f"read model locked {cfg.db_outage:g} s", time.monotonic() - t0)
+        result.faults.append(fault)
+        say(f"locked the read model at {fault.at:.1f} s")
+        await asyncio.to_thread(holder.wait)
+        released = time.monotonic()
+        fault.note = f"BEGIN EXCLUSIVE in another process, released at {released - t0:.1f} s"
+        await recovered(fault, released)
+
+
+async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
+    from sqlalchemy import update
+    from sqlmodel import select
+
+    from cli.audit import reconcile
+    from domain import audit_chain
+    from domain.taxonomy import get_taxonomy
+    from store import chain
+    from store.db import make_engine, session
+    from store.seed import seed_demo
+    from store.tables import CaseEventRow, Notification, Staff
+
+    if cfg.seed is not None:
+        random.seed(cfg.seed)
+    result = Result(cfg)
+    t0 = time.monotonic()
+    db_path = workdir / "read.db"
+    db_url = f"sqlite:///{db_path}"
+    engine = make_engine(db_url)
+    seed_demo(engine, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
+    with session(engine) as db:  # enough room for every case: the matcher never assigns over a capacity
+        db.execute(update(Staff).values(capacity=max(1000, cfg.cases * 2)))
+        db.commit()
+    server = DevServer(workdir)
+    task_queue = f"fault-{uuid.uuid4().hex[:8]}"
+    worker = WuhuanProcess("worker", dict(
+        os.environ, WUHUAN_TEMPORAL_ADDRESS=server.target, WUHUAN_TEMPORAL_NAMESPACE="default",
+        WUHUAN_DATABASE_URL=db_url, WUHUAN_TEMPORAL_TASK_QUEUE=task_queue,
+        WUHUAN_DATA_DIR=str(workdir / "data")), workdir / "worker.log")
+    rm = ReadModel(db_path)
+    tasks: list[asyncio.Task] = []
+    try:
+        server.start()
+        client = await connect(server.target)
+        worker.start()
+        result.worker_starts += 1
+        say(f"dev server on {server.target}, worker started; {cfg.cases} cases over {cfg.spread:g} s")
+        poller = asyncio.create_task(rm.run())
+        tasks.append(poller)
+        levels = ServiceLevels(
+            routed_within=timedelta(minutes=3), assigned_within=timedelta(minutes=5), team_within=timedelta(hours=1),
+            yellow_after=timedelta(seconds=cfg.yellow), red_after=timedelta(seconds=cfg.red),
+            close_unrated_after=timedelta(days=7))
+        ids = [uuid.uuid4().hex for _ in range(cfg.cases)]
+        plans = {cid: PLANS[i % 3] for i, cid in enumerate(ids)}
+        drivers = [asyncio.create_task(drive_case(client, task_queue, rm, i, cid, plans[cid], levels,
+                                                  cfg.spread * i / max(cfg.cases, 1)))
+                   for i, cid in enumerate(ids)]
+        tasks += drivers
+        chaos_task = asyncio.create_task(chaos(cfg, rm, worker, server, t0, result, say))
+        tasks.append(chaos_task)
+        await asyncio.wait_for(chaos_task, cfg.timeout)
+        outcomes = await asyncio.wait_for(asyncio.gather(*drivers, return_exceptions=True),
+                                          max(30.0, cfg.timeout - (time.monotonic() - t0)))
+        say(f"all cases ended at {time.monotonic() - t0:.1f} s; checking")
+
+        # The end state, from the workflow and from the read model (the latter may lag by a moment).
+        def read_rows():
+            rm.poll_once()
+            return all(rm.rows.get(cid, (None, None, None))[2] == EXPECTED_STATUS[plans[cid]] for cid in ids)
+        deadline = time.monotonic() + 30
+        while not read_rows() and time.monotonic() < deadline:
+            await asyncio.sleep(0.5)
+        for i, (cid, outcome) in enumerate(zip(ids, outcomes)):
+            row = rm.rows.get(cid, (None, None, None))
+            result.ended[str(outcome) if not isinstance(outcome, BaseException) else "error"] += 1
+            if isinstance(outcome, BaseException):
+                result.wrong_end.append(f"case {i} ({plans[cid]}): {outcome!r}"[:300])
+            elif outcome != EXPECTED_STATUS[plans[cid]] or row[2] != outcome:
+                result.wrong_end.append(f"case {i} ({plans[cid]}): workflow {outcome}, read model {row[2]}")
+            elif plans[cid] == "red" and row[1] != "red":
+                result.wrong_end.append(f"case {i} (red): colour {row[1]}")
+
+        with session(engine) as db:
+            events = list(db.exec(select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.type,
+                                         CaseEventRow.detail)))
+            notes = list(db.exec(select(Notification.case_id, Notification.recipient, Notification.kind)))
+            result.events, result.notifications = len(events), len(notes)
+            numbers = chain.case_numbers(db)
+            for cid, rows in chain.chains(db):
+                result.chains_verified += 1
+                broken = audit_chain.verify(rows, expected_last_seq=numbers.get(cid, (None, None))[1])
+                if broken is not None:
+                    result.broken_chains.append(f"{cid}: {broken.describe()}")
+        by_case: dict[str, list] = {}
+        for cid, seq, typ, detail in events:
+            by_case.setdefault(cid, []).append((seq, typ, detail))
+        for i, cid in enumerate(ids):
+            evs = sorted(by_case.get(cid, []), key=lambda e: e[0])
+            if [e[0] for e in evs] != list(range(1, len(evs) + 1)):
+                result.seq_gaps.append(f"case {i}: seqs {[e[0] for e in evs]}")
+            breaches = Counter(e[2]["clock"] for e in evs if e[1] == "clock_breached")
+            turned = Counter(e[1] for e in evs if e[1] in ("turned_yellow", "turned_red"))
+            for what, n in (breaches + turned).items():
+                if n > 1:
+                    result.duplicate_clocks.append(f"case {i}: {what} x{n}")
+            if plans[cid] == "red" and not (breaches["yellow"] == 1 and breaches["red"] == 1):
+                result.wrong_end.append(f"case {i} (red): clocks breached {dict(breaches)}")
+        per = Counter((cid, r, k) for cid, r, k in notes if k in NOTIFY_KINDS)
+        result.duplicate_notifications += [f"{cid} {r} {k} x{n}" for (cid, r, k), n in per.items() if n > 1]
+        kinds = {(cid, k) for cid, _, k in per}
+        for i, cid in enumerate(ids):
+            want = {"assigned"} | ({"turned_yellow", "turned_red"} if plans[cid] == "red" else set())
+            for k in sorted(want - {k for c, k in kinds if c == cid}):
+                result.missing_notifications.append(f"case {i} ({plans[cid]}): no {k}")
+
+        drifts = await reconcile(client, engine, ids, dry_run=True)
+        result.drift = [f"{d.case_id}: fields {sorted(d.fields)} missing row {d.missing_row} "
+                        f"missing events {d.missing_events}" for d in drifts]
+        log = worker.log.read_text(errors="replace") if worker.log.exists() else ""
+        result.locked_failures = log.count("database is locked")
+        result.duration = time.monotonic() - t0
+        return result
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        worker.stop()
+        server.stop()
+        engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    d = Config()
+    p.add_argument("--cases", type=int, default=d.cases)
+    p.add_argument("--kills", type=int, default=d.kills)
+    p.add_argument("--yellow", type=float, default=d.yellow, help="seconds to yellow")
+    p.add_argument("--red", type=float, default=d.red, help="seconds to red")
+    p.add_argument("--spread", type=float, default=d.spread, help="start the cases over this many seconds")
+    p.add_argument("--db-outage", type=float, default=d.db_outage, help="seconds the read model is locked (0: skip)")
+    p.add_argument("--no-server-restart", action="store_true")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fault.txt")
+    a = p.parse_args(argv)
+    cfg = Config(cases=a.cases, kills=a.kills, yellow=a.yellow, red=a.red, spread=a.spread,
+                 db_outage=a.db_outage, server_restart=not a.no_server_restart, seed=a.seed)
+    workdir = Path(tempfile.mkdtemp(prefix="wuhuan-fault-"))
+    result = asyncio.run(run_suite(cfg, workdir))
+    text = result.table()
+    print(text)
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(text + "\n", encoding="utf-8")
+    print(f"written to {a.out}" + (f"; logs in {workdir}" if a.keep else ""))
+    if not a.keep:
+        import shutil
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
