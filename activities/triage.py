@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import or_, select
 from temporalio import activity
 
 from domain import routing
@@ -34,9 +34,12 @@ class Triage:
         """Cases of the same citizen, or a near-identical text about the same place, within the window."""
         since = (req.received_at or datetime.now(timezone.utc)) - self.repeat_window
         phone = normalise_phone(req.intake.citizen_phone)
+        # Only candidates leave the database: the same (normalised) phone, or the same township.
+        place = Case.township == township if township else Case.township.is_(None)
         with session(self.engine) as db:
             rows = db.exec(select(Case.case_id, Case.citizen_phone, Case.description, Case.township)
-                           .where(Case.received_at >= since, Case.case_id != req.case_id)
+                           .where(Case.received_at >= since, Case.case_id != req.case_id,
+                                  or_(Case.citizen_phone == phone, place))
                            .order_by(Case.received_at.desc()).limit(5000)).all()
         found = [case_id for case_id, p, text, town in rows
                  if normalise_phone(p) == phone or (town == township and similar(text, req.intake.description))]

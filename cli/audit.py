@@ -93,9 +93,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     async def run() -> ReplayReport:
         if args.dir:
-            paths = sorted(args.dir.glob("*.json"))
-            converter = getattr(temporal_client, "data_converter", None)
-            return await replay_files(paths, converter(settings) if converter else _plain_converter())
+            return await replay_files(sorted(args.dir.glob("*.json")), temporal_client.data_converter(settings))
         client = await temporal_client.connect(settings)
         return await replay_server(client, args.case, args.since)
 
@@ -105,11 +103,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
     print(f"replayed {report.replayed} histories: {report.replayed - len(report.failures)} deterministic, "
           f"{len(report.failures)} not")
     return 1 if report.failures or report.replayed == 0 else 0
-
-
-def _plain_converter():
-    from temporalio.contrib.pydantic import pydantic_data_converter
-    return pydantic_data_converter
 
 
 # --- reconcile ---------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 and a real SQLite read model (fixtures of tests/conftest.py)."""
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Callable
 
 import httpx
@@ -10,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from domain.settings import Settings
+from tests.waiting import poll
 
 LABOUR = "白塔镇某工地包工头拖欠工人三个月工资"
 PHONE = "13800001234"
@@ -56,15 +56,11 @@ class Api:
         assert r.status_code == 200, r.text
         return r.json()
 
-    async def until(self, case_id: str, predicate: Callable[[dict], bool], as_user: str = "supervisor",
-                    tries: int = 600) -> dict:
-        view: dict = {}
-        for _ in range(tries):
-            view = await self.case(case_id, as_user)
-            if predicate(view):
-                return view
-            await asyncio.sleep(0.05)
-        raise AssertionError(f"condition never held; last view: {view.get('status')} {view.get('handler')}")
+    async def until(self, case_id: str, predicate: Callable[[dict], bool], as_user: str = "supervisor") -> dict:
+        async def view():
+            v = await self.case(case_id, as_user)
+            return v if predicate(v) else None
+        return await poll(view, "the case view")
 
     async def teamed(self, case_id: str) -> dict:
         """The case view once the team is formed and every event so far is in the read model."""
@@ -72,17 +68,12 @@ class Api:
             await self.settled(case_id)
         return await self.until(case_id, lambda v: bool(v["team"]))
 
-    async def settled(self, case_id: str, predicate: Callable = lambda s: bool(s.team), tries: int = 600):
+    async def settled(self, case_id: str, predicate: Callable = lambda s: bool(s.team)):
         """The live state once `predicate` holds and every event so far is in the read model (the
         workflow records events just after it applies the automatic steps)."""
-        from workflows.dispute_case import DisputeCase, workflow_id
-        handle = self.env.client.get_workflow_handle(workflow_id(case_id))
-        for _ in range(tries):
-            s = await handle.query(DisputeCase.state)
-            if predicate(s) and s.recorded_seq == s.next_seq - 1:
-                return s
-            await asyncio.sleep(0.05)
-        raise AssertionError("the case never settled")
+        from tests.workflows.helpers import until
+        from workflows.dispute_case import workflow_id
+        return await until(self.env.client.get_workflow_handle(workflow_id(case_id)), predicate)
 
 
 @pytest.fixture

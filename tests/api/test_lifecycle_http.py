@@ -1,12 +1,12 @@
 """A case's whole life through HTTP, then the auditor's history and replay."""
 from __future__ import annotations
 
-import asyncio
 import io
 
 from PIL import Image
 
 from tests.api.conftest import assert_error
+from tests.waiting import poll
 
 
 def photo(fmt: str = "PNG", gps: bool = False) -> bytes:
@@ -111,13 +111,10 @@ async def test_manual_triage_assign_team_and_withdraw(api):
     out = await api.intake(description="我有个事情想请中心帮忙看看怎么处理")
     case_id = out["case_id"]
     sup = await api.auth("supervisor")
-    for _ in range(200):
+    async def waiting_for_a_person():
         listed = (await api.get("/api/v1/cases", params={"status": "received"}, headers=sup)).json()["items"]
-        if any(i["case_id"] == case_id and i["needs_manual_triage"] for i in listed):
-            break
-        await asyncio.sleep(0.05)
-    else:
-        raise AssertionError("the case never waited for manual triage")
+        return any(i["case_id"] == case_id and i["needs_manual_triage"] for i in listed)
+    await poll(waiting_for_a_person, "the case to wait for manual triage")
     assert "triage" in (await api.case(case_id))["actions"]
     base = f"/api/v1/cases/{case_id}"
     r = await api.post(f"{base}/triage", headers=sup, json={"category": "labor", "unit": "renshe", "township": "baita"})

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import asyncio
 
+from tests.waiting import poll
 from tests.api.conftest import PHONE, assert_error
 
 MARRIAGE = "我和老公闹离婚，孩子抚养问题谈不拢"
@@ -77,12 +77,9 @@ async def test_notifications_inbox(api):
     labour = await api.intake()
     await api.teamed(labour["case_id"])
     mediator = await api.auth("renshe.mediator")
-    items: list = []
-    for _ in range(200):
-        items = (await api.get("/api/v1/notifications", headers=mediator)).json()
-        if items:
-            break
-        await asyncio.sleep(0.05)
+    async def inbox():
+        return (await api.get("/api/v1/notifications", headers=mediator)).json()
+    items = await poll(inbox, "the mediator's first notification")
     assert [n["kind"] for n in items] == ["assigned"]
     n = items[0]
     assert set(n) == {"id", "case_id", "kind", "text", "created_at", "read"}

@@ -1,16 +1,16 @@
 """End-to-end helpers: real processes (`wuhuan worker`, `wuhuan dev`) against the real Temporal dev server."""
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
+
+from tests.waiting import poll
 
 BIN = Path(sys.executable).parent
 WUHUAN = BIN / "wuhuan"
@@ -33,22 +33,9 @@ def search_attribute_args() -> list[str]:
 
 async def wait_for(check: Callable[[], Awaitable[T] | T], what: str, timeout: float = 20.0,
                    every: float = 0.2) -> T:
-    """Poll `check` until it returns something truthy, or fail after `timeout` seconds saying `what`."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while True:
-        try:
-            result = check()
-            if asyncio.iscoroutine(result):
-                result = await result
-            last = result
-            if result:
-                return result
-        except Exception as e:  # a query against a worker that is still starting, a locked file…
-            last = e
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}")
-        await asyncio.sleep(every)
+    """Poll `check` until it returns something truthy; while real processes start, an exception (a query
+    against a worker that is still starting, a locked file…) counts as 'not yet'."""
+    return await poll(check, what, timeout, every, tolerate=(Exception,))
 
 
 def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 15) -> int | None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.waiting import poll
 import pytest_asyncio
 
 from tests.api.conftest import Api, make_settings
@@ -115,10 +117,7 @@ async def live_server(app):
                                            lifespan="on", access_log=False))
     server.install_signal_handlers = lambda: None  # older uvicorn; newer ones skip outside the main thread
     task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.05)
+    await poll(lambda: server.started or task.done(), "uvicorn to start", timeout=10)
     assert server.started, "uvicorn did not start"
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True

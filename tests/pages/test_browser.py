@@ -4,7 +4,6 @@ photo with a GPS position → staff resolve → rating 2 → review → the supe
 A second test does the core flow with JavaScript switched off."""
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 
@@ -14,6 +13,7 @@ from sqlmodel import select
 
 from store.db import session
 from store.tables import MaterialRow
+from tests.waiting import poll
 from tests.pages.conftest import PHONE_VIEWPORT
 from tests.pages.helpers import FORM, LABOUR, decode_qr, gps_of, jpeg_with_gps
 
@@ -50,13 +50,10 @@ async def staff_token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
 
 
 async def until_status(http: httpx.AsyncClient, headers, case_id: str, statuses: set[str]) -> dict:
-    view: dict = {}
-    for _ in range(400):
-        view = (await http.get(f"/api/v1/cases/{case_id}", headers=headers)).json()
-        if view.get("status") in statuses and view.get("handler"):
-            return view
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"case never reached {statuses}: {view.get('status')}")
+    async def view():
+        v = (await http.get(f"/api/v1/cases/{case_id}", headers=headers)).json()
+        return v if v.get("status") in statuses and v.get("handler") else None
+    return await poll(view, f"the case to reach {statuses}")
 
 
 async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser, live_server, site, screenshots):

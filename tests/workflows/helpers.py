@@ -1,7 +1,6 @@
 """Starting and watching cases in workflow tests."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 
 from sqlmodel import select
@@ -10,6 +9,7 @@ from domain.models import CITIZEN, Actor, CaseIntake, CaseStart, Role
 from store.db import session
 from store.tables import CaseEventRow, Notification
 from tests.conftest import fast_levels
+from tests.waiting import poll
 from workflows.dispute_case import DisputeCase, workflow_id
 
 BAITA_LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"
@@ -31,25 +31,17 @@ async def start_case(env, task_queue, cases, description=BAITA_LABOUR, levels=No
     return handle
 
 
-async def eventually(check, tries=600):
+async def eventually(check):
     """Poll a read-model check: notifications are sent beside the case, not before the step returns."""
-    for _ in range(tries):
-        result = check()
-        if result:
-            return result
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition never held")
+    return await poll(check, "a read-model condition")
 
 
-async def until(handle, predicate, tries=600):
+async def until(handle, predicate):
     """Wait for the live state to satisfy predicate, with all its events already in the read model."""
-    st = None
-    for _ in range(tries):
+    async def settled():
         st = await handle.query(DisputeCase.state)
-        if predicate(st) and st.recorded_seq == st.next_seq - 1:
-            return st
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"condition never held; last state {st.status if st else None}")
+        return st if predicate(st) and st.recorded_seq == st.next_seq - 1 else None
+    return await poll(settled, "the case's state")
 
 
 def event_types(engine, case_id) -> list[str]:
