@@ -15,7 +15,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.assignment import Assignment
-from activities.notifications import Notifier
+from activities.delivery import relay_running
+from activities.notifications import Notifier, external_channels
 from activities.records import CaseRecorder
 from activities.triage import Triage
 from domain.settings import Settings, get_settings, parse_duration
@@ -40,7 +41,8 @@ def enable_bytecode_cache() -> None:
 
 def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None = None) -> list:
     settings = settings or get_settings()
-    recorder, notifier = CaseRecorder(engine), Notifier(engine, taxonomy)
+    recorder = CaseRecorder(engine)
+    notifier = Notifier(engine, taxonomy, external_channels(settings))
     triage = Triage(engine, taxonomy, model_holder(settings.models, taxonomy), settings.triage_threshold,
                     parse_duration(settings.repeat_window))
     assignment = Assignment(engine, taxonomy)
@@ -53,7 +55,7 @@ def build_worker(client: Client, settings: Settings, engine: Engine, taxonomy: T
                  executor: concurrent.futures.Executor) -> Worker:
     return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=activities_for(engine, taxonomy, settings), activity_executor=executor,
-                  max_concurrent_activities=32)
+                  max_concurrent_activities=32, max_cached_workflows=settings.worker_cached_workflows)
 
 
 async def run_worker(settings: Settings | None = None) -> None:
@@ -68,7 +70,8 @@ async def run_worker(settings: Settings | None = None) -> None:
         model_holder(settings.models, taxonomy).get()  # load (or first build) the triage model before polling
         worker = build_worker(client, settings, engine, taxonomy, executor)
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
-        await worker.run()
+        async with relay_running(engine, settings):  # the webhook outbox's relay, when one is configured
+            await worker.run()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""Deliver notifications to the people concerned: today the in-app inbox; webhook, SMS and e-mail
-channels plug in here. (key, recipient) is unique, so a retried send delivers nothing twice."""
+"""Deliver notifications to the people concerned: the in-app inbox, and, when a webhook is configured, a
+pending row in the outbox of that channel, written in the same transaction. The activity never calls the
+network: the relay (activities/delivery.py) sends the outbox with retries, so a channel that is down never
+holds up a case. (key, recipient) is unique, so a retried send delivers nothing twice."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy.engine import Engine
 from sqlmodel import or_, select
@@ -12,7 +15,7 @@ from domain.messages import render
 from domain.models import Audience, NotificationRequest, Role
 from domain.taxonomy import Taxonomy
 from store.db import session
-from store.tables import Notification, Staff
+from store.tables import Notification, NotificationDelivery, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,15 @@ def resolve_audience(db, audience: Audience) -> list[str]:
     return sorted(set(people))
 
 
+def external_channels(settings) -> tuple[str, ...]:
+    """The outbox channels a notification goes to besides the inbox."""
+    return ("webhook",) if settings.notify_webhook_url else ()
+
+
 class Notifier:
-    def __init__(self, engine: Engine, taxonomy: Taxonomy):
-        self.engine, self.taxonomy = engine, taxonomy
+    def __init__(self, engine: Engine, taxonomy: Taxonomy, channels: Sequence[str] = ()):
+        """`channels`: the external channels to queue for besides the inbox (`external_channels(settings)`)."""
+        self.engine, self.taxonomy, self.channels = engine, taxonomy, tuple(channels)
 
     @activity.defn
     def send_notifications(self, req: NotificationRequest) -> list[str]:
@@ -49,8 +58,12 @@ class Notifier:
             recipients = resolve_audience(db, req.audience)
             done = set(db.exec(select(Notification.recipient).where(Notification.key == req.key)).all())
             fresh = [r for r in recipients if r not in done]
+            now = utcnow()
             for r in fresh:
                 db.add(Notification(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind, text=text))
+                for channel in self.channels:  # same transaction: an inbox row never lacks its outbox rows
+                    db.add(NotificationDelivery(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind,
+                                                channel=channel, next_attempt_at=now))
             db.commit()
         if fresh:
             log.info("notified %s of %s on case %s", ",".join(fresh), req.kind, req.case_no)

@@ -67,13 +67,14 @@ async def find_for(ctx: AppContext, db: Session, case_id: str, actor: Actor) -> 
 
 
 def view(found: Found, actor: Actor, db: Session | None = None) -> CaseView:
-    """The case as the caller may see it; with `db`, its handler and team choices with their scores."""
+    """The case as the caller may see it; with `db`, its handler and team choices with their scores and its
+    messages on external channels."""
     if found.state is not None:
         v = views.case_from_state(found.state, actor)
     else:
         v = views.case_from_row(found.row).model_copy(update={"stale": found.stale})
     if db is not None:
-        v.matching = views.matching(db, found.case_id)
+        views.with_read_model(v, db, found.case_id)
     return v
 
 
@@ -88,9 +89,7 @@ async def act(ctx: AppContext, db: Session, case_id: str, staff: Staff, update: 
     action = make_action(found, actor)
     client = await ctx.temporal.get()
     state = await temporal.run_update(client, case_id, update, action)
-    v = views.case_from_state(state, actor)
-    v.matching = views.matching(db, case_id)
-    return v
+    return views.with_read_model(views.case_from_state(state, actor), db, case_id)
 
 
 async def citizen_step(ctx: AppContext, case_id: str, update: Callable, action: Any) -> CaseState:

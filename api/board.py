@@ -9,7 +9,7 @@ from domain.case_flow import OPEN
 from domain.clocks import CLOCK_ORDER
 from domain.models import Clock
 from domain.taxonomy import Taxonomy
-from store.tables import Case, TaskForceRow
+from store.tables import Case, NotificationDelivery, TaskForceRow
 
 COLOURS = ("green", "yellow", "red")
 OPEN_VALUES = frozenset(s.value for s in OPEN)
@@ -23,7 +23,26 @@ def _days(delta) -> float:
     return round(delta.total_seconds() / 86400, 2)
 
 
-def compute(rows: Iterable[Case], task_forces: Iterable[TaskForceRow], tx: Taxonomy, now: datetime) -> dict[str, Any]:
+def undelivered(pending: Iterable[NotificationDelivery], visible: dict[str, Case]) -> dict[str, Any]:
+    """Messages an external channel has not accepted yet, on the cases the caller may see: how many, and the
+    cases that have them (oldest first). Counts and reasons only, never the text or the recipients."""
+    by_case: dict[str, list[NotificationDelivery]] = defaultdict(list)
+    for d in pending:
+        if d.case_id in visible:
+            by_case[d.case_id].append(d)
+    cases = []
+    for case_id, ds in by_case.items():
+        row, latest = visible[case_id], max(ds, key=lambda d: (d.last_attempt_at is not None, d.last_attempt_at))
+        cases.append({"case_id": case_id, "case_no": row.case_no, "status": row.status, "unit": row.unit,
+                      "township": row.township, "messages": len(ds),
+                      "since": min(d.created_at for d in ds), "attempts": max(d.attempts for d in ds),
+                      "last_error": latest.last_error})
+    cases.sort(key=lambda c: (c["since"], c["case_no"]))
+    return {"messages": sum(c["messages"] for c in cases), "cases": cases}
+
+
+def compute(rows: Iterable[Case], task_forces: Iterable[TaskForceRow], tx: Taxonomy, now: datetime,
+            pending_deliveries: Iterable[NotificationDelivery] = ()) -> dict[str, Any]:
     rows = list(rows)
     open_rows = [r for r in rows if r.status in OPEN_VALUES]
 
@@ -91,6 +110,7 @@ def compute(rows: Iterable[Case], task_forces: Iterable[TaskForceRow], tx: Taxon
         "yellow": listing("yellow"),
         "red": listing("red"),
         "task_forces": forces,
+        "undelivered": undelivered(pending_deliveries, visible),
         "satisfaction": {"average": round(sum(ratings) / len(ratings), 2) if ratings else None,
                          "count": len(ratings),
                          "satisfied": sum(1 for s in ratings if s >= 4)},

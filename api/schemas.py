@@ -168,6 +168,22 @@ class MatchingRecord(BaseModel):
     slots: list[TeamSlot] = Field(default_factory=list)             # each seat of a team with its ranking
 
 
+class DeliveryView(BaseModel):
+    """One message of the case on an external channel (the webhook): pending until the channel accepts it."""
+    recipient: str                   # staff username
+    kind: str
+    kind_zh: str
+    channel: str                     # webhook
+    status: Literal["pending", "delivered"]
+    status_zh: str                   # 待送达 / 已送达
+    attempts: int
+    last_error: str | None = None    # e.g. "HTTP 503", "timeout"; never the message text
+    created_at: datetime
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None   # pending only
+    delivered_at: datetime | None = None
+
+
 class CaseView(BaseModel):
     case_id: str
     case_no: str
@@ -199,6 +215,9 @@ class CaseView(BaseModel):
     auto_close_at: datetime | None = None
     closed_at: datetime | None = None
     actions: list[str] = Field(default_factory=list, description="steps the caller may take now")
+    deliveries: list[DeliveryView] = Field(default_factory=list,
+                                           description="the case's messages on external channels, oldest first")
+    undelivered: int = Field(0, description="how many of them the channel has not accepted yet")
     source: Literal["workflow", "read_model"]
     stale: bool
 

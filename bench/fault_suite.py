@@ -8,12 +8,15 @@ then resolved, a third withdrawn) while:
 1. the worker is killed with SIGKILL at random moments K times, and restarted each time;
 2. the dev server is stopped (SIGTERM) and restarted on the same SQLite file;
 3. the read model is made unavailable for a while: another process holds `BEGIN EXCLUSIVE` on it, so every
-   write of the worker's activities waits out its busy timeout, fails and is retried by Temporal.
+   write of the worker's activities waits out its busy timeout, fails and is retried by Temporal;
+4. the message webhook (a real local HTTP server) answers 503 to everything from the start for a while, then
+   accepts: the relay retries with backoff while the cases go on.
 
 Then it checks: every case reached its expected end state; every clock fired at most once (yellow and red
 exactly once on the cases left to go red); nobody was notified twice of the same thing (assigned,
 turned_yellow, turned_red per case and recipient); `audit reconcile` finds nothing to repair; every event
-chain verifies. (The demo county's staff get a capacity that fits every case: the matcher never
+chain verifies; every history replays against today's code; every message reached the webhook (at least once;
+a repeat carries the same X-Wuhuan-Delivery id, so the receiver drops it). (The demo county's staff get a capacity that fits every case: the matcher never
 assigns anyone over capacity, and a case nobody can take waits for a supervisor.) It reports the time to recover after each fault (from the restart, or the end of the
 outage, until the next event reaches the read model).
 
@@ -50,11 +53,13 @@ os.environ.setdefault("WUHUAN_PAYLOAD_KEYS", "fault1:" + base64.b64encode(os.ura
 
 from temporalio.client import Client, WorkflowUpdateFailedError  # noqa: E402
 from temporalio.exceptions import WorkflowAlreadyStartedError  # noqa: E402
+from temporalio.worker import Replayer  # noqa: E402
 
 from domain.models import (  # noqa: E402
     CITIZEN, Actor, CaseIntake, CaseStart, MediationAction, RateAction, ResolveAction, ServiceLevels, WithdrawAction,
 )
 from tests.e2e.helpers import BIN, WuhuanProcess, free_port, search_attribute_args, stop_process  # noqa: E402
+from worker import WORKFLOWS  # noqa: E402
 from workflows.dispute_case import DisputeCase, workflow_id  # noqa: E402
 
 TEXTS = [
@@ -79,6 +84,8 @@ class Config:
     db_outage: float = 35.0         # seconds the read model stays locked (0: skip); > the 30 s busy timeout
     seed: int | None = None
     timeout: float = 600.0          # the whole run
+    cached_workflows: int | None = None  # the worker's WUHUAN_WORKER_CACHED_WORKFLOWS (None: its default)
+    webhook_outage: float = 30.0    # seconds the message webhook refuses everything from the start (0: no webhook)
 
 
 @dataclass
@@ -100,6 +107,14 @@ class Result:
     seq_gaps: list[str] = field(default_factory=list)
     drift: list[str] = field(default_factory=list)
     broken_chains: list[str] = field(default_factory=list)
+    not_replaying: list[str] = field(default_factory=list)
+    replayed: int = 0
+    undelivered: list[str] = field(default_factory=list)     # webhook messages still pending at the end
+    missing_outbox: list[str] = field(default_factory=list)  # inbox messages with no webhook delivery row
+    webhook_refused: int = 0        # POSTs the webhook refused during its outage
+    webhook_accepted: int = 0
+    webhook_repeats: int = 0        # accepted POSTs repeating a delivery id already accepted (receiver drops them)
+    events_during_outage: int = 0   # case events recorded while the webhook refused: the cases did not wait
     chains_verified: int = 0
     events: int = 0
     notifications: int = 0
@@ -107,13 +122,16 @@ class Result:
     ended: Counter = field(default_factory=Counter)
     duration: float = 0.0
     worker_starts: int = 0
+    worker_cpu: float = 0.0         # CPU seconds (user + system) of every worker process of the run
 
     @property
     def problems(self) -> list[str]:
         out = []
         for name in ("wrong_end", "duplicate_clocks", "duplicate_notifications", "missing_notifications",
-                     "seq_gaps", "drift", "broken_chains"):
+                     "seq_gaps", "drift", "broken_chains", "not_replaying", "undelivered", "missing_outbox"):
             out += [f"{name}: {p}" for p in getattr(self, name)]
+        if self.config.webhook_outage > 0 and (self.webhook_refused == 0 or self.events_during_outage == 0):
+            out.append("webhook outage: nothing was refused, or the cases recorded nothing while it lasted")
         if self.config.db_outage >= 31 and self.locked_failures == 0:
             out.append("db outage: no activity failed on the locked read model, so nothing proved it retried")
         if any(f.recovered_after is None for f in self.faults):
@@ -154,6 +172,15 @@ class Result:
             f"{'event seq gaps':<44}{len(self.seq_gaps)}",
             f"{'reconcile: cases to repair':<44}{len(self.drift)}",
             f"{'chains verified / broken':<44}{self.chains_verified} / {len(self.broken_chains)}",
+            f"{'webhook: refused / accepted POSTs':<44}{self.webhook_refused} / {self.webhook_accepted}",
+            f"{'webhook: repeated delivery ids (dropped)':<44}{self.webhook_repeats}",
+            f"{'webhook: undelivered at the end':<44}{len(self.undelivered)}",
+            f"{'case events recorded while it refused':<44}{self.events_during_outage}",
+            f"{'histories replayed / not deterministic':<44}{self.replayed} / {len(self.not_replaying)}",
+            f"{'worker CPU (s), per case (ms)':<44}{self.worker_cpu:.1f}, "
+            f"{1000 * self.worker_cpu / max(c.cases, 1):.0f}",
+            f"{'worker cached workflows':<44}"
+            f"{'default' if c.cached_workflows is None else c.cached_workflows}",
             f"{'events / notifications in the read model':<44}{self.events} / {self.notifications}",
             "",
             "PASS" if self.ok else "FAIL\n" + "\n".join(self.problems[:30]),
@@ -320,6 +347,17 @@ async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, cas
     return outcome.status.value
 
 
+def cpu_seconds(process: WuhuanProcess) -> float:
+    """User + system CPU of a running process (Linux /proc), 0 when it is not running."""
+    if process.proc is None or process.proc.poll() is not None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{process.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _lock_holder(db: Path, seconds: float) -> subprocess.Popen:
     code = ("import sqlite3, sys, time\n"
             "con = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
@@ -343,6 +381,7 @@ async def chaos(cfg: Config, rm: ReadModel, worker: WuhuanProcess, server: DevSe
     await _until(lambda: rm.count() > 0, "the first case event")
     for k in range(cfg.kills):
         await asyncio.sleep(rnd.uniform(1.0, 4.0))
+        result.worker_cpu += cpu_seconds(worker)
         worker.kill()
         fault = Fault(f"worker kill {k + 1} (SIGKILL)", time.monotonic() - t0)
         result.faults.append(fault)
@@ -380,6 +419,71 @@ async def chaos(cfg: Config, rm: ReadModel, worker: WuhuanProcess, server: DevSe
         await recovered(fault, released)
 
 
+def pending_deliveries(db: Path, created_before: datetime | None = None) -> int:
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        sql, args = "SELECT count(*) FROM notification_deliveries WHERE status = 'pending'", ()
+        if created_before is not None:
+            sql, args = sql + " AND created_at <= ?", (created_before.replace(tzinfo=None).isoformat(" "),)
+        return con.execute(sql, args).fetchone()[0]
+    finally:
+        con.close()
+
+
+async def webhook_outage(cfg: Config, gateway, rm: ReadModel, t0: float, result: Result, say) -> None:
+    """The webhook refuses (503) from the start for `webhook_outage` seconds, then accepts; recovered once every
+    message queued before it came back has been delivered."""
+    from tests.gateway import ACCEPT
+    fault = Fault(f"webhook refusing {cfg.webhook_outage:g} s (503)", time.monotonic() - t0)
+    result.faults.append(fault)
+    await _until(lambda: rm.count() > 0, "the first case event")
+    before = rm.count()
+    await asyncio.sleep(max(0.0, cfg.webhook_outage - (time.monotonic() - t0 - fault.at)))
+    result.events_during_outage = rm.count() - before
+    backlog_until = datetime.now(timezone.utc)
+    gateway.then = ACCEPT
+    back = time.monotonic()
+    fault.note = f"{pending_deliveries(rm.path, backlog_until)} messages waiting when it came back"
+    say(f"the webhook accepts again at {back - t0:.1f} s; {fault.note}")
+    deadline = back + 120
+    while time.monotonic() < deadline:
+        try:
+            if pending_deliveries(rm.path, backlog_until) == 0:
+                fault.recovered_after = time.monotonic() - back
+                break
+        except sqlite3.Error:
+            pass
+        await asyncio.sleep(0.25)
+    say(f"  webhook: backlog delivered after {fault.recovered_after}")
+
+
+async def check_webhook(gateway, engine, result: Result, timeout: float = 60) -> None:
+    """Every inbox message has its webhook row, and every row is delivered (waiting out the last backoffs)."""
+    from sqlmodel import select
+
+    from store.db import session
+    from store.tables import Notification, NotificationDelivery
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with session(engine) as db:
+            rows = list(db.exec(select(NotificationDelivery)))
+            inbox = set(db.exec(select(Notification.key, Notification.recipient)))
+        pending = [r for r in rows if r.status != "delivered"]
+        if not pending or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.5)
+    result.undelivered = [f"{r.case_id} {r.kind} to {r.recipient}: {r.attempts} attempts, {r.last_error}"
+                          for r in pending]
+    queued = {(r.key, r.recipient) for r in rows}
+    result.missing_outbox = [f"{key} to {recipient}" for key, recipient in sorted(inbox - queued)]
+    posts = gateway.posts()
+    accepted = [p.delivery for p in posts if p.accepted]
+    result.webhook_refused = sum(1 for p in posts if not p.accepted)
+    result.webhook_accepted = len(accepted)
+    result.webhook_repeats = len(accepted) - len(set(accepted))
+
+
 async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
     from sqlalchemy import update
     from sqlmodel import select
@@ -405,8 +509,16 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         db.commit()
     server = DevServer(workdir)
     task_queue = f"fault-{uuid.uuid4().hex[:8]}"
+    (workdir / "payload.keys").write_text(os.environ["WUHUAN_PAYLOAD_KEYS"] + "\n")  # to read kept histories
+    extra = {} if cfg.cached_workflows is None else {"WUHUAN_WORKER_CACHED_WORKFLOWS": str(cfg.cached_workflows)}
+    gateway = None
+    if cfg.webhook_outage > 0:
+        from tests.gateway import Gateway
+        gateway = Gateway(then=503)  # a real HTTP server; backoff compressed like the clocks
+        extra.update(WUHUAN_NOTIFY_WEBHOOK_URL=gateway.url, WUHUAN_NOTIFY_RETRY_INITIAL="PT1S",
+                     WUHUAN_NOTIFY_RETRY_MAX="PT4S", WUHUAN_NOTIFY_RELAY_INTERVAL="PT0.5S")
     worker = WuhuanProcess("worker", dict(
-        os.environ, WUHUAN_TEMPORAL_ADDRESS=server.target, WUHUAN_TEMPORAL_NAMESPACE="default",
+        os.environ, **extra, WUHUAN_TEMPORAL_ADDRESS=server.target, WUHUAN_TEMPORAL_NAMESPACE="default",
         WUHUAN_DATABASE_URL=db_url, WUHUAN_TEMPORAL_TASK_QUEUE=task_queue,
         WUHUAN_DATA_DIR=str(workdir / "data")), workdir / "worker.log")
     rm = ReadModel(db_path)
@@ -431,7 +543,9 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         tasks += drivers
         chaos_task = asyncio.create_task(chaos(cfg, rm, worker, server, t0, result, say))
         tasks.append(chaos_task)
-        await asyncio.wait_for(chaos_task, cfg.timeout)
+        if gateway is not None:
+            tasks.append(asyncio.create_task(webhook_outage(cfg, gateway, rm, t0, result, say)))
+        await asyncio.wait_for(asyncio.gather(*tasks[-2:] if gateway else [chaos_task]), cfg.timeout)
         outcomes = await asyncio.wait_for(asyncio.gather(*drivers, return_exceptions=True),
                                           max(30.0, cfg.timeout - (time.monotonic() - t0)))
         say(f"all cases ended at {time.monotonic() - t0:.1f} s; checking")
@@ -487,8 +601,21 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
                 result.missing_notifications.append(f"case {i} ({plans[cid]}): no {k}")
 
         drifts = await reconcile(client, engine, ids, dry_run=True)
-        result.drift = [f"{d.case_id}: fields {sorted(d.fields)} missing row {d.missing_row} "
+        result.drift = [f"{d.case_id}: cannot be read: {d.unreadable}" if d.unreadable else
+                        f"{d.case_id}: fields {sorted(d.fields)} missing row {d.missing_row} "
                         f"missing events {d.missing_events}" for d in drifts]
+        # Replay every run of every case against today's code: a crash must never leave a history behind that
+        # a fresh worker (or an auditor) cannot replay.
+        replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter)
+        for i, cid in enumerate(ids):
+            async for ex in client.list_workflows(f'WorkflowId = "{workflow_id(cid)}"'):
+                history = await client.get_workflow_handle(ex.id, run_id=ex.run_id).fetch_history()
+                replay = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+                result.replayed += 1
+                if replay.replay_failure is not None:
+                    result.not_replaying.append(f"case {i} run {ex.run_id}: {replay.replay_failure}"[:300])
+        if gateway is not None:
+            await check_webhook(gateway, engine, result)
         log = worker.log.read_text(errors="replace") if worker.log.exists() else ""
         result.locked_failures = log.count("database is locked")
         result.duration = time.monotonic() - t0
@@ -497,9 +624,12 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        result.worker_cpu += cpu_seconds(worker)
         worker.stop()
         server.stop()
         engine.dispose()
+        if gateway is not None:
+            gateway.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -511,13 +641,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--red", type=float, default=d.red, help="seconds to red")
     p.add_argument("--spread", type=float, default=d.spread, help="start the cases over this many seconds")
     p.add_argument("--db-outage", type=float, default=d.db_outage, help="seconds the read model is locked (0: skip)")
+    p.add_argument("--webhook-outage", type=float, default=d.webhook_outage,
+                   help="seconds the webhook refuses from the start (0: no webhook)")
     p.add_argument("--no-server-restart", action="store_true")
     p.add_argument("--seed", type=int)
+    p.add_argument("--cached-workflows", type=int, help="the worker's cache size (default: the worker's own)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fault.txt")
     a = p.parse_args(argv)
     cfg = Config(cases=a.cases, kills=a.kills, yellow=a.yellow, red=a.red, spread=a.spread,
-                 db_outage=a.db_outage, server_restart=not a.no_server_restart, seed=a.seed)
+                 db_outage=a.db_outage, server_restart=not a.no_server_restart, seed=a.seed,
+                 cached_workflows=a.cached_workflows, webhook_outage=a.webhook_outage)
     workdir = Path(tempfile.mkdtemp(prefix="wuhuan-fault-"))
     result = asyncio.run(run_suite(cfg, workdir))
     text = result.table()

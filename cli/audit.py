@@ -117,10 +117,11 @@ class Drift:
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (read model, workflow)
     missing_row: bool = False
     missing_events: list[int] = field(default_factory=list)
+    unreadable: str | None = None   # the workflow could not be queried (e.g. its history no longer replays)
 
     @property
     def any(self) -> bool:
-        return self.missing_row or bool(self.fields) or bool(self.missing_events)
+        return self.missing_row or bool(self.fields) or bool(self.missing_events) or self.unreadable is not None
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -135,6 +136,9 @@ async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[
     """Compare and (unless dry_run) repair each case; returns what drifted."""
     from sqlmodel import select
 
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
     from activities.records import CaseRecorder, apply_snapshot
     from api import temporal as history
     from domain.models import CaseEvent, CaseRecord
@@ -145,7 +149,12 @@ async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[
     recorder = CaseRecorder(engine)
     drifts: list[Drift] = []
     for case_id in case_ids:
-        state = await client.get_workflow_handle(workflow_id(case_id)).query(DisputeCase.state)
+        try:
+            state = await client.get_workflow_handle(workflow_id(case_id)).query(DisputeCase.state)
+        except (WorkflowQueryFailedError, RPCError) as e:
+            # Nothing to repair from: an auditor must see the case named, and the others still get checked.
+            drifts.append(Drift(case_id=case_id, unreadable=str(e)[:300]))
+            continue
         runs = await history.fetch_runs(client, case_id)
         events = [CaseEvent(**e) for e in await history.business_events(client, runs)]
         drift = Drift(case_id=case_id)
@@ -205,6 +214,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     drifts = asyncio.run(run())
     verb = "would repair" if args.dry_run else "repaired"
     for d in drifts:
+        if d.unreadable:
+            print(f"CANNOT READ {d.case_id}: {d.unreadable}")
+            continue
         parts = (["row missing"] if d.missing_row else []) + [f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items()
                                                                if k != "clocks"]
         if "clocks" in d.fields:
@@ -212,5 +224,8 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if d.missing_events:
             parts.append(f"events missing: seq {', '.join(map(str, d.missing_events))}")
         print(f"{verb} {d.case_id}: " + "; ".join(parts))
-    print(f"{len(drifts)} case(s) drifted" + ("" if args.dry_run or not drifts else ", all repaired"))
-    return 0
+    unreadable = sum(1 for d in drifts if d.unreadable)
+    repaired = len(drifts) - unreadable
+    print(f"{repaired} case(s) drifted" + ("" if args.dry_run or not repaired else ", all repaired")
+          + (f"; {unreadable} case(s) could not be read from Temporal" if unreadable else ""))
+    return 1 if unreadable else 0

@@ -1,6 +1,7 @@
 """Keep personal data and credentials out of the logs: phone and ID numbers are masked in every record a
-process logs (access log lines included), and tracking codes in URLs are hidden. The API and the worker
-both install it."""
+process logs (access log lines included), and tracking codes and credentials in URLs (a webhook's
+`access_token` and `sign` query parameters, which httpx logs with every request) are hidden. The API and the
+worker both install it."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +10,11 @@ import re
 from domain.privacy import mask_text
 
 _TRACK_IN_PATH = re.compile(r"(/track/)[A-Za-z0-9_\-]+")
+_SECRET_PARAM = re.compile(r"([?&](?:access_token|sign)=)[^&\s\"'#]+", re.IGNORECASE)
 
 
 def scrub(text: str) -> str:
-    return _TRACK_IN_PATH.sub(r"\1***", mask_text(text))
+    return _SECRET_PARAM.sub(r"\1***", _TRACK_IN_PATH.sub(r"\1***", mask_text(text)))
 
 
 def _scrub_arg(arg: object) -> object:

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import isodate
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.models import ServiceLevels
@@ -32,6 +33,11 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_task_queue: str = "wuhuan-cases"
+    # Cases a worker keeps in memory between workflow tasks. 0 (the default) replays each case from its
+    # history on every task: a query answered by a worker that picked a case up after a crash can leave the
+    # cached case ahead of its history, and a staff step then arriving writes a history that no longer
+    # replays (README, "Durability"). Raise it only with a worker that never answers such queries.
+    worker_cached_workflows: int = Field(default=0, ge=0)
     database_url: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -85,6 +91,14 @@ class Settings(BaseSettings):
     history_event_limit: int = 2000
     query_timeout_seconds: float = 3.0
 
+    # Message channel beside the in-app inbox (activities/delivery.py): a DingTalk-style robot or the county's
+    # message gateway. Unset = inbox only. Undeliverable messages are retried with backoff, never dropped.
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None   # DingTalk-style signing (timestamp + sign query parameters)
+    notify_retry_initial: str = "PT2S"         # first retry delay, doubling per failed attempt ...
+    notify_retry_max: str = "PT10M"            # ... up to this
+    notify_relay_interval: str = "PT2S"        # how often each worker's relay looks for due deliveries
+
     @field_validator(
         "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
         "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
@@ -93,6 +107,29 @@ class Settings(BaseSettings):
     @classmethod
     def _iso_duration(cls, v: str) -> str:
         parse_duration(v)
+        return v
+
+    @field_validator("notify_retry_initial", "notify_retry_max", "notify_relay_interval")
+    @classmethod
+    def _notify_duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @field_validator("notify_webhook_url", "notify_webhook_secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("notify_webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip()
+        parts = urlsplit(v)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or any(c.isspace() for c in v):
+            raise ValueError("notify_webhook_url must be an http:// or https:// URL with a host")
         return v
 
     @property

@@ -1,5 +1,5 @@
 """SQLModel tables: the organisation, the case read model, its append-only event log, materials,
-notifications and the task forces of red cases. The workflow is the truth; these are its views."""
+notifications (inbox and outbox of the external channel) and the task forces of red cases. The workflow is the truth; these are its views."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -163,6 +163,30 @@ class Notification(SQLModel, table=True):
     channel: str = "inbox"
     created_at: datetime = Field(default_factory=utcnow)
     read: bool = False
+
+
+class NotificationDelivery(SQLModel, table=True):
+    """Outbox of the external message channel (issue 5): one row per (notification key, recipient, channel),
+    written in the same transaction as the inbox row and sent by the relay (activities/delivery.py), which
+    retries with backoff until the channel accepts it. The text is the inbox row's; none is copied here."""
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (UniqueConstraint("key", "recipient", "channel"),
+                      Index("ix_notification_deliveries_due", "status", "next_attempt_at"))
+    id: int | None = Field(default=None, primary_key=True)
+    key: str
+    recipient: str
+    case_id: str = Field(index=True)
+    kind: str
+    channel: str = "webhook"
+    status: str = "pending"                  # pending | delivered
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=200)  # e.g. "HTTP 503"; never message text
+    created_at: datetime = Field(default_factory=utcnow)
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = None
+    lease_until: datetime | None = None      # a relay is sending it; another may take it over after this
+    lease_token: str | None = None           # which claim holds the lease
 
 
 class TaskForceRow(SQLModel, table=True):

@@ -66,6 +66,15 @@ def engine(tmp_path):
     eng.dispose()
 
 
+@pytest.fixture
+def gateway():
+    """A real local HTTP server standing in for the webhook (tests/gateway.py); accepts unless scripted."""
+    from tests.gateway import Gateway
+    g = Gateway()
+    yield g
+    g.close()
+
+
 @pytest.fixture(scope="session")
 def executor():
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
