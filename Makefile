@@ -28,8 +28,9 @@ bench: install
 	exit $$failed
 
 # The fault-injection suite of issue 5 (bench/fault_suite.py): 200 cases on the real dev server while the
-# worker is SIGKILLed 5 times, the dev server is restarted on its SQLite file and the read model is locked for
-# 35 s; fails unless every case ends right with no duplicate. Figures in bench/results/fault.txt.
+# worker is SIGKILLed 5 times, the dev server is restarted on its SQLite file, the read model is locked for
+# 35 s and the message webhook refuses for 30 s; fails unless every case ends right, with no duplicate, every
+# message delivered and every history replaying. Figures in bench/results/fault.txt.
 # A reduced run is part of `make test` (tests/e2e/test_fault_suite.py).
 fault: install
 	$(VENV)/bin/python bench/fault_suite.py

@@ -123,6 +123,7 @@ class Result:
     duration: float = 0.0
     worker_starts: int = 0
     worker_cpu: float = 0.0         # CPU seconds (user + system) of every worker process of the run
+    query_ms: list[float] = field(default_factory=list)  # each driver's query of its open case, as the API does
 
     @property
     def problems(self) -> list[str]:
@@ -303,7 +304,7 @@ async def _until(check, what: str, timeout: float = 300):
 
 
 async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, case_id: str, plan: str,
-                     levels: ServiceLevels, delay: float) -> str:
+                     levels: ServiceLevels, delay: float, query_ms: list[float]) -> str:
     await asyncio.sleep(delay)
     start = CaseStart(
         case_id=case_id, case_no=f"FLT-{i:04d}", received_at=datetime.now(timezone.utc),
@@ -322,7 +323,9 @@ async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, cas
         await _until(lambda: rm.rows[case_id][1] == "red", f"case {i} red")
     else:
         await asyncio.sleep(random.uniform(1, 4))
+    asked = time.perf_counter()
     st = await _retry(lambda: handle.query(DisputeCase.state), f"querying case {i}")
+    query_ms.append(1000 * (time.perf_counter() - asked))
     handler = Actor(**st.handler.model_dump())
 
     async def update(name, method, action, done: set[str]):
@@ -538,7 +541,7 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         ids = [uuid.uuid4().hex for _ in range(cfg.cases)]
         plans = {cid: PLANS[i % 3] for i, cid in enumerate(ids)}
         drivers = [asyncio.create_task(drive_case(client, task_queue, rm, i, cid, plans[cid], levels,
-                                                  cfg.spread * i / max(cfg.cases, 1)))
+                                                  cfg.spread * i / max(cfg.cases, 1), result.query_ms))
                    for i, cid in enumerate(ids)]
         tasks += drivers
         chaos_task = asyncio.create_task(chaos(cfg, rm, worker, server, t0, result, say))

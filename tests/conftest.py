@@ -86,14 +86,26 @@ def task_queue():
     return f"tq-{uuid.uuid4().hex[:8]}"
 
 
-@pytest_asyncio.fixture
-async def worker(skipping_env, engine, executor, task_queue):
+def _worker(skipping_env, engine, executor, task_queue, settings=None):
     from domain.taxonomy import get_taxonomy
     from temporalio.worker import Worker
     from worker import WORKFLOWS, activities_for
-    w = Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS,
-               activities=activities_for(engine, get_taxonomy()), activity_executor=executor)
-    async with w:
+    return Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS,
+                  activities=activities_for(engine, get_taxonomy(), settings), activity_executor=executor)
+
+
+@pytest_asyncio.fixture
+async def worker(skipping_env, engine, executor, task_queue):
+    async with _worker(skipping_env, engine, executor, task_queue) as w:
+        yield w
+
+
+@pytest_asyncio.fixture
+async def webhook_worker(skipping_env, engine, executor, task_queue, gateway):
+    """The usual worker configured with the test gateway as its webhook: every message is queued for it too."""
+    from domain.settings import Settings
+    settings = Settings(notify_webhook_url=gateway.url)
+    async with _worker(skipping_env, engine, executor, task_queue, settings) as w:
         yield w
 
 

@@ -91,3 +91,13 @@ def closed_port_url() -> str:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     return f"http://127.0.0.1:{port}/robot/send?access_token=test-token"
+
+
+def outbox(engine, case_id: str) -> list:
+    """The case's rows in the webhook outbox (store.tables.NotificationDelivery)."""
+    from sqlmodel import select
+
+    from store.db import session
+    from store.tables import NotificationDelivery
+    with session(engine) as db:
+        return list(db.exec(select(NotificationDelivery).where(NotificationDelivery.case_id == case_id)))

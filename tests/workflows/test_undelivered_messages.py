@@ -6,35 +6,19 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 import pytest_asyncio
-from sqlmodel import select
 
 from activities.delivery import WebhookRelay
-from activities.notifications import Notifier
 from domain.models import CITIZEN, MediationAction, RateAction, ResolveAction
-from domain.taxonomy import get_taxonomy
-from store.db import session
-from store.tables import NotificationDelivery
+from tests.gateway import outbox
 from tests.waiting import poll
 from tests.workflows.helpers import RENSHE_MEDIATOR, eventually, inbox, start_case, until
 from workflows.dispute_case import DisputeCase
 
 
 @pytest_asyncio.fixture
-async def worker(skipping_env, engine, executor, task_queue):
-    """The usual worker, but its notifier queues every message for the webhook too."""
-    from temporalio.worker import Worker
-    from worker import WORKFLOWS, activities_for
-    tx = get_taxonomy()
-    acts = [a for a in activities_for(engine, tx) if a.__name__ != "send_notifications"]
-    acts.append(Notifier(engine, tx, channels=("webhook",)).send_notifications)
-    async with Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS, activities=acts,
-                      activity_executor=executor):
-        yield
-
-
-def outbox(engine, case_id) -> list[NotificationDelivery]:
-    with session(engine) as db:
-        return list(db.exec(select(NotificationDelivery).where(NotificationDelivery.case_id == case_id)))
+async def worker(webhook_worker):
+    """The usual worker, with the test gateway as its webhook: every message is queued for it too."""
+    yield webhook_worker
 
 
 async def test_a_refusing_webhook_does_not_hold_up_the_case(skipping_env, worker, task_queue, engine, cases, gateway):
