@@ -41,8 +41,8 @@ def enable_bytecode_cache() -> None:
 
 def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None = None) -> list:
     settings = settings or get_settings()
-    recorder = CaseRecorder(engine)
     notifier = Notifier(engine, taxonomy, external_channels(settings))
+    recorder = CaseRecorder(engine, notifier=notifier)
     triage = Triage(engine, taxonomy, model_holder(settings.models, taxonomy), settings.triage_threshold,
                     parse_duration(settings.repeat_window))
     assignment = Assignment(engine, taxonomy)

@@ -50,21 +50,28 @@ class Notifier:
         """`channels`: the external channels to queue for besides the inbox (`external_channels(settings)`)."""
         self.engine, self.taxonomy, self.channels = engine, taxonomy, tuple(channels)
 
-    @activity.defn
-    def send_notifications(self, req: NotificationRequest) -> list[str]:
-        """Returns the recipients newly notified (empty on a retry that already landed)."""
+    def queue(self, db, req: NotificationRequest) -> list[str]:
+        """Inbox rows (and outbox rows of the external channels) for the people `req` is for, in the caller's
+        transaction; returns the recipients newly notified (none when an earlier attempt already landed)."""
         text = render(req.kind, req.case_no, req.params, self.taxonomy)
-        with session(self.engine) as db:
-            recipients = resolve_audience(db, req.audience)
-            done = set(db.exec(select(Notification.recipient).where(Notification.key == req.key)).all())
-            fresh = [r for r in recipients if r not in done]
-            now = utcnow()
-            for r in fresh:
-                db.add(Notification(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind, text=text))
-                for channel in self.channels:  # same transaction: an inbox row never lacks its outbox rows
-                    db.add(NotificationDelivery(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind,
-                                                channel=channel, next_attempt_at=now))
-            db.commit()
+        recipients = resolve_audience(db, req.audience)
+        done = set(db.exec(select(Notification.recipient).where(Notification.key == req.key)).all())
+        fresh = [r for r in recipients if r not in done]
+        now = utcnow()
+        for r in fresh:
+            db.add(Notification(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind, text=text))
+            for channel in self.channels:  # same transaction: an inbox row never lacks its outbox rows
+                db.add(NotificationDelivery(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind,
+                                            channel=channel, next_attempt_at=now))
         if fresh:
             log.info("notified %s of %s on case %s", ",".join(fresh), req.kind, req.case_no)
+        return fresh
+
+    @activity.defn
+    def send_notifications(self, req: NotificationRequest) -> list[str]:
+        """The notifications of one event on their own (cases begun before they were written with the events,
+        `CaseRecord.notices`). Returns the recipients newly notified (empty on a retry that already landed)."""
+        with session(self.engine) as db:
+            fresh = self.queue(db, req)
+            db.commit()
         return fresh

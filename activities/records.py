@@ -1,7 +1,10 @@
-"""Write the read model: append a case's new events and upsert its row, in one transaction.
+"""Write the read model: append a case's new events, upsert its row and queue the notifications the events
+call for, in one transaction — so no event is recorded without its messages, nor a message sent for an event
+that was not recorded.
 
-Idempotent: events are keyed by (case_id, seq), and the row is only replaced by a snapshot at least as new
-as the one it holds, so a retry after a crash writes nothing twice and never rolls the row back."""
+Idempotent: events are keyed by (case_id, seq), notifications by (key, recipient), and the row is only replaced
+by a snapshot at least as new as the one it holds, so a retry after a crash writes nothing twice and never
+rolls the row back."""
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
@@ -10,6 +13,7 @@ from temporalio import activity
 
 from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
+from activities.notifications import Notifier
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
 from store.db import session
@@ -44,14 +48,17 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
 
 
 class CaseRecorder:
-    def __init__(self, engine: Engine, hash_alg: str | None = None):
+    def __init__(self, engine: Engine, hash_alg: str | None = None, notifier: Notifier | None = None):
         self.engine = engine
         self.hash_alg = hash_alg  # None: WUHUAN_AUDIT_HASH (read when the first event is written)
+        self.notifier = notifier  # queues the record's notices; a record with notices needs one
 
     @activity.defn
     def record_case_events(self, record: CaseRecord) -> int:
         """Returns how many events were new (0 on a retry that already landed)."""
         s = record.state
+        if record.notices and self.notifier is None:
+            raise ValueError("this recorder cannot queue notifications: construct it with a Notifier")
         with session(self.engine) as db:
             seen = dict(db.exec(select(CaseEventRow.seq, CaseEventRow.hash)
                                 .where(CaseEventRow.case_id == s.case_id)).all())
@@ -73,6 +80,8 @@ class CaseRecorder:
                 at = record.events[-1].at if record.events else s.received_at
                 workload.sync(db, s.case_id, row.handler, row.team, s.status in OPEN, at)
             self._side_records(db, s, new)
+            for notice in record.notices:
+                self.notifier.queue(db, notice)
             db.commit()
         return len(new)
 

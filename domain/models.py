@@ -303,10 +303,12 @@ class CaseStart(BaseModel):
 
 
 class CaseRecord(BaseModel):
-    """One write to the read model: new events plus the snapshot they lead to."""
+    """One write to the read model: new events plus the snapshot they lead to, and the notifications those
+    events call for (written in the same transaction; empty in records of cases begun before that)."""
     case_id: str
     events: list[CaseEvent]
     state: CaseState
+    notices: list[NotificationRequest] = Field(default_factory=list)
 
 
 # --- staff and citizen steps (Workflow Update payloads) ---------------------------------------------

@@ -385,22 +385,27 @@ class DisputeCase:
                 params=params, audience=audience))
 
     async def _flush(self) -> None:
-        """Record events in order (one writer keeps the log ordered), then send their notifications."""
+        """Record events in order (one writer keeps the log ordered), with their notifications."""
         while self._events:
             events, self._events = self._events, []
             notices, self._notices = self._notices, []
+            # The record activity queues the notifications in the transaction of their events (external
+            # channels are sent by the outbox relay). Cases begun before that send them in activities of their
+            # own, beside the case.
+            together = workflow.patched("notices-with-records")
             await workflow.execute_activity(
-                "record_case_events", CaseRecord(case_id=self.s.case_id, events=events, state=self.s),
+                "record_case_events", CaseRecord(case_id=self.s.case_id, events=events, state=self.s,
+                                                 notices=notices if together else []),
                 start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY)
             self.s.recorded_seq = events[-1].seq
-            for notice in notices:
+            for notice in [] if together else notices:
                 task = asyncio.create_task(self._notify(notice))
                 self._sending.add(task)
                 task.add_done_callback(self._sending.discard)
         self._sync_search_attributes()
 
     async def _notify(self, notice: NotificationRequest) -> None:
-        # Runs beside the case: an undeliverable message retries with backoff but never holds the case up.
+        # Cases begun before "notices-with-records": runs beside the case, retried, never holding it up.
         await workflow.execute_activity("send_notifications", notice, start_to_close_timeout=timedelta(seconds=30),
                                         retry_policy=NOTIFY_RETRY)
 

@@ -136,6 +136,7 @@ async def review_rehandled(env, tq, cases):
 
 
 SCENARIOS = {"red_case_by_timers": red_case_to_closed,  # recorded with the `timer-decides-deadlines` patch
+             "red_case_notices_with_records": red_case_to_closed,  # recorded with `notices-with-records`
              "red_case_to_closed": red_case_to_closed, "review_rehandled": review_rehandled, "repeat_request_flagged": repeat_request_flagged, "manual_triage_auto_close": manual_triage_auto_close,
              "continued_as_new": continued_as_new, "team_decline_replaced": team_decline_replaced}
 SETUP = {"team_decline_replaced": second_baita_mediator}
