@@ -103,15 +103,10 @@ class Settings(BaseSettings):
         "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
         "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
         "hazard_deadline_minor", "hazard_recheck_after", "repeat_window", "review_window",
+        "notify_retry_initial", "notify_retry_max", "notify_relay_interval",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:
-        parse_duration(v)
-        return v
-
-    @field_validator("notify_retry_initial", "notify_retry_max", "notify_relay_interval")
-    @classmethod
-    def _notify_duration(cls, v: str) -> str:
         parse_duration(v)
         return v
 
