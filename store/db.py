@@ -27,7 +27,11 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Times are stored without a zone, in UTC (as on SQLite). The ORM's typed columns keep them so whatever the
+    # server's zone, but a zone-aware value in hand-written SQL is converted to the session's zone: make that
+    # UTC too (a county's server runs at +08:00).
+    connect_args = {"options": "-c timezone=UTC"} if url.startswith("postgresql") else {}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
 
 
 @lru_cache

@@ -66,6 +66,29 @@ def engine(tmp_path):
     eng.dispose()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server for the session (tests/postgres.py); .ci/run installs Debian's package."""
+    from tests.postgres import PostgresServer, binaries
+    if binaries() is None:
+        pytest.skip("PostgreSQL is not installed here (Debian package postgresql; .ci/run installs it)")
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_engine(postgres):
+    """A fresh PostgreSQL database with the demo county, like `engine` on SQLite."""
+    from domain.taxonomy import get_taxonomy
+    from store.db import make_engine
+    from store.seed import seed_demo
+    eng = make_engine(postgres.new_database())
+    seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
+    yield eng
+    eng.dispose()
+
+
 @pytest.fixture
 def gateway():
     """A real local HTTP server standing in for the webhook (tests/gateway.py); accepts unless scripted."""
