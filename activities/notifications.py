@@ -1,7 +1,8 @@
-"""Deliver notifications to the people concerned: the in-app inbox, and, when a webhook is configured, a
-pending row in the outbox of that channel, written in the same transaction. The activity never calls the
-network: the relay (activities/delivery.py) sends the outbox with retries, so a channel that is down never
-holds up a case. (key, recipient) is unique, so a retried send delivers nothing twice."""
+"""Notifications for the people concerned: the in-app inbox, and, when a webhook is configured, a pending row
+in the outbox of that channel, written in the same transaction — by the record activity, in the transaction of
+the events that call for them (`Notifier.queue`), or, for cases begun before that, by `send_notifications`.
+Nothing here calls the network: the relay (activities/delivery.py) sends the outbox with retries, so a channel
+that is down never holds up a case. (key, recipient) is unique, so a retry notifies nobody twice."""
 from __future__ import annotations
 
 import logging
@@ -64,7 +65,7 @@ class Notifier:
                 db.add(NotificationDelivery(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind,
                                             channel=channel, next_attempt_at=now))
         if fresh:
-            log.info("notified %s of %s on case %s", ",".join(fresh), req.kind, req.case_no)
+            log.info("queued %s for %s on case %s", req.kind, ",".join(fresh), req.case_no)
         return fresh
 
     @activity.defn

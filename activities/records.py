@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from temporalio import activity
 
+from activities.notifications import Notifier
 from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
-from activities.notifications import Notifier
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
 from store.db import session
