@@ -34,6 +34,7 @@ from sqlmodel import select
 
 from domain.logs import scrub
 from domain.privacy import mask_text
+from domain.times import as_utc
 from store.db import session
 from store.tables import Notification, NotificationDelivery
 
@@ -91,9 +92,8 @@ def _short(text: str, limit: int = 200) -> str:
 
 
 def _utc(t: datetime | None) -> datetime:
-    if t is None:
-        return datetime.now(timezone.utc)
-    return t.astimezone(timezone.utc) if t.tzinfo else t.replace(tzinfo=timezone.utc)
+    """`t` in UTC, or the clock's now."""
+    return datetime.now(timezone.utc) if t is None else as_utc(t)
 
 
 @dataclass

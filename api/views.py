@@ -2,7 +2,7 @@
 citizens' phones everywhere, citizens' names in lists, staff names (as masked display names) to citizens."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Iterable
 
 from sqlmodel import Session, select
@@ -12,8 +12,9 @@ from domain import case_flow
 from domain.case_flow import STATUS_ZH
 from domain.models import Actor, CaseState, CaseStatus, Clock, Role
 from domain.privacy import mask_name, mask_phone, mask_text
-from domain.taxonomy import Taxonomy
 from domain.messages import KIND_ZH
+from domain.taxonomy import Taxonomy
+from domain.times import as_utc
 from store.tables import Case, CaseEventRow, NotificationDelivery
 
 OUTCOME_ZH = {"agreement": "达成调解协议", "handled": "已依法处理", "referred": "已引导至其他途径解决"}
@@ -98,10 +99,6 @@ def matching(db: Session, case_id: str) -> list[out.MatchingRecord]:
 DELIVERY_STATUS_ZH = {"pending": "待送达", "delivered": "已送达"}
 
 
-def _aware(t: datetime | None) -> datetime | None:
-    return t if t is None or t.tzinfo else t.replace(tzinfo=timezone.utc)
-
-
 def deliveries(db: Session, case_id: str) -> list[out.DeliveryView]:
     """The case's messages on external channels (the webhook outbox), oldest first; no message text."""
     rows = db.exec(select(NotificationDelivery).where(NotificationDelivery.case_id == case_id)
@@ -109,9 +106,9 @@ def deliveries(db: Session, case_id: str) -> list[out.DeliveryView]:
     return [out.DeliveryView(
         recipient=r.recipient, kind=r.kind, kind_zh=KIND_ZH.get(r.kind, r.kind), channel=r.channel,
         status=r.status, status_zh=DELIVERY_STATUS_ZH.get(r.status, r.status), attempts=r.attempts,
-        last_error=r.last_error, created_at=_aware(r.created_at), last_attempt_at=_aware(r.last_attempt_at),
-        next_attempt_at=_aware(r.next_attempt_at) if r.status == "pending" else None,
-        delivered_at=_aware(r.delivered_at)) for r in rows]
+        last_error=r.last_error, created_at=as_utc(r.created_at), last_attempt_at=as_utc(r.last_attempt_at),
+        next_attempt_at=as_utc(r.next_attempt_at) if r.status == "pending" else None,
+        delivered_at=as_utc(r.delivered_at)) for r in rows]
 
 
 def with_read_model(v: out.CaseView, db: Session, case_id: str) -> out.CaseView:

@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
 from domain.models import CandidateScore, ScoreFactor
+from domain.times import as_utc
 
 WEIGHTS: dict[str, float] = {"skill": 40.0, "load": 30.0, "locality": 15.0, "rotation": 15.0}
 ROTATION_HORIZON = timedelta(hours=72)
@@ -71,10 +72,6 @@ def duty(c: Candidate, today: date) -> tuple[bool, str]:
     return False, "休假/不在岗"
 
 
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
-
-
 def _since(delta: timedelta) -> str:
     hours = delta.total_seconds() / 3600
     if hours < 1:
@@ -97,7 +94,7 @@ def _limit(name: str, zh: str, passed: bool, note: str) -> ScoreFactor:
 
 def score(c: Candidate, need: Need) -> CandidateScore:
     """One candidate's breakdown. Ineligible candidates get their score too, so the record shows both."""
-    now = _aware(need.now)
+    now = as_utc(need.now)
     on, duty_note = duty(c, now.astimezone(CHINA).date())
     full = c.capacity <= 0 or c.open_cases >= c.capacity
     limits = [
@@ -132,7 +129,7 @@ def score(c: Candidate, need: Need) -> CandidateScore:
     if c.last_assigned_at is None:
         rotation = _factor("rotation", "轮换", 1.0, "此前未被交办")
     else:
-        gap = now - _aware(c.last_assigned_at)
+        gap = now - as_utc(c.last_assigned_at)
         rotation = _factor("rotation", "轮换", gap / ROTATION_HORIZON if gap > timedelta(0) else 0.0,
                            f"距上次交办 {_since(gap)}")
 
@@ -162,7 +159,7 @@ def rank(candidates: Iterable[Candidate], need: Need) -> list[CandidateScore]:
         c = people[s.username]
         last = c.last_assigned_at
         return (not s.eligible, c.role in need.fallback_roles, -s.total,
-                last is not None, _aware(last) if last else datetime.min.replace(tzinfo=timezone.utc),
+                last is not None, as_utc(last) if last else datetime.min.replace(tzinfo=timezone.utc),
                 s.username)
 
     ordered = sorted(scored, key=key)

@@ -7,20 +7,17 @@ cases before the table existed. Each new assignment also moves the person's `sta
 (fair rotation)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Iterable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from domain.case_flow import OPEN
+from domain.times import as_utc
 from store.tables import Case, CaseAssignment, Staff
 
 OPEN_VALUES = frozenset(s.value for s in OPEN)
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
 
 
 def wanted(handler: str | None, team: Iterable[str]) -> dict[str, str]:
@@ -43,7 +40,7 @@ def sync(db: Session, case_id: str, handler: str | None, team: Iterable[str], is
         if row is None:
             db.add(CaseAssignment(case_id=case_id, username=name, part=part, open=is_open, assigned_at=at))
             person = db.get(Staff, name)
-            if person is not None and (person.last_assigned_at is None or _aware(person.last_assigned_at) < at):
+            if person is not None and (person.last_assigned_at is None or as_utc(person.last_assigned_at) < at):
                 person.last_assigned_at = at
                 db.add(person)
         elif row.part != part or row.open != is_open:
@@ -63,7 +60,7 @@ def backfill(engine: Engine, batch: int = 2000) -> int:
         rows = db.exec(select(Case.case_id, Case.handler, Case.team, Case.status, Case.assigned_at,
                               Case.received_at)).all()
         for case_id, handler, team, status, assigned_at, received_at in rows:
-            at = _aware(assigned_at or received_at)
+            at = as_utc(assigned_at or received_at)
             for name, part in wanted(handler, team or []).items():
                 db.add(CaseAssignment(case_id=case_id, username=name, part=part, open=status in OPEN_VALUES,
                                       assigned_at=at))
@@ -72,7 +69,7 @@ def backfill(engine: Engine, batch: int = 2000) -> int:
                 if written % batch == 0:
                     db.flush()
         for person in db.exec(select(Staff).where(Staff.username.in_(list(last)))):
-            if person.last_assigned_at is None or _aware(person.last_assigned_at) < last[person.username]:
+            if person.last_assigned_at is None or as_utc(person.last_assigned_at) < last[person.username]:
                 person.last_assigned_at = last[person.username]
                 db.add(person)
         db.commit()

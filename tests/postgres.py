@@ -13,7 +13,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
@@ -73,8 +72,4 @@ class PostgresServer:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         except subprocess.CalledProcessError:
             pass
-        for _ in range(20):  # the server's files belong to another user until it has gone
-            shutil.rmtree(self.dir, ignore_errors=True)
-            if not self.dir.exists():
-                return
-            time.sleep(0.1)
+        shutil.rmtree(self.dir, ignore_errors=True)  # `stop -w` returned once the server had gone
