@@ -1,14 +1,14 @@
 """What replaying each case from its history on every workflow task costs (WUHUAN_WORKER_CACHED_WORKFLOWS=0,
 the default since the fault suite showed that a cached case can write a history that does not replay).
 
-The same loads twice each in one run, on real components (the fault suite's harness with every fault switched
-off: the Temporal dev server as a process, a `wuhuan worker` process, a SQLite read model): N cases, a third
-resolved and rated, a third left to go yellow and red, a third withdrawn, each driven by a client that queries
-and updates it like the API does — started in a burst (over 10 s) and paced (one a second, still far above
-a county's intake). Each once with the worker's cache off (0), once with a cache of 1,000 cases (the SDK's
-usual setting). Measured: the worker process's CPU seconds (user + system, from
-/proc), the wall time until every case ended, and the latency of the query each driver makes of its open case
-(what `GET /api/v1/cases/{id}` costs the worker).
+The same loads twice each in one run, on real components (the fault suite's harness, testkit/fault_suite.py, with
+every fault switched off: the Temporal dev server as a process, a `wuhuan worker` process, a SQLite read model): N
+cases, a third resolved and rated, a third left to go yellow and red, a third withdrawn, each driven by a client
+that queries and updates it like the API does — started in a burst (over 10 s) and paced (one a second, still far
+above a county's intake). Each once with the worker's cache off (0), once with a cache of 1,000 cases (the SDK's
+usual setting). Measured: the worker process's CPU seconds (user + system, from /proc), the wall time until every
+case ended, and the latency of the query each driver makes of its open case (what `GET /api/v1/cases/{id}` costs
+the worker).
 
     .venv/bin/python bench/bench_worker_cache.py [--cases 90]        (or: make bench)
 
@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.fault_suite import Config, run_suite  # noqa: E402
+from testkit.fault_suite import Config, run_suite  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

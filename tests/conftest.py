@@ -91,8 +91,8 @@ def pg_engine(postgres):
 
 @pytest.fixture
 def gateway():
-    """A real local HTTP server standing in for the webhook (tests/gateway.py); accepts unless scripted."""
-    from tests.gateway import Gateway
+    """A real local HTTP server standing in for the webhook (testkit/gateway.py); accepts unless scripted."""
+    from testkit.gateway import Gateway
     g = Gateway()
     yield g
     g.close()

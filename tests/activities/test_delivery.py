@@ -19,8 +19,8 @@ from domain.settings import Settings
 from domain.taxonomy import get_taxonomy
 from store.db import session
 from store.tables import Notification, NotificationDelivery
-from tests.gateway import closed_port_url
-from tests.waiting import poll
+from testkit.gateway import closed_port_url
+from testkit.waiting import poll
 
 S = timedelta(seconds=1)
 

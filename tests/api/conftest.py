@@ -9,7 +9,7 @@ import pytest
 import pytest_asyncio
 
 from domain.settings import Settings
-from tests.waiting import poll
+from testkit.waiting import poll
 
 LABOUR = "白塔镇某工地包工头拖欠工人三个月工资"
 PHONE = "13800001234"

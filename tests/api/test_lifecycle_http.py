@@ -5,8 +5,8 @@ import io
 
 from PIL import Image
 
+from testkit.waiting import poll
 from tests.api.conftest import assert_error
-from tests.waiting import poll
 
 
 def photo(fmt: str = "PNG", gps: bool = False) -> bytes:

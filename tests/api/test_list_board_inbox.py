@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 
-from tests.waiting import poll
+from testkit.waiting import poll
 from tests.api.conftest import PHONE, assert_error
 
 MARRIAGE = "我和老公闹离婚，孩子抚养问题谈不拢"

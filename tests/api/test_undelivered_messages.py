@@ -10,8 +10,8 @@ from sqlmodel import select
 from activities.delivery import WebhookRelay
 from store.db import session
 from store.tables import Notification
-from tests.gateway import ACCEPT, outbox
-from tests.waiting import poll
+from testkit.gateway import ACCEPT, outbox
+from testkit.waiting import poll
 
 
 @pytest_asyncio.fixture

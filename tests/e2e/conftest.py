@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+from testkit.processes import BIN, search_attribute_args
 from tests.conftest import encrypting_converter
-from tests.e2e.helpers import BIN, search_attribute_args
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from domain.models import CITIZEN, CaseIntake, CaseStart
+from testkit.processes import WUHUAN, free_port, pid_alive, stop_process, wait_for
 from tests.conftest import fast_levels
-from tests.e2e.helpers import WUHUAN, free_port, pid_alive, stop_process, wait_for
 from workflows.dispute_case import DisputeCase, workflow_id
 
 

@@ -1,10 +1,11 @@
-"""The fault-injection suite (bench/fault_suite.py, `make fault`) with small numbers, so every `make test` kills
-a worker in mid-case, restarts the Temporal dev server on its file and locks the read model — on real
-processes — while the message webhook refuses everything for a while, and then checks what the full run checks: right end states, no clock or notification twice,
-nothing for reconcile to repair, every chain intact and every history replaying against today's code."""
+"""The fault-injection harness (testkit/fault_suite.py; in full: bench/fault_suite.py, `make fault`) with small
+numbers, so every `make test` kills a worker in mid-case, restarts the Temporal dev server on its file and locks
+the read model — on real processes — while the message webhook refuses everything for a while, and then checks
+what the full run checks: right end states, no clock or notification twice, nothing for reconcile to repair,
+every chain intact and every history replaying against today's code."""
 from __future__ import annotations
 
-from bench.fault_suite import Config, run_suite
+from testkit.fault_suite import Config, run_suite
 
 
 async def test_cases_survive_worker_kills_a_server_restart_and_a_locked_read_model(tmp_path):

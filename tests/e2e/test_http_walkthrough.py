@@ -10,7 +10,7 @@ import uuid
 import httpx
 
 from scripts.walkthrough import walkthrough
-from tests.e2e.helpers import WuhuanProcess, free_port, wait_for
+from testkit.processes import WuhuanProcess, free_port, wait_for
 
 
 async def test_labour_case_end_to_end_over_http(dev_server, tmp_path):

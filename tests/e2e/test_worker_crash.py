@@ -24,8 +24,8 @@ from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
 from store.seed import seed_demo
 from store.tables import Case, CaseEventRow, Notification, TaskForceRow
+from testkit.processes import WuhuanProcess, wait_for
 from tests.conftest import fast_levels
-from tests.e2e.helpers import WuhuanProcess, wait_for
 from workflows.dispute_case import DisputeCase, workflow_id
 
 BAITA_LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"

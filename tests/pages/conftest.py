@@ -13,10 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from tests.waiting import poll
 import pytest_asyncio
 
+from testkit.waiting import poll
 from tests.api.conftest import Api, make_settings
 
 CHROMIUM = Path(os.environ.get("WUHUAN_CHROMIUM", "/usr/bin/chromium"))  # Debian's; override for another

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from store.db import session
 from store.tables import MaterialRow
-from tests.waiting import poll
+from testkit.waiting import poll
 from tests.pages.conftest import PHONE_VIEWPORT
 from tests.pages.helpers import FORM, LABOUR, decode_qr, gps_of, jpeg_with_gps
 

@@ -299,7 +299,7 @@ async def test_rate_limits_answer_with_a_429_page(skipping_env, engine, worker, 
 
 async def test_intake_while_temporal_is_away_keeps_what_was_typed(tmp_path, engine):
     from api.main import create_app
-    from tests.e2e.helpers import free_port
+    from testkit.processes import free_port
     settings = make_settings(tmp_path, temporal_address=f"127.0.0.1:{free_port()}")
     app = create_app(settings, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:

@@ -8,8 +8,8 @@ from sqlmodel import select
 from domain.models import CITIZEN, Actor, CaseIntake, CaseStart, Role
 from store.db import session
 from store.tables import CaseEventRow, Notification
+from testkit.waiting import poll
 from tests.conftest import fast_levels
-from tests.waiting import poll
 from workflows.dispute_case import DisputeCase, workflow_id
 
 BAITA_LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"

@@ -9,8 +9,8 @@ import pytest_asyncio
 
 from activities.delivery import WebhookRelay
 from domain.models import CITIZEN, MediationAction, RateAction, ResolveAction
-from tests.gateway import outbox
-from tests.waiting import poll
+from testkit.gateway import outbox
+from testkit.waiting import poll
 from tests.workflows.helpers import RENSHE_MEDIATOR, eventually, inbox, start_case, until
 from workflows.dispute_case import DisputeCase
 

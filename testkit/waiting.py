@@ -1,4 +1,5 @@
-"""Waiting on a condition instead of sleeping: every test that waits for the system polls through here."""
+"""Waiting on a condition instead of sleeping: every test that waits for the system polls through here (directly,
+or through testkit.processes.wait_for while real processes start)."""
 from __future__ import annotations
 
 import asyncio

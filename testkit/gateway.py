@@ -1,5 +1,6 @@
 """A real local HTTP server standing in for a DingTalk robot / the county's message gateway: it records every
-POST and answers as told (refuse with a status, refuse with a DingTalk errcode, or accept)."""
+POST and answers as told (refuse with a status, refuse with a DingTalk errcode, or accept). The tests' `gateway`
+fixture (tests/conftest.py) and the fault suite's webhook outage (testkit/fault_suite.py) both use it."""
 from __future__ import annotations
 
 import json
