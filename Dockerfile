@@ -1,4 +1,5 @@
-# The Wuhuan image: one image, two roles — `wuhuan worker` and `wuhuan api` (see docker-compose.yml).
+# The Wuhuan image: one image, three roles — `wuhuan worker`, `wuhuan api`, and the one-shot `wuhuan db upgrade`
+# that brings the read model's schema to this release's head revision before they start (see docker-compose.yml).
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \

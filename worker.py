@@ -1,6 +1,7 @@
 """The worker process: registers the case workflow and its activities on the task queue.
 
-Run any number of these (`wuhuan worker`); each creates the tables and search attributes it needs."""
+Run any number of these (`wuhuan worker`); each creates the search attributes it needs, and refuses to start on a
+database whose schema is not at the head revision (`wuhuan db upgrade` brings it there)."""
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,8 @@ from activities.triage import Triage
 from domain.settings import Settings, get_settings, parse_duration
 from domain.taxonomy import Taxonomy, get_taxonomy
 from domain.triage.service import model_holder
-from store.db import create_tables, engine_for
+from store.db import engine_for
+from store.migrate import require_current
 from workflows.dispute_case import DisputeCase
 from workflows.temporal_client import connect, ensure_search_attributes
 
@@ -62,7 +64,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     enable_bytecode_cache()
     engine = engine_for(settings.database)
-    create_tables(engine)
+    require_current(engine)  # SchemaNotCurrent: changing the schema is `wuhuan db upgrade`'s job, never a worker's
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:

@@ -18,6 +18,7 @@ from temporalio.client import Client
 from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
+from api.schema_gate import SchemaGate
 from api.ratelimit import RateLimiter, parse
 from api.routes import audit, auth, cases, citizen, health, notifications, pages, supervision, triage
 from api.routes import codec
@@ -27,7 +28,7 @@ from api.temporal import TemporalLink
 from domain.settings import Settings, get_settings
 from domain.taxonomy import get_taxonomy
 from domain.triage.service import model_holder
-from store.db import create_tables, engine_for
+from store.db import engine_for
 
 log = logging.getLogger("wuhuan.api")
 
@@ -37,10 +38,8 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
     settings = settings or get_settings()
     parse(settings.rate_limit_intake), parse(settings.rate_limit_track)  # fail at start on a bad rate
     engine = engine or engine_for(settings.database)
-    try:
-        create_tables(engine)  # the API writes tracking codes and case numbers itself
-    except Exception as err:  # the database may come up later; /healthz says so meanwhile
-        log.warning("could not create tables: %s", err)
+    schema = SchemaGate(engine)  # the schema is `wuhuan db upgrade`'s job: here it is only checked
+    schema.check_at_start()
     ctx = AppContext(settings=settings, engine=engine, taxonomy=get_taxonomy(),
                      temporal=TemporalLink(settings, client), secret=load_secret(settings), limiter=RateLimiter(),
                      models=model_holder(settings.models, get_taxonomy()))
@@ -63,6 +62,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
                               "supervision and evaluation, each case a Temporal workflow.")
     app.state.ctx = ctx
     errors.install(app)
+    schema.install(app)  # /healthz: 503 while the schema is not at head
     for module in (health, auth, triage, cases, audit, citizen, supervision, notifications):
         app.include_router(module.router)
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log

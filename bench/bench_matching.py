@@ -2,7 +2,7 @@
 
 - a county of 1,000 staff across the demo county's departments and townships (mediators and leaders with
   skills, capacities, some on leave, home townships, past assignments) and 20,000 open cases in a real SQLite
-  read model (WAL, the project's engine), their caseload table filled by the same code that upgrades an old
+  read model (WAL, the project's engine), their caseload table filled by the same code that adopts an old
   database (store.workload.backfill);
 - the activity's whole code path, DB reads included: `Assignment.match_team` (and `choose_handler`), each
   repeated N times over random team categories and townships;
@@ -35,7 +35,8 @@ from domain.case_flow import OPEN  # noqa: E402
 from domain.models import HandlerRequest, Role, StaffRef, TeamChoice, TeamRequest  # noqa: E402
 from domain.taxonomy import Taxonomy, get_taxonomy  # noqa: E402
 from store import workload  # noqa: E402
-from store.db import create_tables, make_engine, session  # noqa: E402
+from store.db import make_engine, session  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
 from store.seed import unit_skills  # noqa: E402
 from store.tables import Case, Staff  # noqa: E402
 
@@ -53,7 +54,7 @@ def pct(values: list[float], q: float) -> float:
 
 def build(path: Path, tx: Taxonomy, rng: random.Random):
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    upgrade(engine)
     units = [u.code for u in tx.units if u.code != "township"]
     towns = [t.code for t in tx.townships]
     seats = [(u, None) for u in units] + [(None, t) for t in towns]

@@ -199,11 +199,15 @@ async def all_case_ids(client, engine) -> list[str]:
 
 def cmd_reconcile(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
-    from store.db import create_tables, engine_for
+    from store.db import engine_for
+    from store.migrate import SchemaNotCurrent, require_current
     from workflows import temporal_client
     settings = get_settings()
     engine = engine_for(settings.database)
-    create_tables(engine)
+    try:
+        require_current(engine)
+    except SchemaNotCurrent as err:
+        raise SystemExit(f"wuhuan audit reconcile: {err}") from None
 
     async def run() -> list[Drift]:
         client = await temporal_client.connect(settings)

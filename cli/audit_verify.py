@@ -9,8 +9,8 @@ digest  — the chain heads of every case (case_id, last seq, head hash) and one
           JSON, for an outside party to hold. `--date D` takes the heads as they stood at the end of day D
           (China Standard Time, by the events' own times); without it, the heads now.
 
-Both first bring the database up to date as every worker and API start does (store.db.create_tables): events
-written before the chain existed are sealed then (store/chain.py `seal_legacy`).
+Both need the database at the head schema revision (`wuhuan db upgrade`; events written before the chain existed
+were sealed when it adopted the database, store/chain.py `seal_legacy`) and stop with that advice otherwise.
 """
 from __future__ import annotations
 
@@ -45,10 +45,14 @@ def register_digest(asub: argparse._SubParsersAction) -> None:
 
 def _engine():
     from domain.settings import get_settings
-    from store.db import create_tables, engine_for
+    from store.db import engine_for
+    from store.migrate import SchemaNotCurrent, require_current
     settings = get_settings()
     engine = engine_for(settings.database)
-    create_tables(engine)
+    try:
+        require_current(engine)  # a check reads; it never changes the schema
+    except SchemaNotCurrent as err:
+        raise SystemExit(f"wuhuan audit: {err}") from None
     return settings, engine
 
 

@@ -9,10 +9,10 @@ import signal
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dev", help="run the embedded stack (Temporal dev server, worker, API) under a supervisor",
-                       description="What `make run` runs: starts the Temporal dev server (unless "
-                                   "WUHUAN_TEMPORAL_ADDRESS is set), seeds the demo county, starts one worker and "
-                                   "the API, prints the URLs and demo accounts, restarts a child that dies, and "
-                                   "stops everything on Ctrl-C.")
+                       description="What `make run` runs: brings the database schema up to date, starts the "
+                                   "Temporal dev server (unless WUHUAN_TEMPORAL_ADDRESS is set), seeds the demo "
+                                   "county, starts one worker and the API, prints the URLs and demo accounts, "
+                                   "restarts a child that dies, and stops everything on Ctrl-C.")
     p.add_argument("--quiet", action="store_true", help="do not echo the children's logs to the console")
     p.set_defaults(func=cmd_dev, hard_exit=True)
 
@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("seed-demo", help="load the demo county and its demo accounts into the database "
-                                         "(idempotent)")
+                                         "(upgrades its schema first; idempotent)")
     p.set_defaults(func=cmd_seed_demo)
 
 
@@ -49,8 +49,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
         except asyncio.CancelledError:
             logging.getLogger("wuhuan.worker").info("worker stopped")
 
+    from store.migrate import SchemaNotCurrent
     try:
         asyncio.run(_main())
+    except SchemaNotCurrent as err:  # the operator's to fix, not a crash: no traceback
+        logging.getLogger("wuhuan.worker").error("worker not started: %s", err)
+        return 1
     except Exception:  # e.g. Temporal unreachable: say so; a supervisor (wuhuan dev, compose) restarts us
         logging.getLogger("wuhuan.worker").exception("worker failed")
         return 1
@@ -74,12 +78,15 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
 
 
 def seed(settings) -> tuple[int, int]:
-    """Seed the demo county; returns (accounts created, demo accounts in total)."""
+    """Bring the schema to head and seed the demo county; returns (accounts created, demo accounts in total)."""
     from domain.taxonomy import get_taxonomy
     from store.db import engine_for
+    from store.migrate import upgrade
     from store.seed import demo_accounts, seed_demo
     taxonomy = get_taxonomy()
-    created = seed_demo(engine_for(settings.database), taxonomy, settings.demo_password,
+    engine = engine_for(settings.database)
+    upgrade(engine)  # seeding needs the tables; a no-op when `wuhuan db upgrade` or `wuhuan dev` already ran
+    created = seed_demo(engine, taxonomy, settings.demo_password,
                         time_cost=settings.password_hash_time_cost,
                         memory_kib=settings.password_hash_memory_kib)
     return created, len(demo_accounts(taxonomy))

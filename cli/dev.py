@@ -9,7 +9,8 @@ Each child runs in its own session (so a Ctrl-C in the terminal reaches only the
 the children in order: API, worker, Temporal) and is bound to the supervisor with PR_SET_PDEATHSIG (so even a
 supervisor killed with SIGKILL leaves no orphans). Children write their logs to <data_dir>/logs/<name>.log;
 the supervisor echoes new lines with a prefix. A child that dies unexpectedly is reported and restarted with
-backoff. Data lives in <data_dir>: a second run finds it all again.
+backoff. Data lives in <data_dir>: a second run finds it all again. Before any child starts, the supervisor brings
+the read model's schema to the head revision (store/migrate.py), as `wuhuan db upgrade` does.
 """
 from __future__ import annotations
 
@@ -460,6 +461,7 @@ class Supervisor:
         self._check_ports()
         env = child_environment(s)
         say(f"data in {s.data_dir} (logs in {self.logs})")
+        self._upgrade_schema()
 
         if self.embedded:
             self._add_child("temporal", temporal_command(s), env, stop_timeout=15)
@@ -484,6 +486,16 @@ class Supervisor:
         self._wait_for_worker()
         self._wait_for_api()
         self._print_ready()
+
+    def _upgrade_schema(self) -> None:
+        # Once, here, before any child starts: workers and the API only check the schema, they never change it.
+        from store.db import engine_for
+        from store.migrate import upgrade
+        try:
+            done = upgrade(engine_for(self.settings.database))
+        except Exception as err:
+            raise StartupError(f"could not bring the database schema up to date: {err}") from err
+        say(f"database schema: {done.describe()}")
 
     def _wait_for_temporal(self) -> None:
         s = self.settings

@@ -4,6 +4,7 @@
     wuhuan worker      one worker against WUHUAN_TEMPORAL_ADDRESS and WUHUAN_DATABASE_URL
     wuhuan api         one API server on WUHUAN_API_HOST:WUHUAN_API_PORT
     wuhuan seed-demo   load the demo county and its demo accounts (idempotent)
+    wuhuan db upgrade  bring the database schema to the head revision (deployment runs it before workers and API)
 
 Every command reads its configuration from the environment (and `.env`), see domain/settings.py.
 Each subcommand imports what it needs when it runs, so `wuhuan --help` stays fast and a command never
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules under cli/ that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = ["cli.commands", "cli.triage", "cli.audit"]
+COMMAND_MODULES: list[str] = ["cli.commands", "cli.db", "cli.triage", "cli.audit"]
 
 
 def build_parser() -> argparse.ArgumentParser:

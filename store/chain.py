@@ -2,7 +2,7 @@
 
 - `prev_hash_for`: the hash a case's new row chains onto (used by the record activity, in its transaction);
 - `seal_legacy`: the upgrade step: chains the events of cases written before the chain existed (run by
-  store.db.create_tables, so every worker and API start does it; a no-op once done);
+  store.migrate when it adopts a database made before migrations, never at a worker's or API's start);
 - `chains` / `heads`: what `wuhuan audit verify` and `wuhuan audit digest` read.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, select
 
 from domain import audit_chain
@@ -52,10 +52,11 @@ def _rows(db: Session, case_id: str) -> list[CaseEventRow]:
     return list(db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)))
 
 
-def seal_legacy(engine: Engine, alg: str | None = None) -> int:
+def seal_legacy(engine: Engine | Connection, alg: str | None = None) -> int:
     """Chain the events of every case none of whose rows has a hash yet (a database written before issue 5).
     Cases with some hashed rows are left alone: a missing hash there is for `audit verify` to report, not to
-    paper over. Returns how many rows were sealed."""
+    paper over. Returns how many rows were sealed. Given a connection in a transaction, it writes in that
+    transaction."""
     sealed = 0
     with Session(engine, expire_on_commit=False) as db:
         unsealed = set(db.exec(select(CaseEventRow.case_id).where(CaseEventRow.hash.is_(None)).distinct()).all())

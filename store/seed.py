@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from domain.models import Role
 from domain.passwords import hash_password
 from domain.taxonomy import Taxonomy
-from store.db import create_tables, session
+from store.db import session
 from store.tables import Staff, Township, Unit
 
 CENTRE_ACCOUNTS = [
@@ -56,8 +56,8 @@ def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
 
 def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int = 3,
               memory_kib: int = 65536) -> int:
-    """Returns how many accounts were created."""
-    create_tables(engine)
+    """Returns how many accounts were created. The schema must be in place (store.migrate.upgrade): seeding
+    writes rows, it never makes tables."""
     created = 0
     with session(engine) as db:
         for u in taxonomy.units:

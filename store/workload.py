@@ -3,14 +3,14 @@
 `case_assignments` holds one row per (case, person on it): the handler and the team members, and whether the
 case is still open. The record activity rewrites a case's rows from every snapshot it applies (`sync`), so a
 retry changes nothing and the table never drifts from `cases`; `backfill` rebuilds it for a database that had
-cases before the table existed. Each new assignment also moves the person's `staff.last_assigned_at` forward
-(fair rotation)."""
+cases before the table existed (store.migrate, when it adopts a database made before migrations). Each new
+assignment also moves the person's `staff.last_assigned_at` forward (fair rotation)."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
 
 from domain.case_flow import OPEN
@@ -48,8 +48,9 @@ def sync(db: Session, case_id: str, handler: str | None, team: Iterable[str], is
             db.add(row)
 
 
-def backfill(engine: Engine, batch: int = 2000) -> int:
-    """Fill an empty case_assignments from the cases already recorded; returns the rows written."""
+def backfill(engine: Engine | Connection, batch: int = 2000) -> int:
+    """Fill an empty case_assignments from the cases already recorded; returns the rows written. Given a
+    connection in a transaction (store.migrate's adoption), it writes in that transaction."""
     written = 0
     with Session(engine) as db:
         if db.exec(select(CaseAssignment.case_id).limit(1)).first() is not None:

@@ -472,6 +472,7 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
     from domain.taxonomy import get_taxonomy
     from store import chain
     from store.db import make_engine, session
+    from store.migrate import upgrade
     from store.seed import seed_demo
     from store.tables import CaseEventRow, Notification, Staff
 
@@ -482,6 +483,7 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
     db_path = workdir / "read.db"
     db_url = f"sqlite:///{db_path}"
     engine = make_engine(db_url)
+    upgrade(engine)
     seed_demo(engine, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     with session(engine) as db:  # enough room for every case: the matcher never assigns over a capacity
         db.execute(update(Staff).values(capacity=max(1000, cfg.cases * 2)))

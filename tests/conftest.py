@@ -1,5 +1,6 @@
 """Shared fixtures: the real Temporal test servers from PyPI packages (nothing is downloaded), a real
-SQLite read model in a temp dir, the demo county, and a worker with the project's real activities."""
+SQLite read model in a temp dir (its schema made by the migrations), the demo county, and a worker with the
+project's real activities."""
 from __future__ import annotations
 
 import concurrent.futures
@@ -59,8 +60,10 @@ async def skipping_env():
 def engine(tmp_path):
     from domain.taxonomy import get_taxonomy
     from store.db import make_engine
+    from store.migrate import upgrade
     from store.seed import seed_demo
     eng = make_engine(f"sqlite:///{tmp_path / 'wuhuan.db'}")
+    upgrade(eng)  # the schema as production gets it: through the migrations
     seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     yield eng
     eng.dispose()
@@ -82,8 +85,10 @@ def pg_engine(postgres):
     """A fresh PostgreSQL database with the demo county, like `engine` on SQLite."""
     from domain.taxonomy import get_taxonomy
     from store.db import make_engine
+    from store.migrate import upgrade
     from store.seed import seed_demo
     eng = make_engine(postgres.new_database())
+    upgrade(eng)
     seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     yield eng
     eng.dispose()

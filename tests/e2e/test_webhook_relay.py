@@ -11,6 +11,7 @@ from sqlmodel import select
 from domain.models import CITIZEN, CaseIntake, CaseStart
 from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
+from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import NotificationDelivery
 from testkit.processes import WuhuanProcess, wait_for
@@ -24,6 +25,7 @@ async def test_worker_process_relays_messages_to_the_webhook(dev_server, tmp_pat
     client = dev_server.client
     db_url = f"sqlite:///{tmp_path / 'read.db'}"
     engine = make_engine(db_url)
+    upgrade(engine)  # as deployment does before any worker starts
     seed_demo(engine, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     task_queue = f"e2e-{uuid.uuid4().hex[:8]}"
     gateway.script = [503]

@@ -22,6 +22,7 @@ from domain.models import (
 )
 from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
+from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import Case, CaseEventRow, Notification, TaskForceRow
 from testkit.processes import WuhuanProcess, wait_for
@@ -43,6 +44,7 @@ async def test_worker_killed_mid_case_resumes_without_duplicates(dev_server, tmp
     client = dev_server.client
     db_url = f"sqlite:///{tmp_path / 'read.db'}"
     engine = make_engine(db_url)
+    upgrade(engine)  # as deployment does before any worker starts
     seed_demo(engine, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
     task_queue = f"e2e-{uuid.uuid4().hex[:8]}"
     worker = WuhuanProcess("worker", dict(

@@ -23,6 +23,7 @@ from domain.models import (
 )
 from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
+from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import Staff
 from tests.conftest import fast_levels
@@ -154,6 +155,7 @@ async def main() -> None:
                 print(f"kept {name} (already recorded)")
                 continue
             engine = make_engine(f"sqlite:///{tmp}/{name}.db")
+            upgrade(engine)
             seed_demo(engine, get_taxonomy(), "x", time_cost=1, memory_kib=1024)
             if name in SETUP:
                 SETUP[name](engine)

@@ -1,6 +1,6 @@
 """The hash chain in the read model: the record activity chains what it writes and a retry changes nothing; a row
-written back into a gap chains where it belongs; an old database is sealed on upgrade; a county can switch to
-SHA-256 without breaking the chains already written."""
+written back into a gap chains where it belongs; an old database is sealed when it is adopted (store.migrate); a
+county can switch to SHA-256 without breaking the chains already written."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +12,10 @@ from activities.records import CaseRecorder
 from domain import audit_chain
 from domain.models import CaseEvent, CaseRecord
 from store import chain
-from store.db import create_tables, make_engine, session
+from store.db import make_engine, session
+from store.migrate import upgrade
 from store.tables import CaseEventRow
+from tests.store.legacy_schema import create_legacy_tables
 from tests.workflows.helpers import start_case, until
 
 
@@ -64,7 +66,7 @@ async def test_switching_to_sha256_keeps_old_links(skipping_env, worker, task_qu
 def test_an_old_database_is_sealed_on_upgrade_and_old_cases_keep_growing(tmp_path):
     path = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    create_legacy_tables(engine)
     with engine.begin() as conn:  # case_events as issue 4 left it: no chain columns, rows without hashes
         for column in ("prev_hash", "hash", "hash_alg"):
             conn.execute(text(f"ALTER TABLE case_events DROP COLUMN {column}"))
@@ -77,16 +79,16 @@ def test_an_old_database_is_sealed_on_upgrade_and_old_cases_keep_growing(tmp_pat
     engine.dispose()
 
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    assert upgrade(engine).sealed == 5
     assert {"prev_hash", "hash", "hash_alg"} <= {c["name"] for c in inspect(engine).get_columns("case_events")}
     c1, c2 = rows_of(engine, "c1"), rows_of(engine, "c2")
     assert all(r.hash and r.hash_alg == "sm3" for r in c1 + c2)
     assert audit_chain.verify(c1) is None and audit_chain.verify(c2) is None
     assert c1[1].detail == {"note": "旧记录", "n": 2}
-    create_tables(engine)  # idempotent: nothing re-sealed
+    assert upgrade(engine).sealed == 0  # adopted once: nothing re-sealed
     assert [r.hash for r in rows_of(engine, "c1")] == [r.hash for r in c1]
 
-    # A worker still writing to a case that no start has sealed yet seals it first, in its own transaction.
+    # A worker still writing to a case that no upgrade has sealed yet seals it first, in its own transaction.
     with engine.begin() as conn:
         conn.execute(text("UPDATE case_events SET hash = NULL, prev_hash = NULL, hash_alg = NULL WHERE case_id = 'c2'"))
     with session(engine) as db:
@@ -94,10 +96,10 @@ def test_an_old_database_is_sealed_on_upgrade_and_old_cases_keep_growing(tmp_pat
         db.commit()
     assert [r.hash for r in rows_of(engine, "c2")] == [r.hash for r in c2]
 
-    # A row whose hash is erased later is not papered over by the next start: verify names it.
+    # A row whose hash is erased later is not papered over by the next upgrade: verify names it.
     with engine.begin() as conn:
         conn.execute(text("UPDATE case_events SET hash = NULL, detail = '{}' WHERE case_id = 'c1' AND seq = 3"))
-    create_tables(engine)
+    upgrade(engine)
     broken = audit_chain.verify(rows_of(engine, "c1"))
     assert (broken.seq, broken.kind) == (3, audit_chain.UNSEALED)
     engine.dispose()

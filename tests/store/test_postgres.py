@@ -13,9 +13,11 @@ from sqlmodel import select
 from domain import audit_chain
 from domain.models import CITIZEN, MediationAction, RateAction, ResolveAction
 from store import chain
-from store.db import create_tables, session
+from store.db import make_engine, session
+from store.migrate import upgrade
 from store.tables import Case, CaseAssignment, Notification, TaskForceRow
 from tests.activities import test_delivery as delivery
+from tests.store.legacy_schema import create_legacy_tables
 from tests.workflows.helpers import RENSHE_MEDIATOR, start_case, until
 from workflows.dispute_case import DisputeCase
 
@@ -60,12 +62,15 @@ async def test_a_red_case_lives_its_whole_life_on_postgresql(skipping_env, worke
     assert await reconcile(skipping_env.client, engine, [st.case_id], dry_run=True) == []
 
 
-def test_create_tables_is_idempotent_and_adds_a_missing_column_on_postgresql(pg_engine):
-    create_tables(pg_engine)
-    with pg_engine.begin() as conn:
+def test_adopting_an_old_database_adds_a_missing_column_on_postgresql(postgres):
+    engine = make_engine(postgres.new_database())
+    create_legacy_tables(engine)
+    with engine.begin() as conn:
         conn.execute(text("ALTER TABLE staff DROP COLUMN home_township"))
-    create_tables(pg_engine)
-    assert "home_township" in {c["name"] for c in inspect(pg_engine).get_columns("staff")}
+    assert upgrade(engine).adopted
+    assert "home_township" in {c["name"] for c in inspect(engine).get_columns("staff")}
+    assert not upgrade(engine).adopted
+    engine.dispose()
 
 
 async def test_the_relay_on_postgresql(pg_engine, gateway):

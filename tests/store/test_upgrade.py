@@ -1,5 +1,5 @@
-"""A read model created before issue 3 keeps working: create_tables adds the staff profile's columns and
-fills the caseload table from the cases already recorded."""
+"""A read model created before issue 3 keeps working: adopting it (store.migrate.upgrade) adds the staff
+profile's columns and fills the caseload table from the cases already recorded."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,9 +8,11 @@ from sqlalchemy import inspect, text
 from sqlmodel import select
 
 from domain.taxonomy import get_taxonomy
-from store.db import create_tables, make_engine, session
+from store.db import make_engine, session
+from store.migrate import head_revision, upgrade
 from store.seed import seed_demo
 from store.tables import CaseAssignment, Staff
+from tests.store.legacy_schema import create_legacy_tables
 
 T = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 
@@ -18,7 +20,7 @@ T = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
 def old_database(path):
     """The schema as issue 2 left it: no profile columns, no case_assignments."""
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    create_legacy_tables(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE case_assignments"))
         for column in ("skills", "leave_until", "home_township", "last_assigned_at"):
@@ -41,7 +43,8 @@ def test_old_database_gets_the_new_columns_and_its_caseload(tmp_path):
     path = tmp_path / "old.db"
     old_database(path)
     engine = make_engine(f"sqlite:///{path}")
-    create_tables(engine)
+    done = upgrade(engine)
+    assert done.adopted and done.after == head_revision() and done.backfilled == 4
     columns = {c["name"] for c in inspect(engine).get_columns("staff")}
     assert {"skills", "leave_until", "home_township", "last_assigned_at"} <= columns
     with session(engine) as db:
@@ -50,7 +53,7 @@ def test_old_database_gets_the_new_columns_and_its_caseload(tmp_path):
                         ("c2", "renshe.mediator", "handler", False), ("c2", "baita.mediator", "member", False)}
         person = db.get(Staff, "baita.mediator")
         assert person.skills is None and person.last_assigned_at == T
-    create_tables(engine)  # idempotent
+    assert not upgrade(engine).adopted  # stamped now: nothing to adopt twice
     # The demo seed gives accounts made before profiles existed their skills and home township.
     seed_demo(engine, get_taxonomy(), "pw", time_cost=1, memory_kib=1024)
     with session(engine) as db:
