@@ -25,6 +25,7 @@ from domain.taxonomy import Taxonomy, get_taxonomy
 from domain.triage.service import model_holder
 from store.db import engine_for
 from store.migrate import require_current
+from workflows.codec import EncryptionCodec
 from workflows.dispute_case import DisputeCase
 from workflows.temporal_client import connect, ensure_search_attributes
 
@@ -54,8 +55,14 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
 
 
 def build_worker(client: Client, settings: Settings, engine: Engine, taxonomy: Taxonomy,
-                 executor: concurrent.futures.Executor) -> Worker:
-    return Worker(client, task_queue=settings.temporal_task_queue, workflows=WORKFLOWS,
+                 executor: concurrent.futures.Executor, task_queue: str | None = None) -> Worker:
+    """The one way to make a worker: `wuhuan worker`, the tests, the replay recordings and the benchmarks
+    all use it, so that what they exercise is the cache setting and data converter of production."""
+    # A worker takes its data converter from its client; one without the payload codec would write (and the
+    # recordings would keep) citizens' data in clear, and would not run the codec that production runs.
+    if not isinstance(client.data_converter.payload_codec, EncryptionCodec):
+        raise ValueError("build_worker needs a client made with workflows.temporal_client.data_converter")
+    return Worker(client, task_queue=task_queue or settings.temporal_task_queue, workflows=WORKFLOWS,
                   activities=activities_for(engine, taxonomy, settings), activity_executor=executor,
                   max_concurrent_activities=32, max_cached_workflows=settings.worker_cached_workflows)
 

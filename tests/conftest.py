@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 BIN = Path(sys.executable).parent
@@ -24,14 +23,16 @@ os.environ.setdefault("WUHUAN_PASSWORD_HASH_MEMORY_KIB", "1024")
 os.environ.setdefault("WUHUAN_MODEL_DIR", str(Path(tempfile.gettempdir()) / "wuhuan-test-models"))
 # Payload encryption (workflows/codec.py): one fixed test key for this process and the `wuhuan worker` / `wuhuan
 # api` processes e2e tests start, so that their clients and the test's client read each other's payloads.
-os.environ.setdefault("WUHUAN_PAYLOAD_KEYS", "test1:" + "dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE=")
+TEST_PAYLOAD_KEYS = "test1:" + "dGVzdC1vbmx5LXBheWxvYWQta2V5LTMyLWJ5dGVzISE="
+os.environ.setdefault("WUHUAN_PAYLOAD_KEYS", TEST_PAYLOAD_KEYS)
 
 
-def encrypting_converter():
-    """The project's data converter with the test key (what `wuhuan worker` and `wuhuan api` use in tests)."""
+def encrypting_converter(keys: str | None = None):
+    """The project's data converter with the test key (what `wuhuan worker` and `wuhuan api` use in tests).
+    The recorded replay histories pass `TEST_PAYLOAD_KEYS` itself: they must open whatever the shell sets."""
     from domain.settings import Settings
     from workflows.temporal_client import data_converter
-    return data_converter(Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"]))
+    return data_converter(Settings(payload_keys=keys or os.environ["WUHUAN_PAYLOAD_KEYS"]))
 
 
 def fast_levels(**over):
@@ -48,8 +49,7 @@ async def skipping_env():
     """One time-skipping server per test: its clock is global, so cases of one test cannot hold up or
     advance another's."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter,
-        test_server_existing_path=str(BIN / "temporal-test-server"))
+        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server"))
     from workflows.temporal_client import ensure_search_attributes
     await ensure_search_attributes(env.client, env.client.namespace)
     yield env
@@ -105,7 +105,7 @@ def gateway():
 
 @pytest.fixture(scope="session")
 def executor():
-    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=32) as ex:  # as many as the worker runs at once
         yield ex
 
 
@@ -114,17 +114,18 @@ def task_queue():
     return f"tq-{uuid.uuid4().hex[:8]}"
 
 
-def _worker(skipping_env, engine, executor, task_queue, settings=None):
+def worker_for(env, engine, executor, task_queue, settings=None):
+    """A worker made as `wuhuan worker` makes it (worker.build_worker: its workflow cache setting, the
+    client's encrypting converter), on the test's own task queue."""
+    from domain.settings import get_settings
     from domain.taxonomy import get_taxonomy
-    from temporalio.worker import Worker
-    from worker import WORKFLOWS, activities_for
-    return Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS,
-                  activities=activities_for(engine, get_taxonomy(), settings), activity_executor=executor)
+    from worker import build_worker
+    return build_worker(env.client, settings or get_settings(), engine, get_taxonomy(), executor, task_queue)
 
 
 @pytest_asyncio.fixture
 async def worker(skipping_env, engine, executor, task_queue):
-    async with _worker(skipping_env, engine, executor, task_queue) as w:
+    async with worker_for(skipping_env, engine, executor, task_queue) as w:
         yield w
 
 
@@ -133,7 +134,7 @@ async def webhook_worker(skipping_env, engine, executor, task_queue, gateway):
     """The usual worker configured with the test gateway as its webhook: every message is queued for it too."""
     from domain.settings import Settings
     settings = Settings(notify_webhook_url=gateway.url)
-    async with _worker(skipping_env, engine, executor, task_queue, settings) as w:
+    async with worker_for(skipping_env, engine, executor, task_queue, settings) as w:
         yield w
 
 

@@ -7,13 +7,13 @@ import stat
 
 import httpx
 from sqlmodel import func, select
-from temporalio.worker import Worker
 
 from domain.logs import scrub
 from api.main import create_app
 from store.db import session
 from store.tables import TrackingCode
 from tests.api.conftest import LABOUR, PHONE, Api, assert_error, make_settings
+from tests.conftest import worker_for
 
 
 def client_for(app) -> httpx.AsyncClient:
@@ -73,14 +73,11 @@ async def test_tracking_lookups_are_rate_limited(tmp_path, engine):
 
 async def test_case_view_falls_back_to_read_model_when_no_worker_answers(tmp_path, skipping_env, engine, executor,
                                                                          task_queue, cases):
-    from domain.taxonomy import get_taxonomy
-    from worker import WORKFLOWS, activities_for
     settings = make_settings(tmp_path, task_queue, query_timeout_seconds=0.3)
     app = create_app(settings, client=skipping_env.client, engine=engine)
     async with client_for(app) as http:
         api = Api(http, skipping_env, cases)
-        async with Worker(skipping_env.client, task_queue=task_queue, workflows=WORKFLOWS,
-                          activities=activities_for(engine, get_taxonomy()), activity_executor=executor):
+        async with worker_for(skipping_env, engine, executor, task_queue):
             out = await api.intake()
             await api.settled(out["case_id"])
             live = await api.case(out["case_id"])

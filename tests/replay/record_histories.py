@@ -1,38 +1,64 @@
-"""Record case histories for the replay tests: `python -m tests.replay.record_histories`.
+"""Record case histories for the replay tests (docs/changing-workflow-code.md).
 
-Each scenario runs against the real workflow and activities on the time-skipping server and is written to
-tests/replay/histories/<name>.json. Only scenarios without a file are recorded: the committed files are the
-proof that histories made by earlier code still replay (see README, "Changing workflow code"), so they are
-never overwritten. Each scenario gets a fresh demo database (plus its SETUP, if any)."""
+    .venv/bin/python -m tests.replay.record_histories                    # record only what is missing
+    .venv/bin/python -m tests.replay.record_histories --current          # re-record the current set
+    .venv/bin/python -m tests.replay.record_histories --current --only review_rehandled
+    .venv/bin/python -m tests.replay.record_histories --freeze before-<patch-id>
+
+tests/replay/histories/ holds two kinds of file:
+- the historical set, `histories/*.json` (and any frozen `histories/<name>/`): written by earlier versions of
+  the workflow code. They are the proof that cases started under that code still replay, so this script
+  never overwrites or deletes one;
+- the current set, `histories/current/*.json`: every scenario as today's code writes it, made with the
+  production worker (worker.build_worker: its cache setting) and the encrypting data converter with the tests'
+  key (tests/conftest.py TEST_PAYLOAD_KEYS), so that each is what production would store; plus the SIMULATED
+  ones, today's code with a patch and the later ones switched off. `--current` records them again after a
+  change to the workflow code, but only if the files it would replace still replay against that code (a
+  change that breaks them needs `workflow.patched`, not a new recording). Before a change that adds a patch id,
+  `--freeze before-<id>` copies the current set into the historical set, where it proves the id's old path.
+
+Each scenario runs against the real workflow and activities on the time-skipping server (REAL_TIME ones on the
+dev server), with a fresh demo database (plus its SETUP, if any). A scenario that continues as new is written
+one file per run (`<name>.run1.json`, ...). Record from committed workflow code: the script warns otherwise."""
 from __future__ import annotations
 
+import argparse
 import asyncio
 import concurrent.futures
+import contextlib
+import inspect
+import shutil
+import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio import workflow
+from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
+from temporalio.worker import Replayer, Worker
 
 from domain.models import (
     CITIZEN, Actor, ConsultationAction, DeclineTeamAction, MediationAction, RateAction, ResolveAction, Role,
     ReviewDecisionAction, ReviewRequestAction, TriageAction, UrgeAction, WithdrawAction,
 )
+from domain.settings import Settings
 from domain.taxonomy import get_taxonomy
 from store.db import make_engine, session
 from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import Staff
-from tests.conftest import fast_levels
+from tests.conftest import BIN, TEST_PAYLOAD_KEYS, encrypting_converter, fast_levels
 from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, start_case, until
-from worker import WORKFLOWS, activities_for
+from worker import WORKFLOWS, build_worker
+from workflows import patches, search_attributes
 from workflows.dispute_case import DisputeCase
 from workflows.temporal_client import ensure_search_attributes
 
 OUT = Path(__file__).with_name("histories")
+CURRENT = OUT / "current"
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
 
 
@@ -66,6 +92,22 @@ async def manual_triage_auto_close(env, tq, cases):
         actor=Actor(username=handler.username, role=handler.role, township=handler.township),
         outcome="handled", summary="已协调"))
     await env.sleep(timedelta(days=8))
+    await h.result()
+    return h
+
+
+async def red_case_worker_down(env, tq, cases, workers):
+    """No worker runs while the yellow and the red deadline pass (an outage); the worker that comes back finds
+    both due at once: the shape of history in which `timer-decides-deadlines` changed the commands. On the dev
+    server, in real time, with deadlines of seconds (see REAL_TIME)."""
+    h = await start_case(env, tq, cases, levels=fast_levels(yellow_after=timedelta(seconds=6),
+                                                            red_after=timedelta(seconds=12)))
+    await until(h, lambda s: bool(s.team))
+    await workers.down_for(env, timedelta(seconds=20))
+    await until(h, lambda s: s.task_force is not None)
+    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
+                                                              summary="分两期结清工资"))
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=4))
     await h.result()
     return h
 
@@ -120,6 +162,19 @@ async def repeat_request_flagged(env, tq, cases):
     return h
 
 
+async def low_rating_review_lapsed(env, tq, cases):
+    """Rated 1 and no review asked: the case stays open for the review window, then ends (today's counterpart of
+    the historical low_rating_before_review.json, which ended at the rating)."""
+    h = await start_case(env, tq, cases)
+    await until(h, lambda s: bool(s.team))
+    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled",
+                                                              summary="已协调"))
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=1, comment="没有解决"))
+    await env.sleep(timedelta(days=8))
+    await h.result()
+    return h
+
+
 async def review_rehandled(env, tq, cases):
     """Rated 2, review asked, sent back by the supervisor, handled again and rated 5 (the `citizen-review`
     patch)."""
@@ -136,50 +191,193 @@ async def review_rehandled(env, tq, cases):
     return h
 
 
-SCENARIOS = {"red_case_by_timers": red_case_to_closed,  # recorded with the `timer-decides-deadlines` patch
-             "red_case_notices_with_records": red_case_to_closed,  # recorded with `notices-with-records`
-             "red_case_to_closed": red_case_to_closed, "review_rehandled": review_rehandled, "repeat_request_flagged": repeat_request_flagged, "manual_triage_auto_close": manual_triage_auto_close,
-             "continued_as_new": continued_as_new, "team_decline_replaced": team_decline_replaced}
+# The historical files were made by earlier versions of this script from these scenarios (git log -- <file>
+# says which commit): red_case_by_timers.json and red_case_notices_with_records.json are red_case_to_closed
+# again, recorded when `timer-decides-deadlines` and `notices-with-records` came in; low_rating_before_review.json
+# was recorded by hand before `citizen-review` (a case rated 1, which then ended at once).
+# The current set: each scenario once, as today's code records it.
+SCENARIOS = {"red_case_to_closed": red_case_to_closed, "red_case_worker_down": red_case_worker_down,
+             "review_rehandled": review_rehandled,
+             "low_rating_review_lapsed": low_rating_review_lapsed, "repeat_request_flagged": repeat_request_flagged,
+             "manual_triage_auto_close": manual_triage_auto_close, "continued_as_new": continued_as_new,
+             "team_decline_replaced": team_decline_replaced}
+# Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
+# today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which
+# is what the code just before the patch did on each guarded branch.
+# - repeat-requests: before it routing never answered with repeat_of, so only a rolling upgrade (the routing
+#   activity on a new worker, the workflow task on an old one) put a repeat into a history without the marker;
+# - timer-decides-deadlines: the histories recorded before it never had two deadlines fall due in one task.
+SIMULATED = {"repeat_request_flagged.before-repeat-requests": ("repeat_request_flagged", patches.REPEAT_REQUESTS),
+             "red_case_worker_down.before-timer-decides-deadlines": ("red_case_worker_down",
+                                                                    patches.TIMER_DECIDES_DEADLINES)}
 SETUP = {"team_decline_replaced": second_baita_mediator}
+# The time-skipping server does not move its clock while a workflow task waits for a worker, so a scenario
+# with the worker down runs on the dev server, in real time.
+REAL_TIME = {"red_case_worker_down"}
 
 
 def recorded(name: str) -> bool:
-    return (OUT / f"{name}.json").exists() or (OUT / f"{name}.run1.json").exists()
+    return (CURRENT / f"{name}.json").exists() or (CURRENT / f"{name}.run1.json").exists()
 
 
-async def main() -> None:
-    OUT.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(8) as ex:
-        for name, scenario in SCENARIOS.items():
-            if recorded(name):
-                print(f"kept {name} (already recorded)")
+@contextlib.contextmanager
+def code_before(patch_id: str | None) -> Iterator[None]:
+    """`workflow.patched` answers False for `patch_id` and every patch after it, as the code before it took
+    their old paths. The workflow sandbox passes temporalio through, so the workflow code sees this, on every
+    replay alike."""
+    if patch_id is None:
+        yield
+        return
+    off = set(patches.ALL[patches.ALL.index(patch_id):])
+    real = workflow.patched
+
+    def patched(id: str, *args, **kwargs) -> bool:
+        return False if id in off else real(id, *args, **kwargs)
+    workflow.patched = patched  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        workflow.patched = real  # type: ignore[assignment]
+
+
+class Workers:
+    """The scenario's worker, made by the production builder; a scenario may take it down for a while."""
+
+    def __init__(self, make: Callable[[], Worker]):
+        self.make = make
+        self.worker = make()
+
+    async def __aenter__(self) -> Workers:
+        await self.worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.worker.__aexit__(*exc)
+
+    async def down_for(self, env: WorkflowEnvironment, duration: timedelta) -> None:
+        await self.worker.__aexit__(None, None, None)
+        await env.sleep(duration)
+        self.worker = self.make()
+        await self.worker.__aenter__()
+
+
+async def failing_replays(paths: list[Path]) -> list[str]:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=encrypting_converter(TEST_PAYLOAD_KEYS))
+    failing = []
+    for path in paths:
+        result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()),
+                                                raise_on_replay_failure=False)
+        if result.replay_failure is not None:
+            failing.append(f"{path.name}: {result.replay_failure}")
+    return failing
+
+
+def uncommitted_workflow_code() -> list[str]:
+    """Files of the code the histories record that differ from the commit: fixtures made from them would
+    describe code that no commit holds."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--", "workflows", "domain", "activities"],
+                             capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=30)
+    except OSError:
+        return []
+    return [line[3:] for line in out.stdout.splitlines()] if out.returncode == 0 else []
+
+
+async def environment(real_time: bool) -> WorkflowEnvironment:
+    converter = encrypting_converter(TEST_PAYLOAD_KEYS)
+    if real_time:
+        attributes = [arg for key in search_attributes.ALL for arg in ("--search-attribute", f"{key.name}=Keyword")]
+        return await WorkflowEnvironment.start_local(
+            data_converter=converter, dev_server_existing_path=str(BIN / "temporal"),
+            dev_server_extra_args=attributes + ["--log-level", "error"])
+    return await WorkflowEnvironment.start_time_skipping(
+        data_converter=converter, test_server_existing_path=str(BIN / "temporal-test-server"))
+
+
+async def record(name: str, scenario, tmp: str, ex: concurrent.futures.Executor, before: str | None = None,
+                 setup=None, real_time: bool = False) -> None:
+    """Run one scenario and write its runs into the current set (the only folder this script writes)."""
+    engine = make_engine(f"sqlite:///{tmp}/{name}.db")
+    upgrade(engine)
+    seed_demo(engine, get_taxonomy(), "x", time_cost=1, memory_kib=1024)
+    if setup is not None:
+        setup(engine)
+    env = await environment(real_time)
+    try:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        tq = f"record-{name}"
+        settings = Settings(payload_keys=TEST_PAYLOAD_KEYS)
+        with code_before(before):
+            async with Workers(lambda: build_worker(env.client, settings, engine, get_taxonomy(), ex, tq)) as w:
+                # Only a scenario that takes the worker down asks for it.
+                more = {"workers": w} if "workers" in inspect.signature(scenario).parameters else {}
+                h = await scenario(env, tq, [], **more)
+        # Every run of the chain, oldest first, so replay covers continue-as-new too.
+        runs, run_id = [], (await h.describe()).run_id
+        while run_id:
+            history = await env.client.get_workflow_handle(h.id, run_id=run_id).fetch_history()
+            runs.append(history)
+            start = history.events[0].workflow_execution_started_event_attributes
+            run_id = start.continued_execution_run_id
+        CURRENT.mkdir(parents=True, exist_ok=True)
+        # A re-recording may continue as new a different number of times.
+        for stale in [*CURRENT.glob(f"{name}.run*.json"), CURRENT / f"{name}.json"]:
+            stale.unlink(missing_ok=True)
+        for i, history in enumerate(reversed(runs)):
+            path = CURRENT / (f"{name}.json" if len(runs) == 1 else f"{name}.run{i + 1}.json")
+            path.write_text(history.to_json())
+            print(f"wrote {path} ({len(history.events)} events)")
+    finally:
+        await env.shutdown()
+        engine.dispose()
+
+
+async def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m tests.replay.record_histories", description=__doc__.split("\n")[0])
+    p.add_argument("--current", action="store_true",
+                   help="record the current set (histories/current/) again, overwriting it")
+    p.add_argument("--only", action="append", default=[], metavar="NAME",
+                   help="only this current-set fixture (repeatable)")
+    p.add_argument("--freeze", metavar="NAME",
+                   help="copy histories/current/ to histories/NAME/ (a new historical set) and stop")
+    args = p.parse_args(argv)
+    if args.freeze:
+        target = OUT / args.freeze
+        if target.exists() or args.freeze == CURRENT.name:
+            print(f"{target} exists: historical sets are never overwritten", file=sys.stderr)
+            return 2
+        shutil.copytree(CURRENT, target)
+        print(f"froze {CURRENT} as {target} ({len(list(target.glob('*.json')))} files)")
+        return 0
+    current = {name: (scenario, None) for name, scenario in SCENARIOS.items()}
+    current.update({name: (SCENARIOS[base], patch_id) for name, (base, patch_id) in SIMULATED.items()})
+    unknown = sorted(set(args.only) - set(current))
+    if unknown:
+        print(f"unknown current-set fixture(s): {', '.join(unknown)}; known: {', '.join(current)}", file=sys.stderr)
+        return 2
+    if args.current:
+        replaced = [p for p in sorted(CURRENT.glob("*.json"))
+                    if not args.only or p.name.removesuffix(".json").split(".run")[0] in args.only]
+        failing = await failing_replays(replaced)
+        if failing:
+            print("not re-recording: these histories of the current set no longer replay against this code, so "
+                  "running cases would break too; guard the change with workflow.patched "
+                  "(docs/changing-workflow-code.md):\n  " + "\n  ".join(failing), file=sys.stderr)
+            return 1
+    dirty = uncommitted_workflow_code()
+    if dirty:
+        print("warning: recording from uncommitted workflow code: " + ", ".join(dirty), file=sys.stderr)
+    with tempfile.TemporaryDirectory() as tmp, concurrent.futures.ThreadPoolExecutor(32) as ex:
+        for name, (scenario, before) in current.items():
+            if args.only and name not in args.only:
                 continue
-            engine = make_engine(f"sqlite:///{tmp}/{name}.db")
-            upgrade(engine)
-            seed_demo(engine, get_taxonomy(), "x", time_cost=1, memory_kib=1024)
-            if name in SETUP:
-                SETUP[name](engine)
-            env = await WorkflowEnvironment.start_time_skipping(
-                data_converter=pydantic_data_converter,
-                test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"))
-            await ensure_search_attributes(env.client, env.client.namespace)
-            tq = f"record-{name}"
-            async with Worker(env.client, task_queue=tq, workflows=WORKFLOWS,
-                              activities=activities_for(engine, get_taxonomy()), activity_executor=ex):
-                h = await scenario(env, tq, [])
-                # Every run of the chain, oldest first, so replay covers continue-as-new too.
-                runs, run_id = [], (await h.describe()).run_id
-                while run_id:
-                    history = await env.client.get_workflow_handle(h.id, run_id=run_id).fetch_history()
-                    runs.append(history)
-                    start = history.events[0].workflow_execution_started_event_attributes
-                    run_id = start.continued_execution_run_id
-                for i, history in enumerate(reversed(runs)):
-                    path = OUT / (f"{name}.json" if len(runs) == 1 else f"{name}.run{i + 1}.json")
-                    path.write_text(history.to_json())
-                    print(f"wrote {path} ({len(history.events)} events)")
-            await env.shutdown()
+            if recorded(name) and not args.current:
+                print(f"kept {CURRENT.name}/{name} (already recorded; --current records it again)")
+                continue
+            base = SIMULATED.get(name, (name, None))[0]
+            await record(name, scenario, tmp, ex, before, SETUP.get(base), base in REAL_TIME)
+    return 0
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

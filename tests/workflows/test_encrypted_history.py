@@ -13,11 +13,11 @@ import pytest_asyncio
 from temporalio.client import Client, WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Replayer, Worker
+from temporalio.worker import Replayer
 
 from domain.models import MediationAction
 from tests.api.conftest import make_settings
-from tests.conftest import BIN, encrypting_converter
+from tests.conftest import BIN, encrypting_converter, worker_for
 from tests.workflows.helpers import BAITA_LABOUR, RENSHE_MEDIATOR, start_case, until
 from workflows.dispute_case import DisputeCase
 
@@ -38,10 +38,7 @@ async def encrypted_env():
 
 @pytest_asyncio.fixture
 async def encrypted_worker(encrypted_env, engine, executor, task_queue):
-    from domain.taxonomy import get_taxonomy
-    from worker import WORKFLOWS, activities_for
-    async with Worker(encrypted_env.client, task_queue=task_queue, workflows=WORKFLOWS,
-                      activities=activities_for(engine, get_taxonomy()), activity_executor=executor) as w:
+    async with worker_for(encrypted_env, engine, executor, task_queue) as w:
         yield w
 
 
