@@ -5,14 +5,14 @@ PYTHON ?= python3
 VENV   := .venv
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test bench fault
+.PHONY: install run test lint format bench fault
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Wuhuan needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
 	@test -x $(VENV)/bin/pip || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,lint]"
 	@touch $(STAMP)
 
 run: install
@@ -20,6 +20,19 @@ run: install
 
 test: install
 	$(VENV)/bin/pytest -q
+
+# Style (ruff lint and format check), types (mypy on domain/ and workflows/, see [tool.mypy]) and the layering
+# contracts (import-linter, see [tool.importlinter] in pyproject.toml). `.ci/run` runs it before the tests.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
+
+# Rewrites the tree the way `make lint` wants it (imports sorted, code formatted).
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 # Every benchmark in bench/ (bench_*.py), one after another; each prints its figures and writes them to
 # bench/results/. All run; the target fails if any missed its figure.

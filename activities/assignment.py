@@ -1,165 +1,39 @@
-"""Automatic assignment and team matching (交办, 组团). Each choice comes back with its reason and the
-ranking behind it (domain.matching), which the workflow records.
-
-Reads per decision: the candidates of the unit(s) concerned (indexed by unit / township) and their open
-caseload from `case_assignments` (one grouped query over those people only), whatever the number of cases."""
+"""The matching activities (交办, 组团, 专班): the workflow asks, store.matching.Matcher answers. The decision's
+time is the time the workflow scheduled the activity, so a retry ranks the candidates as the first try did."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import and_, or_, select
 from temporalio import activity
 
-from domain import matching
-from domain.matching import Candidate, Need
 from domain.models import (
-    HandlerChoice, HandlerRequest, MemberRequest, Role, StaffRef, TaskForceRequest, TeamChoice, TeamRequest,
-    TeamSlot,
+    HandlerChoice, HandlerRequest, MemberRequest, TaskForceRequest, TeamChoice, TeamRequest, TeamSlot,
 )
 from domain.taxonomy import Taxonomy
-from store import workload
-from store.db import session
-from store.tables import Staff
-
-HANDLER_ROLES = (Role.mediator.value, Role.leader.value)  # a leader only when no mediator can
-TEAM_ROLES = (Role.mediator.value,)                        # a unit's leader is told, not drafted
-SHOWN = 5                                                  # candidates recorded with each choice
-
-Seat = tuple[str | None, str | None]  # (unit, None) or (None, township)
+from store.matching import Matcher
 
 
-def staff_ref(s: Staff) -> StaffRef:
-    return StaffRef(username=s.username, role=Role(s.role), unit=s.unit, township=s.township)
-
-
-def _ref(c: Candidate) -> StaffRef:
-    return StaffRef(username=c.username, role=Role(c.role), unit=c.unit, township=c.township)
-
-
-def _now() -> datetime:
-    """The time of the decision: the workflow's clock when run as an activity (its scheduled time), else now."""
-    try:
-        return activity.info().current_attempt_scheduled_time
-    except RuntimeError:
-        return datetime.now(timezone.utc)
+def _decided_at() -> datetime:
+    return activity.info().current_attempt_scheduled_time
 
 
 class Assignment:
     def __init__(self, engine: Engine, taxonomy: Taxonomy):
-        self.engine, self.taxonomy = engine, taxonomy
-        self.names = {c.code: c.zh for c in taxonomy.dispute_categories} | {t.code: t.zh for t in taxonomy.townships}
-
-    # --- reading -----------------------------------------------------------------------------------
-
-    def candidates(self, db, seats: list[Seat], roles: tuple[str, ...]) -> dict[Seat, list[Candidate]]:
-        """The active staff of each seat's unit (or township) with their open caseload: two queries."""
-        pools: dict[Seat, list[Candidate]] = {seat: [] for seat in seats}
-        units = sorted({u for u, _ in seats if u})
-        towns = sorted({t for u, t in seats if u is None and t})
-        conds = []
-        if units:
-            conds.append(Staff.unit.in_(units))
-        if towns:
-            conds.append(and_(Staff.unit.is_(None), Staff.township.in_(towns)))
-        if not conds:
-            return pools
-        rows = db.exec(select(Staff.username, Staff.role, Staff.unit, Staff.township, Staff.skills, Staff.capacity,
-                              Staff.on_duty, Staff.leave_until, Staff.home_township, Staff.last_assigned_at)
-                       .where(Staff.active, Staff.role.in_(roles), or_(*conds))).all()
-        loads = workload.open_loads(db, [r[0] for r in rows])
-        for name, role, unit, town, skills, capacity, on_duty, leave_until, home, last in rows:
-            total, handling = loads.get(name, (0, 0))
-            c = Candidate(username=name, role=role, unit=unit, township=town,
-                          skills=tuple(skills) if skills is not None else None, capacity=capacity,
-                          open_cases=total, handling=handling, on_duty=on_duty, leave_until=leave_until,
-                          home_township=home, last_assigned_at=last)
-            seat: Seat = (unit, None) if unit else (None, town)
-            if seat in pools:
-                pools[seat].append(c)
-        return pools
-
-    def label(self, seat: Seat) -> str:
-        unit, township = seat
-        return self.taxonomy.unit_zh(unit) if unit else self.taxonomy.township_zh(township)
-
-    def need(self, category: str | None, township: str | None, declined=(), fallback=()) -> Need:
-        return Need(category=category, township=township, now=_now(), declined=frozenset(declined),
-                    fallback_roles=frozenset(fallback), names=self.names)
-
-    def fill(self, seat: Seat, pool: list[Candidate], need: Need, taken: set[str]) -> TeamSlot:
-        """One seat by the score; people already on the case are not candidates."""
-        ranked = matching.rank([c for c in pool if c.username not in taken], need)
-        chosen = matching.best(ranked)
-        member = next((_ref(c) for c in pool if chosen and c.username == chosen.username), None)
-        return TeamSlot(unit=seat[0], township=seat[1], label=self.label(seat), member=member,
-                        reason=matching.summary(ranked, self.label(seat)), candidates=ranked[:SHOWN])
-
-    # --- activities --------------------------------------------------------------------------------
+        self.matcher = Matcher(engine, taxonomy)
 
     @activity.defn
     def choose_handler(self, req: HandlerRequest) -> HandlerChoice:
-        unit = None if req.unit == "township" else req.unit
-        seat: Seat = (unit, None) if unit else (None, req.township)
-        with session(self.engine) as db:
-            pool = self.candidates(db, [seat], HANDLER_ROLES)[seat]
-        ranked = matching.rank(pool, self.need(req.category, req.township, fallback={Role.leader.value}))
-        chosen = matching.best(ranked)
-        where = self.label(seat) or "属地乡镇"
-        reason = matching.summary(ranked, where)
-        if chosen is None:
-            return HandlerChoice(handler=None, reason=reason, candidates=ranked[:SHOWN])
-        person = next(c for c in pool if c.username == chosen.username)
-        return HandlerChoice(handler=_ref(person), reason=reason, candidates=ranked[:SHOWN])
+        return self.matcher.choose_handler(req, _decided_at())
 
     @activity.defn
     def match_team(self, req: TeamRequest) -> TeamChoice:
-        """One member from each of the category's units, plus the township's where it is known; the handler
-        keeps their own unit's seat."""
-        seats: list[Seat] = [(u, None) for u in req.team_units if u and u != "township"]
-        if req.township:
-            seats.append((None, req.township))
-        h = req.handler
-
-        def handler_sits(seat: Seat) -> bool:
-            unit, township = seat
-            return h is not None and ((unit is not None and h.unit == unit)
-                                      or (township is not None and h.unit is None and h.township == township))
-
-        open_seats = [seat for seat in seats if not handler_sits(seat)]
-        need = self.need(req.category, req.township, declined=req.exclude)
-        with session(self.engine) as db:
-            pools = self.candidates(db, open_seats, TEAM_ROLES)
-        slots: list[TeamSlot] = []
-        taken = {h.username} if h else set()  # the declined stay in the ranking, marked and excluded
-        for seat in seats:
-            if handler_sits(seat):
-                assert h is not None
-                slots.append(TeamSlot(unit=seat[0], township=seat[1], label=self.label(seat), member=h,
-                                      kept_handler=True, reason=f"{self.label(seat)}：承办人 {h.username}"))
-                continue
-            slot = self.fill(seat, pools[seat], need, taken)
-            if slot.member is not None:
-                taken.add(slot.member.username)
-            slots.append(slot)
-        members = [s.member for s in slots if s.member is not None]
-        missing = [s.unit or s.township or "" for s in slots if s.member is None]
-        return TeamChoice(members=members, missing_units=missing, reason="；".join(s.reason for s in slots),
-                          slots=slots)
+        return self.matcher.match_team(req, _decided_at())
 
     @activity.defn
     def find_team_member(self, req: MemberRequest) -> TeamSlot:
-        """The next person for a seat a member declined; `member` None when nobody can be found."""
-        seat: Seat = (req.unit, None) if req.unit else (None, req.township)
-        with session(self.engine) as db:
-            pool = self.candidates(db, [seat], TEAM_ROLES)[seat]
-        need = self.need(req.category, req.township, declined=req.exclude)
-        return self.fill(seat, pool, need, set(req.on_case))
+        return self.matcher.find_team_member(req, _decided_at())
 
     @activity.defn
     def start_task_force(self, req: TaskForceRequest) -> str | None:
-        """The county leader who leads the task force of a red case (the first on the roster)."""
-        with session(self.engine) as db:
-            leader = db.exec(select(Staff.username).where(Staff.active, Staff.role == Role.county_leader.value)
-                             .order_by(Staff.username)).first()
-        return leader
+        return self.matcher.task_force_leader(req)

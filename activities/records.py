@@ -14,14 +14,11 @@ from temporalio import activity
 from activities.notifications import Notifier
 from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
+from domain.jurisdiction import member_units
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
 from store.db import session
 from store.tables import Case, CaseEventRow, MaterialRow, TaskForceRow, utcnow
-
-
-def _first_time(events_at: dict[str, object], *types: str):
-    return next((events_at[t] for t in types if t in events_at), None)
 
 
 def apply_snapshot(row: Case, s: CaseState) -> None:
@@ -29,7 +26,7 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
     row.category, row.unit, row.township = s.category, s.unit, s.township
     row.handler = s.handler.username if s.handler else None
     row.team = [m.username for m in s.team]
-    row.team_units = sorted({m.unit or m.township for m in s.team if (m.unit or m.township)})
+    row.member_units = member_units(s)
     row.description, row.address, row.channel = s.intake.description, s.intake.address, s.intake.channel
     row.citizen_name, row.citizen_phone = s.intake.citizen_name, s.intake.citizen_phone
     row.clocks = [c.model_dump(mode="json") for c in s.clocks]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jwt
 
-from api.errors import unauthorized
+from services.errors import unauthorized
 from domain.settings import Settings
 
 ALGORITHM = "HS256"

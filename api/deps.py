@@ -1,4 +1,5 @@
-"""Dependencies shared by the routers: the app context, a database session, the caller."""
+"""Dependencies shared by the routers: the app context (the services' context plus the token key), a database
+session for plain-`def` routes, the caller, and role checks."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,17 +7,13 @@ from typing import Annotated, Callable, Iterator
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import read_token
-from api.errors import ApiError, unauthorized
-from api.ratelimit import RateLimiter
-from api.temporal import TemporalLink
-from domain.models import Actor, Role, StaffRef
-from domain.settings import Settings
-from domain.taxonomy import Taxonomy
-from domain.triage.service import ModelHolder
+from domain.models import Actor, Role
+from services.context import Services
+from services.errors import Refusal, unauthorized
+from store import directory
 from store.db import session
 from store.tables import Staff
 
@@ -24,14 +21,8 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 @dataclass
-class AppContext:
-    settings: Settings
-    engine: Engine
-    taxonomy: Taxonomy
-    temporal: TemporalLink
-    secret: str
-    limiter: RateLimiter
-    models: ModelHolder
+class AppContext(Services):
+    secret: str = ""
 
 
 def get_ctx(request: Request) -> AppContext:
@@ -42,6 +33,7 @@ Ctx = Annotated[AppContext, Depends(get_ctx)]
 
 
 def get_db(ctx: Ctx) -> Iterator[Session]:
+    """For plain `def` routes (FastAPI runs them in a thread); async routes go through services.db."""
     with session(ctx.engine) as db:
         yield db
 
@@ -49,15 +41,20 @@ def get_db(ctx: Ctx) -> Iterator[Session]:
 Db = Annotated[Session, Depends(get_db)]
 
 
-def optional_staff(ctx: Ctx, db: Db, token: Annotated[str | None, Depends(oauth2)]) -> Staff | None:
-    """The signed-in staff member, or None without a token; a bad token is a 401, never anonymous."""
+def _staff_of(ctx: AppContext, token: str | None) -> Staff | None:
     if not token:
         return None
     username = read_token(ctx.secret, token)
-    staff = db.get(Staff, username)
-    if staff is None or not staff.active:
+    with session(ctx.engine) as db:
+        staff = directory.active(db, username)
+    if staff is None:
         raise unauthorized("invalid_token", "登录凭证无效")
     return staff
+
+
+def optional_staff(ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Staff | None:
+    """The signed-in staff member, or None without a token; a bad token is a 401, never anonymous."""
+    return _staff_of(ctx, token)
 
 
 def current_staff(staff: Annotated[Staff | None, Depends(optional_staff)]) -> Staff:
@@ -70,24 +67,33 @@ CurrentStaff = Annotated[Staff, Depends(current_staff)]
 OptionalStaff = Annotated[Staff | None, Depends(optional_staff)]
 
 
-def actor_of(staff: Staff) -> Actor:
-    return Actor(username=staff.username, role=Role(staff.role), unit=staff.unit, township=staff.township)
+def current_actor(staff: CurrentStaff) -> Actor:
+    return directory.actor_of(staff)
 
 
-def staff_ref(staff: Staff) -> StaffRef:
-    return StaffRef(username=staff.username, role=Role(staff.role), unit=staff.unit, township=staff.township)
+def optional_actor(staff: OptionalStaff) -> Actor | None:
+    return directory.actor_of(staff) if staff is not None else None
 
 
-def require_roles(*roles: Role) -> Callable[[Staff], Staff]:
-    allowed = {r.value for r in roles}
+Caller = Annotated[Actor, Depends(current_actor)]
+OptionalCaller = Annotated[Actor | None, Depends(optional_actor)]
 
-    def dependency(staff: CurrentStaff) -> Staff:
-        if staff.role not in allowed:
-            raise ApiError(403, "forbidden_role", "您的角色无权访问此功能")
-        return staff
+
+def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+    allowed = set(roles)
+
+    def dependency(actor: Caller) -> Actor:
+        if actor.role not in allowed:
+            raise Refusal(403, "forbidden_role", "您的角色无权访问此功能")
+        return actor
 
     return dependency
 
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def public_base(request: Request) -> str:
+    """Where the API is reached from, for links handed to citizens."""
+    return str(request.base_url).rstrip("/")

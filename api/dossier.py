@@ -5,7 +5,7 @@ be installed on the server; PDF readers supply the glyphs."""
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from reportlab.lib import colors
@@ -17,15 +17,16 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from xml.sax.saxutils import escape
 
-from api.views import CHANNEL_ZH, OUTCOME_ZH
+from services.views import CHANNEL_ZH, OUTCOME_ZH
 from domain.case_flow import STATUS_ZH
 from domain.models import CaseState
 from domain.privacy import mask_phone
 from domain.taxonomy import Taxonomy
+from domain.times import CHINA
+from domain.taxonomy import is_department
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-CHINA = timezone(timedelta(hours=8))
 COLOUR_ZH = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 EVENT_ZH = {
     "received": "受理", "routed": "分流", "rerouted": "改派分流", "routing_pending": "待人工分流",
@@ -97,7 +98,7 @@ def build(state: CaseState, events: list[dict[str, Any]], tx: Taxonomy, names: d
         ["案件编号", s.case_no, "受理时间", _t(s.received_at)],
         ["状态", STATUS_ZH.get(s.status, s.status), "督办码", COLOUR_ZH.get(s.colour, s.colour)],
         ["纠纷类别", tx.category_zh(s.category), "受理渠道", CHANNEL_ZH.get(i.channel, i.channel)],
-        ["承办单位", tx.unit_zh(s.unit) if s.unit != "township" else tx.township_zh(s.township),
+        ["承办单位", tx.unit_zh(s.unit) if is_department(s.unit) else tx.township_zh(s.township),
          "属地乡镇", tx.township_zh(s.township) if s.township else "未明确"],
         ["承办人", person(s.handler.username) if s.handler else "", "组团成员",
          "、".join(names.get(m.username, m.username) for m in s.team)],

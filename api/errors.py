@@ -1,6 +1,6 @@
 """One error shape everywhere: {"detail": {"code": "<snake_case>", "message": "<text>"}}.
 
-Route code raises `ApiError`; FastAPI's own errors (unknown route, bad method, pydantic validation) and
+Services raise `services.errors.Refusal`; FastAPI's own errors (unknown route, bad method, pydantic validation) and
 anything unexpected are rewritten into the same shape here.
 """
 from __future__ import annotations
@@ -13,6 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from services.errors import Refusal
+from services.schemas import VALIDATION_CODES
 
 log = logging.getLogger("wuhuan.api")
 
@@ -32,34 +35,6 @@ DEFAULT_CODES = {
 }
 
 
-class ApiError(StarletteHTTPException):
-    def __init__(self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None,
-                 **extra: Any):
-        super().__init__(status_code=status_code, detail={"code": code, "message": message, **extra},
-                         headers=headers)
-        self.code = code
-
-
-def not_found(code: str = "unknown_case", message: str = "案件不存在") -> ApiError:
-    return ApiError(404, code, message)
-
-
-def forbidden(code: str = "not_in_jurisdiction", message: str = "本案不在您的管辖范围内") -> ApiError:
-    return ApiError(403, code, message)
-
-
-def invalid(code: str, message: str) -> ApiError:
-    return ApiError(422, code, message)
-
-
-def unauthorized(code: str = "not_authenticated", message: str = "请先登录") -> ApiError:
-    return ApiError(401, code, message, headers={"WWW-Authenticate": "Bearer"})
-
-
-def temporal_unavailable(message: str = "案件引擎暂不可用，请稍后再试") -> ApiError:
-    return ApiError(503, "temporal_unavailable", message)
-
-
 def _shape(status: int, detail: Any) -> dict[str, Any]:
     if isinstance(detail, dict) and "code" in detail:
         return detail
@@ -70,6 +45,10 @@ def _shape(status: int, detail: Any) -> dict[str, Any]:
         phrase = ""
     own_text = isinstance(detail, str) and detail and detail != phrase
     return {"code": code, "message": detail if own_text else message}
+
+
+async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -83,6 +62,10 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
         # Never echo the input back: it may hold a citizen's phone number or a tracking code.
         errors.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")),
                        "type": str(err.get("type", ""))})
+    own = next((e for e in errors if e["type"] in VALIDATION_CODES), None)
+    if own is not None:  # one of the schemas' own checks: its code and message, like a service's refusal
+        return JSONResponse({"detail": {"code": own["type"], "message": own["msg"], "errors": errors}},
+                            status_code=422)
     # "citizen.phone", "score", ...: the field names only (a JSON decode error has a character position).
     names = (".".join(str(p) for p in e["loc"][1:] if isinstance(p, str)) for e in errors)
     fields = "、".join(dict.fromkeys(n for n in names if n))
@@ -97,6 +80,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(Refusal, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

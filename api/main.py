@@ -19,12 +19,12 @@ from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
 from api.schema_gate import SchemaGate
-from api.ratelimit import RateLimiter, parse
+from services.ratelimit import RateLimiter, parse
 from api.routes import audit, auth, cases, citizen, health, notifications, pages, supervision, triage
 from api.routes import codec
 from api.routes import access_log as access_log_routes
 from domain import logs as logmask
-from api.temporal import TemporalLink
+from services.engine import TemporalLink
 from domain.settings import Settings, get_settings
 from domain.taxonomy import get_taxonomy
 from domain.triage.service import model_holder

@@ -16,8 +16,8 @@ from functools import lru_cache
 import segno
 
 from domain.settings import Settings, parse_duration
+from domain.times import CHINA
 
-CHINA = timezone(timedelta(hours=8), "CST")
 
 # Where Debian, Ubuntu, Fedora, Alpine and Arch put the common CJK fonts.
 FONT_CANDIDATES: tuple[str, ...] = (

@@ -4,7 +4,7 @@
   skills, capacities, some on leave, home townships, past assignments) and 20,000 open cases in a real SQLite
   read model (WAL, the project's engine), their caseload table filled by the same code that adopts an old
   database (store.workload.backfill);
-- the activity's whole code path, DB reads included: `Assignment.match_team` (and `choose_handler`), each
+- the activity's whole code path, DB reads included: `Matcher.match_team` (and `choose_handler`), each
   repeated N times over random team categories and townships;
 - the old approach (the least-loaded query of activities/assignment.py before issue 3, copied below) on the
   same requests in the same run.
@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import func, select  # noqa: E402
 
-from activities.assignment import Assignment  # noqa: E402
+from store.matching import Matcher  # noqa: E402
 from domain.case_flow import OPEN  # noqa: E402
-from domain.models import HandlerRequest, Role, StaffRef, TeamChoice, TeamRequest  # noqa: E402
+from domain.models import Actor, HandlerChoice, HandlerRequest, Role, TeamChoice, TeamRequest  # noqa: E402
 from domain.taxonomy import Taxonomy, get_taxonomy  # noqa: E402
 from store import workload  # noqa: E402
 from store.db import make_engine, session  # noqa: E402
@@ -109,7 +109,7 @@ def build(path: Path, tx: Taxonomy, rng: random.Random):
         lead = cat.lead_unit
         pool = mediators[(None, town)] if lead == "township" else mediators[(lead, None)]
         h = rng.choice(pool)
-        handler = StaffRef(username=h, role=Role.mediator, unit=None if lead == "township" else lead,
+        handler = Actor(username=h, role=Role.mediator, unit=None if lead == "township" else lead,
                            township=town if lead == "township" else None)
         requests.append(TeamRequest(case_id="bench", category=cat.code,
                                     team_units=[u for u in cat.units if u != "township"], township=town,
@@ -117,7 +117,7 @@ def build(path: Path, tx: Taxonomy, rng: random.Random):
     return engine, requests, written
 
 
-# --- the old approach, as activities/assignment.py had it before issue 3 -----------------------------------
+# --- the old approach: the least-loaded person of each unit, no explained score ---------------------------
 
 class OldAssignment:
     def __init__(self, engine, taxonomy):
@@ -155,7 +155,7 @@ class OldAssignment:
                     reasons.append(f"{label}：无在岗人员")
                 else:
                     p = found[0]
-                    members.append(StaffRef(username=p.username, role=Role(p.role), unit=p.unit, township=p.township))
+                    members.append(Actor(username=p.username, role=Role(p.role), unit=p.unit, township=p.township))
                     reasons.append(f"{label}：{p.username}（在办 {found[1]} 件）")
         return TeamChoice(members=members, missing_units=missing, reason="；".join(reasons))
 
@@ -182,13 +182,21 @@ def main() -> int:
         t0 = time.perf_counter()
         engine, requests, rows = build(Path(tmp) / "bench.db", tx, rng)
         built = time.perf_counter() - t0
-        new, old = Assignment(engine, tx), OldAssignment(engine, tx)
+        matcher, old = Matcher(engine, tx), OldAssignment(engine, tx)
+        now = datetime.now(timezone.utc)  # one decision time for every call, like an activity's scheduled time
+
+        def match_team(r: TeamRequest) -> TeamChoice:
+            return matcher.match_team(r, now)
+
+        def choose_handler(r: HandlerRequest) -> HandlerChoice:
+            return matcher.choose_handler(r, now)
+
         handler_reqs = [HandlerRequest(case_id="bench", category=r.category, unit=tx.category(r.category).lead_unit,
                                        township=r.township) for r in requests]
-        ours = timed(new.match_team, requests, args.repeat)
+        ours = timed(match_team, requests, args.repeat)
         base = timed(old.match_team, requests, args.repeat)
-        handler = timed(new.choose_handler, handler_reqs, args.repeat)
-        sample = new.match_team(requests[0])
+        handler = timed(choose_handler, handler_reqs, args.repeat)
+        sample = match_team(requests[0])
         slots = sum(len(r.team_units) + 1 for r in requests) / len(requests)
         engine.dispose()
     p50, p99, b50, b99 = pct(ours, .5), pct(ours, .99), pct(base, .5), pct(base, .99)

@@ -107,7 +107,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 # --- reconcile ---------------------------------------------------------------------------------------
 
-COMPARED = ("status", "colour", "category", "unit", "township", "handler", "team", "team_units", "clocks",
+COMPARED = ("status", "colour", "category", "unit", "township", "handler", "team", "member_units", "clocks",
             "overdue", "resolved_at", "closed_at", "outcome", "rating", "needs_manual_triage", "last_seq")
 
 
@@ -140,7 +140,7 @@ async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[
     from temporalio.service import RPCError
 
     from activities.records import CaseRecorder, apply_snapshot
-    from api import temporal as history
+    from services import history
     from domain.models import CaseEvent, CaseRecord
     from store.db import session
     from store.tables import Case, CaseEventRow

@@ -20,8 +20,8 @@ import sys
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from domain.times import CHINA
 
-CHINA = timezone(timedelta(hours=8), "CST")
 DIGEST_KIND = "wuhuan-audit-digest"
 
 

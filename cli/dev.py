@@ -331,7 +331,7 @@ def temporal_command(settings: Settings) -> list[str]:
     for key in ALL:
         argv += ["--search-attribute", f"{key.name}=Keyword"]
     argv += ["--log-level", "warn", "--ui-disable-news-fetch"]
-    # The UI reads encrypted payloads through the API's codec endpoint (api/routes/codec.py, README).
+    # The UI reads encrypted payloads through the API's codec endpoint (api/routes/codec.py, docs/security.md).
     argv += ["--ui-codec-endpoint", f"http://{url_host(settings.api_host)}:{settings.api_port}/api/v1/codec"]
     return argv
 
@@ -343,10 +343,10 @@ def rotate_log(path: Path) -> None:
 
 
 def demo_account_lines(settings: Settings) -> list[str]:
-    from domain.taxonomy import get_taxonomy
+    from domain.taxonomy import get_taxonomy, is_department
     from store.seed import CENTRE_ACCOUNTS
     tax = get_taxonomy()
-    units = [u.code for u in tax.units if u.code != "township"]
+    units = [u.code for u in tax.units if is_department(u.code)]
     towns = [t.code for t in tax.townships]
     return [
         f"Demo accounts (password: {settings.demo_password})",

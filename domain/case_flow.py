@@ -12,15 +12,31 @@ from datetime import datetime
 from typing import Any, Callable, Literal
 
 from domain import clocks
+from domain.taxonomy import TOWNSHIP_LED, is_department
 from domain.models import (
-    Actor, AssignAction, Audience, CaseState, CaseStatus as S, CitizenUpdateAction, CodeReissueAction,
+    Actor, AssignAction, Audience, AutoCloseAction, CaseState, CaseStatus as S, CitizenUpdateAction, CodeReissueAction,
     ConsultationAction, DeclineTeamAction, MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution,
-    ResolveAction, Review, ReviewDecisionAction, ReviewRequestAction, Role, StaffRef, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
+    ResolveAction, Review, ReviewDecisionAction, ReviewRequestAction, Role, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
 )
 
 OPEN = frozenset({S.received, S.routed, S.assigned, S.team_formed, S.mediating})
 WORKING = frozenset({S.assigned, S.team_formed, S.mediating})
 ENDED = frozenset({S.closed, S.withdrawn, S.rejected})
+
+# A rating at or below this is a complaint: the citizen may then ask for a review (复核) for a while.
+LOW_RATING_MAX = 2
+# A team (多元调处) is formed automatically only when the matcher finds at least this many people.
+TEAM_MINIMUM = 2
+
+
+def is_low_rating(score: int) -> bool:
+    return score <= LOW_RATING_MAX
+
+
+# Every payload a step may carry (Workflow Update inputs, and the system's own steps).
+Action = (TriageAction | AssignAction | TeamAction | DeclineTeamAction | MediationAction | ResolveAction
+          | RateAction | AutoCloseAction | WithdrawAction | RejectAction | UrgeAction | ConsultationAction
+          | MaterialAction | CitizenUpdateAction | ReviewRequestAction | ReviewDecisionAction | CodeReissueAction)
 
 
 class CaseRuleError(Exception):
@@ -76,24 +92,13 @@ def clerk(a: Actor, s: CaseState) -> bool:
     return a.role == Role.clerk
 
 
-def leads(person: Actor | StaffRef, s: CaseState) -> bool:
+def leads(person: Actor, s: CaseState) -> bool:
     """Belongs to the case's lead unit: the department, or for township-led cases the township."""
     if s.unit is None:
         return False
-    if s.unit == "township":
+    if s.unit == TOWNSHIP_LED:
         return person.township is not None and person.township == s.township
     return person.unit == s.unit
-
-
-def can_see(a: Actor, s: CaseState) -> bool:
-    """Jurisdiction: the centre and the county see everything; others their unit's, township's or own cases."""
-    if a.role in (Role.supervisor, Role.auditor, Role.county_leader, Role.clerk, Role.system):
-        return True
-    if handler(a, s) or team_member(a, s) or leads(a, s):
-        return True
-    if a.township is not None and a.township == s.township:
-        return True
-    return a.unit is not None and any(m.unit == a.unit for m in s.team)
 
 
 # --- the table ---------------------------------------------------------------------------------------
@@ -116,7 +121,7 @@ def _needs_handler(s: CaseState) -> str | None:
 
 
 def _review_open(s: CaseState) -> str | None:
-    if s.rating is None or s.rating.score > 2:
+    if s.rating is None or not is_low_rating(s.rating.score):
         return "只有评价为1–2星的案件可以申请复核"
     if s.review_open_until is None:
         return "申请复核的期限已过或已申请过复核"
@@ -155,7 +160,27 @@ STATUS_ZH = {
 }
 
 
-def check(state: CaseState, step_name: str, action: Any) -> None:
+# Steps only the system takes: never offered to a person.
+AUTOMATIC_ONLY = frozenset({"auto_close"})
+
+
+def allowed_steps(state: CaseState, actor: Actor) -> list[str]:
+    """The steps of STEPS this actor may take now, in table order (what a page offers; the workflow's
+    validator still has the last word when the step arrives)."""
+    if actor.role in (Role.auditor, Role.citizen, Role.system):
+        return []
+    return [name for name, step in STEPS.items()
+            if name not in AUTOMATIC_ONLY and any(rule(actor, state) for rule in step.who)
+            and state.status in step.allowed_from and not step.needs(state)]
+
+
+def can_request_review(state: CaseState) -> bool:
+    """The citizen rated 1–2 and the review window is still open."""
+    return (state.status == S.closed and state.review_open_until is not None and state.rating is not None
+            and is_low_rating(state.rating.score))
+
+
+def check(state: CaseState, step_name: str, action: Action) -> None:
     """Refuse an illegal step with a CaseRuleError; never changes the state."""
     step = STEPS[step_name]
     actor: Actor = action.actor
@@ -176,7 +201,7 @@ def check(state: CaseState, step_name: str, action: Any) -> None:
 
 def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
     if step_name == "assign":
-        h: StaffRef = action.handler
+        h: Actor = action.handler
         if h.role not in (Role.mediator, Role.leader) or not leads(h, state):
             raise CaseRuleError("invalid", "handler_not_in_unit", f"{h.username} 不属于本案承办单位")
     elif step_name == "form_team":
@@ -206,7 +231,7 @@ class Effects:
         self.notices.append((kind, audience, params))
 
 
-def apply(state: CaseState, step_name: str, action: Any, now: datetime) -> Effects:
+def apply(state: CaseState, step_name: str, action: Action, now: datetime) -> Effects:
     """Carry out a checked step. Callers run `check` first."""
     fx = Effects()
     who = action.actor.username
@@ -319,7 +344,7 @@ class _Apply:
         s.closed_at, s.auto_close_at = now, None
         fx.event("rated", who, score=a.score, comment=a.comment)
         fx.event("closed", "system", reason="群众已评价")
-        if a.score <= 2:  # a low rating is not the end: the citizen may ask for review for a while
+        if is_low_rating(a.score):  # not the end: the citizen may ask for review for a while
             s.review_open_until = now + s.levels.review_window
 
     @staticmethod
@@ -357,7 +382,7 @@ class _Apply:
         fx.event("code_reissued", who, reason=a.reason or "群众反映查询码泄露")
 
     @staticmethod
-    def auto_close(s: CaseState, a: Any, now, fx, who) -> None:
+    def auto_close(s: CaseState, a: AutoCloseAction, now, fx, who) -> None:
         s.closed_at, s.auto_close_at = now, None
         fx.event("closed", who, reason="办结后群众逾期未评价，系统自动归档")
 
@@ -443,7 +468,7 @@ def fill_vacancy(s: CaseState, vacancy: TeamVacancy, slot: TeamSlot, now: dateti
 
 def lead_leaders(s: CaseState) -> Audience:
     """The main leaders of the handling unit and of the township (yellow cases go to them)."""
-    units = [s.unit] if s.unit and s.unit != "township" else []
+    units = [s.unit] if is_department(s.unit) else []
     townships = [s.township] if s.township else []
     if not units and not townships:
         return Audience(roles=[Role.supervisor])

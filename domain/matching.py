@@ -22,11 +22,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Iterable, Mapping
 
 from domain.models import CandidateScore, ScoreFactor
-from domain.times import as_utc
+from domain.times import as_utc, china_local
 
 WEIGHTS: dict[str, float] = {"skill": 40.0, "load": 30.0, "locality": 15.0, "rotation": 15.0}
 ROTATION_HORIZON = timedelta(hours=72)
-CHINA = timezone(timedelta(hours=8))
 ROLE_ZH = {"mediator": "调解员", "leader": "负责人"}
 
 
@@ -95,7 +94,7 @@ def _limit(name: str, zh: str, passed: bool, note: str) -> ScoreFactor:
 def score(c: Candidate, need: Need) -> CandidateScore:
     """One candidate's breakdown. Ineligible candidates get their score too, so the record shows both."""
     now = as_utc(need.now)
-    on, duty_note = duty(c, now.astimezone(CHINA).date())
+    on, duty_note = duty(c, china_local(now).date())
     full = c.capacity <= 0 or c.open_cases >= c.capacity
     limits = [
         _limit("duty", "在岗", on, duty_note),

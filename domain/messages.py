@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from domain.taxonomy import Taxonomy
+from domain.taxonomy import is_department
 
 CLOCK_ZH = {"routed": "3分钟分流", "assigned": "5分钟交办", "team": "1小时组团", "yellow": "黄码", "red": "红码"}
 KIND_ZH = {
@@ -18,7 +19,7 @@ KIND_ZH = {
 
 def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
     cat = tx.category_zh(p.get("category"))
-    unit = tx.unit_zh(p.get("unit")) if p.get("unit") not in (None, "township") else ""
+    unit = tx.unit_zh(p.get("unit")) if is_department(p.get("unit")) else ""
     town = tx.township_zh(p.get("township")) if p.get("township") else ""
     where = "、".join(x for x in (unit, town) if x) or "承办单位"
     match kind:
@@ -27,7 +28,7 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
         case "team_invited":
             return f"【组团】您已被纳入案件 {case_no}（{cat}）的多元调处团队，请与承办人协同调处。"
         case "reminder":
-            return f"【超时提醒】案件 {case_no} 未在{CLOCK_ZH.get(p.get('clock'), p.get('clock'))}时限内完成，请中心督办。"
+            return f"【超时提醒】案件 {case_no} 未在{CLOCK_ZH.get(str(p.get('clock')), p.get('clock'))}时限内完成，请中心督办。"
         case "turned_yellow":
             return f"【黄码督办】案件 {case_no} 受理已超过{p.get('days', 7):g}天未办结，督办码转黄，请{where}主要领导督促办理。"
         case "turned_red":

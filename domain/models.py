@@ -56,7 +56,8 @@ class ServiceLevels(BaseModel):
 
 
 class Actor(BaseModel):
-    """Who performs a step. Staff actors carry their unit/township so rules can check jurisdiction."""
+    """A person in a step: who performs it, or whom it names (a handler, a team member). Staff carry their unit
+    or township so the rules can check jurisdiction; `system` and `citizen` have neither."""
     username: str
     role: Role
     unit: str | None = None
@@ -65,14 +66,6 @@ class Actor(BaseModel):
 
 SYSTEM = Actor(username="system", role=Role.system)
 CITIZEN = Actor(username="citizen", role=Role.citizen)
-
-
-class StaffRef(BaseModel):
-    """A staff member named in a step (handler, team member), as the API found them in the directory."""
-    username: str
-    role: Role
-    unit: str | None = None
-    township: str | None = None
 
 
 class CaseIntake(BaseModel):
@@ -147,20 +140,20 @@ class TeamSlot(BaseModel):
     unit: str | None = None
     township: str | None = None
     label: str = ""
-    member: StaffRef | None = None
+    member: Actor | None = None
     kept_handler: bool = False   # the handler fills their own unit's seat
     reason: str = ""
     candidates: list[CandidateScore] = Field(default_factory=list)  # best first, the first few
 
 
 class HandlerChoice(BaseModel):
-    handler: StaffRef | None
+    handler: Actor | None
     reason: str
     candidates: list[CandidateScore] = Field(default_factory=list)  # the ranking behind the choice
 
 
 class TeamChoice(BaseModel):
-    members: list[StaffRef]
+    members: list[Actor]
     missing_units: list[str] = Field(default_factory=list)
     reason: str
     slots: list[TeamSlot] = Field(default_factory=list)             # each seat with its ranking
@@ -268,8 +261,8 @@ class CaseState(BaseModel):
     routing_attempted: bool = False
     assignment_attempted_for: int = -1
     team_attempted_for: int = -1
-    handler: StaffRef | None = None
-    team: list[StaffRef] = Field(default_factory=list)
+    handler: Actor | None = None
+    team: list[Actor] = Field(default_factory=list)
     team_declined: list[str] = Field(default_factory=list)         # who stepped out of this case's team
     team_vacancies: list[TeamVacancy] = Field(default_factory=list)  # seats the matcher has still to fill
     clocks: list[Clock] = Field(default_factory=list)
@@ -325,14 +318,14 @@ class TriageAction(BaseModel):
 
 class AssignAction(BaseModel):
     actor: Actor
-    handler: StaffRef
+    handler: Actor
     reason: str | None = None
     scores: list[CandidateScore] = Field(default_factory=list)  # the matcher's ranking, when it chose
 
 
 class TeamAction(BaseModel):
     actor: Actor
-    members: list[StaffRef]
+    members: list[Actor]
     reason: str | None = None
     slots: list[TeamSlot] = Field(default_factory=list)         # the matcher's seats, when it chose
 
@@ -410,6 +403,11 @@ class CodeReissueAction(BaseModel):
     reason: str | None = None
 
 
+class AutoCloseAction(BaseModel):
+    """The system closes a resolved case nobody rated (never sent by a person)."""
+    actor: Actor
+
+
 class CaseOutcome(BaseModel):
     case_id: str
     status: CaseStatus
@@ -437,7 +435,7 @@ class TeamRequest(BaseModel):
     category: str | None
     team_units: list[str]
     township: str | None
-    handler: StaffRef | None
+    handler: Actor | None
     exclude: list[str] = Field(default_factory=list)  # people who declined this case
 
 

@@ -5,7 +5,7 @@ case waits for a clerk; the routing clock keeps running meanwhile."""
 from __future__ import annotations
 
 from domain.models import CategorySuggestion, CaseIntake, RoutingDecision
-from domain.taxonomy import Taxonomy
+from domain.taxonomy import TOWNSHIP_LED, Taxonomy
 from domain.triage.model import TriageModel
 from domain.triage.township import resolve_township
 
@@ -43,11 +43,11 @@ def decide(taxonomy: Taxonomy, model: TriageModel, intake: CaseIntake, threshold
     category = taxonomy.category(top.category)
     assert category is not None
     base = dict(category=top.category, confidence=top.confidence, suggestions=suggestions, model=model.fingerprint,
-                needs_team=category.team, team_units=[u for u in category.units if u != "township"])
+                needs_team=category.team, team_units=category.team_units)
     if top.confidence < threshold:
         return RoutingDecision(**base, unit=None, township=township, auto=False,
                                reason=f"{reason}；置信度 {top.confidence:.2f} 低于 {threshold:.2f}，转人工分流")
-    if category.lead_unit == "township" and township is None:
+    if category.lead_unit == TOWNSHIP_LED and township is None:
         return RoutingDecision(**base, unit=None, township=None, auto=False,
                                reason=f"{reason}；属地乡镇不明，转人工分流")
     return RoutingDecision(**base, unit=category.lead_unit, township=township, auto=True, reason=reason)

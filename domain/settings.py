@@ -1,4 +1,4 @@
-"""Configuration from the environment (and an optional `.env`), as listed in CONTRACT.md.
+"""Configuration from the environment (and an optional `.env`), as listed in docs/operations.md.
 
 Read by the API, the worker and the command line; never by workflow code, which receives the values it
 needs (the service levels) in its input so that a case keeps the clocks it was opened with.
@@ -52,10 +52,6 @@ class Settings(BaseSettings):
     sla_red_after: str = "P14D"
     close_unrated_after: str = "P7D"
     review_window: str = "P7D"             # after a rating of 1–2, the citizen may ask for review (复核)
-    hazard_deadline_major: str = "P3D"
-    hazard_deadline_general: str = "P7D"
-    hazard_deadline_minor: str = "P15D"
-    hazard_recheck_after: str = "P30D"
 
     rate_limit_intake: str = "10/minute"
     rate_limit_track: str = "60/minute"
@@ -101,8 +97,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
-        "sla_red_after", "close_unrated_after", "hazard_deadline_major", "hazard_deadline_general",
-        "hazard_deadline_minor", "hazard_recheck_after", "repeat_window", "review_window",
+        "sla_red_after", "close_unrated_after", "repeat_window", "review_window",
         "notify_retry_initial", "notify_retry_max", "notify_relay_interval",
     )
     @classmethod

@@ -13,6 +13,15 @@ from pydantic import BaseModel
 
 DEFAULT_FILE = Path(__file__).with_name("taxonomy.yaml")
 
+# The unit code of categories the township of the place handles itself (属地乡镇): not a department, so it never
+# has a seat of its own on a team and its "unit" is the case's township.
+TOWNSHIP_LED = "township"
+
+
+def is_department(unit: str | None) -> bool:
+    """A real department code (not empty, not the township placeholder)."""
+    return bool(unit) and unit != TOWNSHIP_LED
+
 
 class Category(BaseModel):
     code: str
@@ -25,6 +34,12 @@ class Category(BaseModel):
     @property
     def lead_unit(self) -> str:
         return self.units[0]
+
+    @property
+    def team_units(self) -> list[str]:
+        """The departments a team for this category draws one member from (the township's seat is added
+        where the case's township is known)."""
+        return [u for u in self.units if is_department(u)]
 
 
 class Unit(BaseModel):

@@ -1,5 +1,5 @@
 """Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
-CONTRACT.md, with their matching profile (skills, capacity, home township). Idempotent: existing rows are left
+docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township). Idempotent: existing rows are left
 as they are, except that demo accounts made before profiles existed (skills never set) get theirs."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from domain.passwords import hash_password
 from domain.taxonomy import Taxonomy
 from store.db import session
 from store.tables import Staff, Township, Unit
+from domain.taxonomy import TOWNSHIP_LED, is_department
 
 CENTRE_ACCOUNTS = [
     ("clerk", "中心受理员", Role.clerk),
@@ -34,7 +35,7 @@ def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
     """Accounts without password hashes (filled in by seed_demo)."""
     people = [Staff(username=u, display_name=n, role=r.value, password_hash="") for u, n, r in CENTRE_ACCOUNTS]
     for unit in taxonomy.units:
-        if unit.code == "township":
+        if not is_department(unit.code):
             continue
         skills = unit_skills(taxonomy, unit.code)
         people.append(Staff(username=f"{unit.code}.leader", display_name=f"{unit.zh}主要领导",
@@ -43,7 +44,7 @@ def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
         people.append(Staff(username=f"{unit.code}.mediator", display_name=f"{unit.zh}调解员",
                             role=Role.mediator.value, unit=unit.code, password_hash="", skills=skills,
                             capacity=MEDIATOR_CAPACITY))
-    township_skills = unit_skills(taxonomy, "township")
+    township_skills = unit_skills(taxonomy, TOWNSHIP_LED)
     for t in taxonomy.townships:
         people.append(Staff(username=f"{t.code}.leader", display_name=f"{t.zh}主要领导",
                             role=Role.leader.value, township=t.code, password_hash="", skills=township_skills,

@@ -59,7 +59,7 @@ class Case(SQLModel, table=True):
     township: str | None = Field(default=None, index=True)
     handler: str | None = Field(default=None, index=True)
     team: list[str] = Field(default_factory=list, sa_column=Column(JSON))
-    team_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    member_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # the members' departments
     description: str
     citizen_name: str
     citizen_phone: str

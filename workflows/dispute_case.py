@@ -2,34 +2,41 @@
 
 The loop reads like the centre's day: route the case, name a responsible person, match a team, record what
 happened, and otherwise wait — for a staff step (a Workflow Update) or for the next service-level clock.
-The rules live in domain.case_flow and domain.clocks; this file only sequences them and their effects.
+What each step is allowed to do and what it changes is decided in domain.case_flow, what the system does with
+an answer of the classifier or a matcher in domain.automation, and the clocks in domain.clocks; this file asks
+the questions, applies the answers and records the results.
 """
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from domain import case_flow, clocks
+    from domain import automation, case_flow, clocks
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
-        SYSTEM, CodeReissueAction, ReviewDecisionAction, ReviewRequestAction, AssignAction, Audience, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus,
-        CitizenUpdateAction, ConsultationAction, DeclineTeamAction, HandlerChoice, HandlerRequest, MaterialAction,
-        MediationAction, MemberRequest, NotificationRequest, RateAction, RejectAction, ResolveAction, Role,
-        RouteRequest, RoutingDecision, TaskForce, TaskForceRequest, TeamAction, TeamChoice, TeamRequest, TeamSlot,
-        TriageAction, UrgeAction, WithdrawAction,
+        AssignAction, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus, CitizenUpdateAction,
+        CodeReissueAction, ConsultationAction, DeclineTeamAction, HandlerRequest, MaterialAction, MediationAction,
+        MemberRequest, NotificationRequest, RateAction, RejectAction, ResolveAction, ReviewDecisionAction,
+        ReviewRequestAction, RouteRequest, TaskForceRequest, TeamAction, TeamRequest, TriageAction, UrgeAction,
+        WithdrawAction,
     )
+    from workflows import activity_api as act
+    from workflows import patches
     from workflows import search_attributes as sa
 
 RECORD_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=10))
 DECIDE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=20))
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+
+Request = TypeVar("Request")
+Answer = TypeVar("Answer")
 
 
 def workflow_id(case_id: str) -> str:
@@ -69,118 +76,94 @@ class DisputeCase:
                 break
             if self._history_is_long():
                 await self._continue_as_new()
-            deadline = clocks.next_deadline(s)
-            timeout = (deadline - workflow.now()).total_seconds() if deadline else None
-            by_timer = deadline is not None and workflow.patched("timer-decides-deadlines")
-            if by_timer:
-                # Clocks fire only when their timer fires, and a timer is always started, however short:
-                # workflow.now() after a crashed workflow task can differ between the first run and a replay,
-                # so no decision that issues commands may rest on it.
-                timeout = max(timeout, 0.001)
-            reached = None
-            if timeout is None or timeout > 0:
-                try:
-                    await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(),
-                                                  timeout=timeout)
-                except asyncio.TimeoutError:
-                    reached = deadline
-            if not by_timer:
-                await self._fire_due_clocks(workflow.now())  # cases started before the patch
-            elif reached is not None:
+            reached = await self._wait_for_step_or_deadline()
+            if reached is not None:
                 await self._fire_due_clocks(reached)
         await self._settle()
         return CaseOutcome(case_id=s.case_id, status=s.status, colour=s.colour, closed_at=s.closed_at)
+
+    async def _wait_for_step_or_deadline(self) -> datetime | None:
+        """Wait for a step (or automation to run) or the next clock's deadline; returns the deadline whose
+        timer fired, if one did."""
+        deadline = clocks.next_deadline(self.s)
+        timeout = (deadline - workflow.now()).total_seconds() if deadline else None
+        by_timer = deadline is not None and workflow.patched(patches.TIMER_DECIDES_DEADLINES)
+        if by_timer:
+            assert timeout is not None
+            # Clocks fire only when their timer fires, and a timer is always started, however short:
+            # workflow.now() after a crashed workflow task can differ between the first run and a replay,
+            # so no decision that issues commands may rest on it.
+            timeout = max(timeout, 0.001)
+        reached = None
+        if timeout is None or timeout > 0:
+            try:
+                await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(),
+                                              timeout=timeout)
+            except asyncio.TimeoutError:
+                reached = deadline
+        if not by_timer:
+            return workflow.now()  # cases started before the patch decided on the clock's reading
+        return reached
 
     async def _automate(self) -> None:
         """The automatic steps: each runs once per routing, and stands aside if a person acted meanwhile."""
         s = self.s
         if s.status == CaseStatus.received and not s.routing_attempted:
-            decision: RoutingDecision = await self._decide(
-                "route_case", RouteRequest(case_id=s.case_id, intake=s.intake, received_at=s.received_at),
-                RoutingDecision)
+            decision = await self._ask(act.route_case, RouteRequest(
+                case_id=s.case_id, intake=s.intake, received_at=s.received_at))
             s.routing_attempted = True
-            if decision.repeat_of and workflow.patched("repeat-requests"):
-                fx = Effects()
-                fx.event("repeat_detected", "system", earlier=decision.repeat_of,
-                         reason="同一群众或相同诉求在时限内重复登记，已关联前案，未合并")
-                fx.notify("repeat_detected", Audience(roles=[Role.clerk]), earlier=decision.repeat_of)
-                self._emit(fx)
+            if decision.repeat_of and workflow.patched(patches.REPEAT_REQUESTS):
+                self._emit(automation.repeat_flagged(decision))
             if s.status == CaseStatus.received:
-                if decision.auto and decision.category and decision.unit:
-                    self._step("triage", TriageAction(
-                        actor=SYSTEM, category=decision.category, unit=decision.unit, township=decision.township,
-                        needs_team=decision.needs_team, team_units=decision.team_units,
-                        reason=f"{decision.reason}（置信度 {decision.confidence:.2f}）"))
+                triage = automation.routing_step(decision)
+                if triage is not None:
+                    self._step("triage", triage)
                 else:
-                    fx = Effects()
-                    fx.event("routing_pending", "system", reason=decision.reason, suggestion=decision.category,
-                             confidence=decision.confidence, township=decision.township,
-                             suggestions=[x.model_dump() for x in decision.suggestions])
-                    fx.notify("routing_pending", Audience(roles=[Role.clerk]), reason=decision.reason)
-                    self._emit(fx)
-        if s.status == CaseStatus.routed and s.handler is None and s.assignment_attempted_for != s.routing_version:
+                    self._emit(automation.routing_pending(decision))
+        if automation.needs_handler(s):
             version = s.routing_version
-            choice: HandlerChoice = await self._decide("choose_handler", HandlerRequest(
-                case_id=s.case_id, category=s.category, unit=s.unit or "", township=s.township), HandlerChoice)
+            choice = await self._ask(act.choose_handler, HandlerRequest(
+                case_id=s.case_id, category=s.category, unit=s.unit or "", township=s.township))
             s.assignment_attempted_for = version
             if s.status == CaseStatus.routed and s.handler is None and s.routing_version == version:
-                if choice.handler is not None:
-                    self._step("assign", AssignAction(actor=SYSTEM, handler=choice.handler, reason=choice.reason,
-                                                      scores=choice.candidates))
+                assign = automation.assignment_step(choice)
+                if assign is not None:
+                    self._step("assign", assign)
                 else:
-                    fx = Effects()
-                    fx.event("assignment_pending", "system", reason=choice.reason)
-                    fx.notify("assignment_pending", case_flow.lead_leaders(s), category=s.category,
-                              unit=s.unit, township=s.township)
-                    self._emit(fx)
-        if self._team_due():
+                    self._emit(automation.assignment_pending(s, choice))
+        if automation.needs_team_matching(s):
             version = s.routing_version
-            team: TeamChoice = await self._decide("match_team", TeamRequest(
+            team = await self._ask(act.match_team, TeamRequest(
                 case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township,
-                handler=s.handler, exclude=list(s.team_declined)), TeamChoice)
+                handler=s.handler, exclude=list(s.team_declined)))
             s.team_attempted_for = version
             if s.status in WORKING and not s.team and s.routing_version == version:
-                if len(team.members) >= 2:
-                    self._step("form_team", TeamAction(actor=SYSTEM, members=team.members, reason=team.reason,
-                                                       slots=team.slots))
-                if team.missing_units or len(team.members) < 2:
-                    fx = Effects()
-                    fx.event("team_incomplete", "system", missing=team.missing_units, reason=team.reason)
-                    # The leaders of the lead unit and of every unit (or township) with nobody to send.
-                    lead = case_flow.lead_leaders(s)
-                    units = [m for m in team.missing_units if m != s.township]
-                    towns = [m for m in team.missing_units if m == s.township]
-                    fx.notify("team_member_needed", Audience(
-                        roles=lead.roles, unit_leaders=sorted(set(lead.unit_leaders + units)),
-                        township_leaders=sorted(set(lead.township_leaders + towns))),
-                        category=s.category, unit=s.unit, township=s.township, missing=team.missing_units)
-                    self._emit(fx)
+                form = automation.team_step(team)
+                if form is not None:
+                    self._step("form_team", form)
+                shortfall = automation.team_shortfall(s, team)
+                if shortfall is not None:
+                    self._emit(shortfall)
         if s.team_vacancies and s.status not in WORKING:
             s.team_vacancies.clear()
         if s.team_vacancies:
             # A member declined (decline_team): the next person for that seat, or the seat's leader is told.
             vacancy = s.team_vacancies[0]
-            slot: TeamSlot = await self._decide("find_team_member", MemberRequest(
+            slot = await self._ask(act.find_team_member, MemberRequest(
                 case_id=s.case_id, category=s.category, unit=vacancy.unit,
                 township=vacancy.township if vacancy.unit is None else s.township,
                 exclude=list(s.team_declined),
-                on_case=[m.username for m in s.team] + ([s.handler.username] if s.handler else [])), TeamSlot)
+                on_case=[m.username for m in s.team] + ([s.handler.username] if s.handler else [])))
             if vacancy in s.team_vacancies:
                 s.team_vacancies.remove(vacancy)
                 self._emit(case_flow.fill_vacancy(s, vacancy, slot, workflow.now()))
-
-    def _team_due(self) -> bool:
-        s = self.s
-        return (s.needs_team and s.status in WORKING and not s.team and s.handler is not None
-                and s.team_attempted_for != s.routing_version)
 
     def _automation_due(self) -> bool:
         s = self.s
         return (bool(s.team_vacancies)
                 or (s.status == CaseStatus.received and not s.routing_attempted)
-                or (s.status == CaseStatus.routed and s.handler is None
-                    and s.assignment_attempted_for != s.routing_version)
-                or self._team_due())
+                or automation.needs_handler(s)
+                or automation.needs_team_matching(s))
 
     async def _fire_due_clocks(self, now: datetime) -> None:
         """Breach every clock (and run every scheduled step) due by `now`: the deadline whose timer fired."""
@@ -189,33 +172,26 @@ class DisputeCase:
             if not clock.running:
                 continue
             self._emit(case_flow.breach(s, clock.name, now))
-            if clock.name == "red" and s.task_force is None:
+            if automation.needs_task_force(s, clock.name):
                 await self._start_task_force()
-        if s.status == CaseStatus.resolved and s.auto_close_at is not None and s.auto_close_at <= now:
-            self._step("auto_close", SimpleNamespace(actor=SYSTEM))
-        if s.review_open_until is not None and s.review_open_until <= now:
-            s.review_open_until = None
-            fx = Effects()
-            fx.event("review_window_closed", "system", reason="申请复核期限已过，案件归档")
-            self._emit(fx)
+        auto_close = automation.auto_close_due(s, now)
+        if auto_close is not None:
+            self._step("auto_close", auto_close)
+        closed = automation.review_window_closed(s, now)
+        if closed is not None:
+            self._emit(closed)
 
     def _awaiting_review(self) -> bool:
         """A case rated 1–2 stays open to a review request for a while (cases rated before this existed
         ended at once, and their histories must replay so)."""
-        return self.s.review_open_until is not None and workflow.patched("citizen-review")
+        return self.s.review_open_until is not None and workflow.patched(patches.CITIZEN_REVIEW)
 
     async def _start_task_force(self) -> None:
         s = self.s
-        units = sorted({u for u in [s.unit, *s.team_units] if u and u != "township"})
-        leader: str | None = await self._decide("start_task_force", TaskForceRequest(
-            case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()), str)
-        s.task_force = TaskForce(led_by=leader, started_at=workflow.now(), units=units)
-        fx = Effects()
-        fx.event("task_force_started", "system", led_by=leader, units=units,
-                 township=s.township, mechanism="县领导领衔+专班会商+部门组团破难")
-        if leader:
-            fx.notify("task_force", Audience(usernames=[leader]))
-        self._emit(fx)
+        units = automation.task_force_units(s)
+        leader = await self._ask(act.start_task_force, TaskForceRequest(
+            case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()))
+        self._emit(automation.start_task_force(s, leader, units, workflow.now()))
 
     # --- staff and citizen steps -------------------------------------------------------------------
 
@@ -354,19 +330,19 @@ class DisputeCase:
 
     # --- plumbing ----------------------------------------------------------------------------------
 
-    def _validate(self, step: str, action: Any) -> None:
+    def _validate(self, step: str, action: case_flow.Action) -> None:
         try:
             case_flow.check(self.s, step, action)
         except CaseRuleError as e:
             raise ApplicationError(e.message, {"code": e.code}, type=e.kind, non_retryable=True) from None
 
-    async def _handle(self, step: str, action: Any) -> CaseState:
+    async def _handle(self, step: str, action: case_flow.Action) -> CaseState:
         self._validate(step, action)  # the state may have moved since validation
         target = self._step(step, action)
         await workflow.wait_condition(lambda: self.s.recorded_seq >= target)
         return self.s
 
-    def _step(self, step: str, action: Any) -> int:
+    def _step(self, step: str, action: case_flow.Action) -> int:
         """Apply a checked step now; returns the seq its events will have once recorded."""
         fx = case_flow.apply(self.s, step, action, workflow.now())
         self._emit(fx)
@@ -392,11 +368,11 @@ class DisputeCase:
             # The record activity queues the notifications in the transaction of their events (external
             # channels are sent by the outbox relay). Cases begun before that send them in activities of their
             # own, beside the case.
-            together = workflow.patched("notices-with-records")
+            together = workflow.patched(patches.NOTICES_WITH_RECORDS)
             await workflow.execute_activity(
-                "record_case_events", CaseRecord(case_id=self.s.case_id, events=events, state=self.s,
-                                                 notices=notices if together else []),
-                start_to_close_timeout=timedelta(seconds=30), retry_policy=RECORD_RETRY)
+                act.record_case_events, CaseRecord(case_id=self.s.case_id, events=events, state=self.s,
+                                                   notices=notices if together else []),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RECORD_RETRY)
             self.s.recorded_seq = events[-1].seq
             for notice in [] if together else notices:
                 task = asyncio.create_task(self._notify(notice))
@@ -406,16 +382,16 @@ class DisputeCase:
 
     async def _notify(self, notice: NotificationRequest) -> None:
         # Cases begun before "notices-with-records": runs beside the case, retried, never holding it up.
-        await workflow.execute_activity("send_notifications", notice, start_to_close_timeout=timedelta(seconds=30),
+        await workflow.execute_activity(act.send_notifications, notice, start_to_close_timeout=ACTIVITY_TIMEOUT,
                                         retry_policy=NOTIFY_RETRY)
 
     async def _drain_notifications(self) -> None:
         if self._sending:
             await asyncio.gather(*list(self._sending))
 
-    async def _decide(self, activity: str, arg: Any, result_type: type) -> Any:
-        return await workflow.execute_activity(activity, arg, result_type=result_type,
-                                               start_to_close_timeout=timedelta(seconds=30),
+    async def _ask(self, activity: Callable[[Request], Answer], request: Request) -> Answer:
+        """Ask an activity for a decision (classifier, matcher, roster); retried until it answers."""
+        return await workflow.execute_activity(activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT,
                                                retry_policy=DECIDE_RETRY)
 
     def _sync_search_attributes(self) -> None:

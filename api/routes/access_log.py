@@ -7,13 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from api import access_log
 from api.deps import Ctx, require_roles
-from domain.models import Role
-from store.tables import Staff
+from domain.models import Actor, Role
+from services import access_log
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
-Auditors = Annotated[Staff, Depends(require_roles(Role.auditor, Role.supervisor))]
+Auditors = Annotated[Actor, Depends(require_roles(Role.auditor, Role.supervisor))]
 
 
 class AccessEntry(BaseModel):
@@ -27,7 +26,7 @@ class AccessEntry(BaseModel):
 
 
 @router.get("/access-log", response_model=list[AccessEntry])
-def access_log_entries(staff: Auditors, ctx: Ctx, case_id: str | None = None, username: str | None = None,
+def access_log_entries(reader: Auditors, ctx: Ctx, case_id: str | None = None, username: str | None = None,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AccessEntry]:
     """Newest first; filter by case and/or by reader."""
     return [AccessEntry.model_validate(r, from_attributes=True)

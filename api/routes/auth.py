@@ -8,10 +8,8 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import issue_token
 from api.deps import Ctx, CurrentStaff, Db
-from api.errors import unauthorized
-from api.schemas import MeOut, TokenOut
-from domain.passwords import verify_password
-from store.tables import Staff
+from services.accounts import authenticate
+from services.schemas import MeOut, TokenOut
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -19,9 +17,7 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 @router.post("/token", response_model=TokenOut)
 def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], ctx: Ctx, db: Db) -> TokenOut:
     # A plain def: FastAPI runs it in a thread, so an Argon2 verification never blocks the event loop.
-    staff = db.get(Staff, form.username.strip())
-    if staff is None or not staff.active or not verify_password(form.password, staff.password_hash):
-        raise unauthorized("invalid_credentials", "用户名或密码错误")
+    staff = authenticate(db, form.username, form.password)
     return TokenOut(access_token=issue_token(ctx.secret, staff.username, staff.role,
                                              ctx.settings.token_ttl_minutes))
 

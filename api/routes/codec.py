@@ -25,8 +25,8 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.deps import Ctx, Db, oauth2, optional_staff
-from api.errors import ApiError, unauthorized
+from api.deps import Ctx, oauth2, optional_staff
+from services.errors import Refusal, unauthorized
 from domain.models import Role
 from domain.settings import Settings
 from store.tables import Staff
@@ -46,15 +46,15 @@ class PayloadsIn(BaseModel):
     payloads: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_PAYLOADS)
 
 
-def codec_reader(request: Request, ctx: Ctx, db: Db,
+def codec_reader(request: Request, ctx: Ctx,
                  token: Annotated[str | None, Depends(oauth2)]) -> Staff:
     """A supervisor or an auditor, by bearer token or by the codec cookie; 401 / 403 otherwise."""
-    staff = optional_staff(ctx, db, token or request.cookies.get(COOKIE))
+    staff = optional_staff(ctx, token or request.cookies.get(COOKIE))
     if staff is None:
         raise unauthorized()
     if staff.role not in READERS:
         log.warning("codec refused to %s (role %s)", staff.username, staff.role)
-        raise ApiError(403, "forbidden_role", "您的角色无权查看加密数据")
+        raise Refusal(403, "forbidden_role", "您的角色无权查看加密数据")
     return staff
 
 
@@ -75,7 +75,7 @@ def _payloads(body: PayloadsIn) -> list[Payload]:
     try:
         return list(ParseDict({"payloads": body.payloads}, Payloads()).payloads)
     except ParseError:
-        raise ApiError(422, "invalid_payloads", "payloads 格式有误（metadata 与 data 须为 base64）") from None
+        raise Refusal(422, "invalid_payloads", "payloads 格式有误（metadata 与 data 须为 base64）") from None
 
 
 def _answer(payloads: list[Payload]) -> JSONResponse:
@@ -92,7 +92,7 @@ async def decode(body: PayloadsIn, request: Request, staff: CodecReader) -> JSON
         decoded = await codec_of(request).decode(payloads)
     except (PayloadKeyError, PayloadDecryptError) as err:
         log.warning("codec decode by %s (%s) failed, namespace %s: %s", staff.username, staff.role, namespace, err)
-        raise ApiError(422, "payload_undecryptable", f"无法解密：{err}") from None
+        raise Refusal(422, "payload_undecryptable", f"无法解密：{err}") from None
     log.info("codec decode by %s (%s): %d payloads, namespace %s", staff.username, staff.role, len(payloads),
              namespace)
     return _answer(decoded)

@@ -1,8 +1,8 @@
 """The citizen's pages: server-rendered Chinese HTML for a kiosk or a cheap phone, usable without JavaScript.
 
-Every page goes through the same code as the JSON API (api.routes.cases.create_case, api.routes.citizen.*), so
-validation, rate limits, the workflow's rules and 503 behave the same; this module only turns forms into those
-calls and their answers (or ApiErrors) into pages. POSTs answer with a redirect and a one-time flash message
+Every page calls the same services as the JSON API (services/intake.py, services/tracking.py), so validation,
+rate limits, the workflow's rules and 503 behave the same; this module only turns forms into those calls and
+their answers (or Refusals) into pages. POSTs answer with a redirect and a one-time flash message
 (POST-redirect-GET) on success, and re-render the page with the message next to the form on a refusal.
 
 Pages that carry a tracking code are never cached and never leak it in a Referer header."""
@@ -20,14 +20,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
-from sqlmodel import Session
 
 from api import receipt
-from api.deps import AppContext, Ctx, Db
-from api.errors import ApiError
-from api.routes import cases, citizen
-from api.schemas import CitizenIn, CitizenUpdateIn, IntakeIn, RatingIn, TrackView
-from domain.privacy import valid_phone
+from api.deps import AppContext, Ctx, client_address, public_base
+from api.routes.citizen import read_upload
+from domain import stages
+from domain.case_flow import is_low_rating
+from services import codes, intake, tracking
+from services.errors import Refusal
+from services.schemas import ADDRESS_MAX, CitizenIn, CitizenUpdateIn, IntakeIn, RatingIn, ReviewIn, TrackView
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,18 +47,11 @@ PAGE_HEADERS = {
                                 "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
 }
 FLASH_COOKIE = "wuhuan_flash"
-ADDRESS_MAX = 200
-NOTE_MAX = 500
+NOTE_MAX = tracking.NOTE_MAX
 COMMENT_MAX = 500
 REASON_MAX = 1000
 ACCEPT = "image/*,application/pdf"
 
-STAGES = [("received", "受理"), ("routed", "分流"), ("assigned", "交办"), ("mediating", "调解"),
-          ("supervision", "监督"), ("rated", "评价")]
-# How many of the six stages a status has completed.
-DONE_BY_STATUS = {"received": 1, "routed": 2, "assigned": 3, "team_formed": 3, "mediating": 3, "resolved": 5,
-                  "closed": 6, "under_review": 6, "withdrawn": 1, "rejected": 1}
-OPEN_FOR_CITIZEN = {"received", "routed", "assigned", "team_formed", "mediating", "resolved", "under_review"}
 COLOUR = {
     "green": ("绿", "正常办理中"),
     "yellow": ("黄", "已超过期限未办结，已推送乡镇和部门主要领导督促"),
@@ -74,9 +68,6 @@ REVIEW_ZH = {"requested": "复核申请已提交，等待中心督查人员决�
              "rehandled": "复核决定：重新办理",
              "upheld": "复核决定：维持原处理结果"}
 INTAKE_FORM = ("description", "name", "phone", "address", "township", "category", "channel")
-INTAKE_FIELDS = {"description_required": "description", "description_too_long": "description",
-                 "invalid_name": "name", "invalid_phone": "phone", "unknown_township": "township",
-                 "unknown_category": "category"}
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -92,7 +83,7 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
     return response
 
 
-def _error_page(request: Request, err: ApiError) -> HTMLResponse:
+def _error_page(request: Request, err: Refusal) -> HTMLResponse:
     detail = err.detail if isinstance(err.detail, dict) else {"code": "error", "message": str(err.detail)}
     status = err.status_code
     if status == 404:
@@ -136,36 +127,31 @@ def _track_url(code: str, suffix: str = "") -> str:
     return f"/track/{quote(code, safe='')}{suffix}"
 
 
-def _tracking_url(request: Request, code: str) -> str:
-    """The absolute URL the QR code carries (the same as the JSON API's tracking_url)."""
-    return f"{str(request.base_url).rstrip('/')}/track/{code}"
-
-
 def _form_text(form, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
 
 
-async def _track_view(code: str, request: Request, ctx: AppContext, db: Session) -> TrackView:
-    """The citizen's view through the JSON route (rate limit, 404 for unknown or revoked codes)."""
-    return await citizen.track(code, request, ctx, db, Response())
+async def _track_view(code: str, request: Request, ctx: AppContext) -> TrackView:
+    """The citizen's view (rate limit, 404 for unknown or revoked codes)."""
+    return await tracking.track(ctx, code, client_address(request))
 
 
 # --- the tracking page's presentation --------------------------------------------------------------------
 
 def _stages(view: TrackView) -> list[dict[str, Any]]:
     """The six rings 受理—分流—交办—调解—监督—评价, each done / current / waiting, with its time."""
-    done = DONE_BY_STATUS.get(view.status, 1)
-    ended = view.status in ("withdrawn", "rejected")
+    done = stages.completed(view.status)
+    ended = stages.ended_early(view.status)
     last: dict[str, datetime] = {}
     first: dict[str, datetime] = {}
     for e in view.timeline:
-        key = {"team_formed": "assigned", "resolved": "mediating"}.get(e.stage, e.stage)
+        key = stages.ring_of(e.stage)
         first.setdefault(key, e.at)
         last[key] = e.at
     resolved_at = next((e.at for e in reversed(view.timeline) if e.stage == "resolved"), None)
     items = []
-    for i, (key, zh) in enumerate(STAGES):
+    for i, (key, zh) in enumerate(stages.STAGES):
         state = "done" if i < done else ("current" if i == done and not ended else "waiting")
         at = None
         note = ""
@@ -189,7 +175,7 @@ def _stages(view: TrackView) -> list[dict[str, Any]]:
             elif view.status == "under_review":
                 note = "已申请复核"
         items.append({"key": key, "zh": zh, "state": state, "at": at, "note": note})
-    if done >= len(STAGES):
+    if done >= len(stages.STAGES):
         items[-1]["state"] = "done"
     return items
 
@@ -226,7 +212,7 @@ def _track_context(request: Request, code: str, view: TrackView, **extra: Any) -
     return {
         "code": code, "view": view, "stages": _stages(view), "clocks": _clock_lines(view, now),
         "colour_name": colour_name, "colour_text": colour_text,
-        "can_add": view.status in OPEN_FOR_CITIZEN,
+        "can_add": stages.citizen_may_add(view.status),
         "can_review": bool(getattr(view, "can_review", False)),
         "review": review, "review_zh": REVIEW_ZH.get(review.get("status"), "") if review else "",
         "flash": _read_flash(request), "errors": {}, "values": {},
@@ -248,14 +234,14 @@ def _size_label(size: int) -> str:
     return f"{max(1, size // 1024)} KB"
 
 
-async def _rerender(request: Request, code: str, ctx: AppContext, db: Session, form: str, err: ApiError,
+async def _rerender(request: Request, code: str, ctx: AppContext, form: str, err: Refusal,
                     values: dict[str, str]) -> HTMLResponse:
     """A refused step: the tracking page again, with the message next to the form and what was typed kept."""
     if err.status_code in (404, 429):
         return _error_page(request, err)
     try:
-        view = await _track_view(code, request, ctx, db)
-    except ApiError as again:
+        view = await _track_view(code, request, ctx)
+    except Refusal as again:
         return _error_page(request, again)
     detail = err.detail if isinstance(err.detail, dict) else {"message": str(err.detail)}
     message = detail.get("message") or "操作未成功，请稍后再试"
@@ -302,63 +288,39 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
     values = {k: _form_text(form, k) for k in INTAKE_FORM}
     values["consent"] = "yes" if form.get("consent") else ""
     values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
-    errors: dict[str, str] = {}
-    limit = ctx.settings.max_description_chars
-    description = values["description"].strip()
-    if not description:
-        errors["description"] = "请填写您遇到的问题或诉求"
-    elif len(description) > limit:
-        errors["description"] = f"诉求内容不能超过 {limit} 字（现有 {len(description)} 字）"
-    name = values["name"].strip()
-    if not name:
-        errors["name"] = "请填写您的姓名"
-    elif len(name) > 50:
-        errors["name"] = "姓名不能超过 50 字"
-    if not values["phone"].strip():
-        errors["phone"] = "请填写联系电话，便于承办人联系您"
-    elif not valid_phone(values["phone"]):
-        errors["phone"] = "电话号码格式不正确：请填写11位手机号，或带区号的固定电话（如 0576-87654321）"
-    if len(values["address"].strip()) > ADDRESS_MAX:
-        errors["address"] = f"地址不能超过 {ADDRESS_MAX} 字"
-    if values["township"] and ctx.taxonomy.township(values["township"]) is None:
-        errors["township"] = "请从列表中选择乡镇（街道）"
-    if values["category"] and ctx.taxonomy.category(values["category"]) is None:
-        errors["category"] = "请从列表中选择类别，或选“不确定”"
-    if not values["consent"]:
+    body = IntakeIn(description=values["description"],
+                    citizen=CitizenIn(name=values["name"], phone=values["phone"]),
+                    address=values["address"] or None, township=values["township"] or None,
+                    category=values["category"] or None, channel=values["channel"])
+    errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
+    if not values["consent"]:  # the form asks in so many words; the JSON API's callers agreed elsewhere
         errors["consent"] = "请勾选同意，我们才能受理并联系您"
     if errors:
         return _render(request, "intake.html", _intake_context(ctx, values, errors), 422)
-
-    body = IntakeIn(description=description, citizen=CitizenIn(name=name, phone=values["phone"]),
-                    address=values["address"].strip() or None, township=values["township"] or None,
-                    category=values["category"] or None, channel=values["channel"])
     try:
-        out = await cases.create_case(body, request, ctx, None)
-    except ApiError as err:
-        code = err.detail.get("code") if isinstance(err.detail, dict) else None
-        message = err.detail.get("message") if isinstance(err.detail, dict) else str(err.detail)
-        if err.status_code == 422 and code in INTAKE_FIELDS:
-            return _render(request, "intake.html",
-                           _intake_context(ctx, values, {INTAKE_FIELDS[code]: message}), 422)
+        out = await intake.take_in(ctx, body, None, client_address(request), public_base(request))
+    except Refusal as err:
+        if err.status_code == 422 and err.field in INTAKE_FORM:
+            return _render(request, "intake.html", _intake_context(ctx, values, {err.field: err.message}), 422)
         if err.status_code == 429:
             return _error_page(request, err)
         banner = ("系统暂时无法受理，请稍后再试；您填写的内容已保留。" if err.status_code >= 500
-                  else message or "提交未成功，请检查后重试")
+                  else err.message or "提交未成功，请检查后重试")
         return _render(request, "intake.html", _intake_context(ctx, values, {}, banner), err.status_code)
     return _redirect(_track_url(out.tracking_code, "/receipt"))
 
 
-async def _receipt_data(code: str, request: Request, ctx: AppContext, db: Session) -> receipt.ReceiptData:
-    view = await _track_view(code, request, ctx, db)  # rate limit, 404 for unknown or revoked codes
+async def _receipt_data(code: str, request: Request, ctx: AppContext) -> receipt.ReceiptData:
+    view = await _track_view(code, request, ctx)  # rate limit, 404 for unknown or revoked codes
     return receipt.ReceiptData(case_no=view.case_no, received_at=view.received_at, code=code,
-                               tracking_url=_tracking_url(request, code))
+                               tracking_url=codes.tracking_url(public_base(request), code))
 
 
 @router.get("/track/{code}/receipt", response_class=HTMLResponse)
-async def receipt_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
+async def receipt_page(code: str, request: Request, ctx: Ctx) -> HTMLResponse:
     try:
-        data = await _receipt_data(code, request, ctx, db)
-    except ApiError as err:
+        data = await _receipt_data(code, request, ctx)
+    except Refusal as err:
         return _error_page(request, err)
     return _render(request, "receipt.html", {
         "data": data, "code": code, "code_grouped": receipt.grouped_code(code),
@@ -367,13 +329,13 @@ async def receipt_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLRes
 
 
 @router.get("/track/{code}/receipt.png")
-async def receipt_png(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+async def receipt_png(code: str, request: Request, ctx: Ctx) -> Response:
     """The receipt as a PNG (for a slip printer or to save on the phone); 503 font_unavailable without a CJK
     font on the server (the HTML receipt still works)."""
-    data = await _receipt_data(code, request, ctx, db)  # ApiErrors answer in the contract's JSON shape
+    data = await _receipt_data(code, request, ctx)  # Refusals answer in the contract's JSON shape
     font = receipt.find_cjk_font()
     if font is None:
-        raise ApiError(503, "font_unavailable", "服务器未安装中文字体，无法生成回执图片；请使用网页版回执打印")
+        raise Refusal(503, "font_unavailable", "服务器未安装中文字体，无法生成回执图片；请使用网页版回执打印")
     png = await asyncio.to_thread(receipt.receipt_png, data, ctx.settings, font)
     return Response(png, media_type="image/png",
                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
@@ -381,10 +343,10 @@ async def receipt_png(code: str, request: Request, ctx: Ctx, db: Db) -> Response
 
 
 @router.get("/track/{code}", response_class=HTMLResponse)
-async def track_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLResponse:
+async def track_page(code: str, request: Request, ctx: Ctx) -> HTMLResponse:
     try:
-        view = await _track_view(code, request, ctx, db)
-    except ApiError as err:
+        view = await _track_view(code, request, ctx)
+    except Refusal as err:
         return _error_page(request, err)
     response = _render(request, "track.html", _track_context(request, code, view))
     _take_flash(request, response)
@@ -392,27 +354,29 @@ async def track_page(code: str, request: Request, ctx: Ctx, db: Db) -> HTMLRespo
 
 
 @router.post("/track/{code}/materials", response_class=HTMLResponse)
-async def material_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+async def material_submit(code: str, request: Request, ctx: Ctx) -> Response:
     try:
-        out = await citizen.add_material(code, request, ctx, db)
-    except ApiError as err:
-        return await _rerender(request, code, ctx, db, "material", err, {})
+        case_id = await tracking.open_case(ctx, code, client_address(request))
+        upload = await read_upload(request, ctx.settings.max_upload_bytes)
+        out = await tracking.add_material(ctx, case_id, upload)
+    except Refusal as err:
+        return await _rerender(request, code, ctx, "material", err, {})
     return _redirect(_track_url(code), ("ok", f"材料已上传：{out.filename}"))
 
 
 @router.post("/track/{code}/updates", response_class=HTMLResponse)
-async def update_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+async def update_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     text = _form_text(form, "text")
     try:
-        await citizen.citizen_update(code, CitizenUpdateIn(text=text), request, ctx, db)
-    except ApiError as err:
-        return await _rerender(request, code, ctx, db, "update", err, {"text": text})
+        await tracking.citizen_update(ctx, code, client_address(request), CitizenUpdateIn(text=text))
+    except Refusal as err:
+        return await _rerender(request, code, ctx, "update", err, {"text": text})
     return _redirect(_track_url(code), ("ok", "已收到您更新的诉求，承办人会看到"))
 
 
 @router.post("/track/{code}/rating", response_class=HTMLResponse)
-async def rating_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+async def rating_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     score, comment = _form_text(form, "score"), _form_text(form, "comment")
     values = {"score": score, "comment": comment}
@@ -421,28 +385,27 @@ async def rating_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Respon
             body = RatingIn(score=int(score), comment=comment.strip() or None)
         except (ValueError, ValidationError):
             if len(comment.strip()) > COMMENT_MAX:
-                raise ApiError(422, "comment_too_long", f"评价内容不能超过 {COMMENT_MAX} 字") from None
-            raise ApiError(422, "score_required", "请选择 1 至 5 星") from None
-        await citizen.rate(code, body, request, ctx, db)
-    except ApiError as err:
-        return await _rerender(request, code, ctx, db, "rating", err, values)
-    low = body.score <= 2
+                raise Refusal(422, "comment_too_long", f"评价内容不能超过 {COMMENT_MAX} 字") from None
+            raise Refusal(422, "score_required", "请选择 1 至 5 星") from None
+        await tracking.rate(ctx, code, client_address(request), body)
+    except Refusal as err:
+        return await _rerender(request, code, ctx, "rating", err, values)
+    low = is_low_rating(body.score)
     return _redirect(_track_url(code), ("ok", "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else "")))
 
 
 @router.post("/track/{code}/review", response_class=HTMLResponse)
-async def review_submit(code: str, request: Request, ctx: Ctx, db: Db) -> Response:
+async def review_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
     reason = _form_text(form, "reason")
     try:
-        from api.schemas import ReviewIn  # the review step (复核) of the citizen API
         try:
             body = ReviewIn(reason=reason)
         except ValidationError:
             message = ("复核理由不能超过 {} 字".format(REASON_MAX) if len(reason.strip()) > REASON_MAX
                        else "请写明申请复核的理由")
-            raise ApiError(422, "reason_required", message) from None
-        await citizen.request_review(code, body, request, ctx, db)
-    except ApiError as err:
-        return await _rerender(request, code, ctx, db, "review", err, {"reason": reason})
+            raise Refusal(422, "reason_required", message) from None
+        await tracking.request_review(ctx, code, client_address(request), body)
+    except Refusal as err:
+        return await _rerender(request, code, ctx, "review", err, {"reason": reason})
     return _redirect(_track_url(code), ("ok", "复核申请已提交，中心督查人员会尽快作出决定"))

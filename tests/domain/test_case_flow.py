@@ -8,14 +8,14 @@ import pytest
 from domain import case_flow, clocks
 from domain.case_flow import STEPS, CaseRuleError
 from domain.models import (
-    CITIZEN, Actor, AssignAction, CaseIntake, CaseState, CaseStatus, RateAction, ResolveAction, Role, StaffRef,
+    CITIZEN, Actor, AssignAction, CaseIntake, CaseState, CaseStatus, RateAction, ResolveAction, Role,
     TriageAction,
 )
 from tests.conftest import fast_levels
 
 T0 = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
 SUP = Actor(username="supervisor", role=Role.supervisor)
-BAITA_MED = StaffRef(username="baita.mediator", role=Role.mediator, township="baita")
+BAITA_MED = Actor(username="baita.mediator", role=Role.mediator, township="baita")
 
 
 def new_case() -> CaseState:
@@ -46,7 +46,7 @@ def test_triage_then_assign_meets_both_clocks_and_notifies_the_handler():
 def test_handler_of_another_township_is_invalid():
     s = new_case()
     case_flow.apply(s, "triage", TriageAction(actor=SUP, category="neighbor", unit="township", township="baita"), T0)
-    other = StaffRef(username="tianshi.mediator", role=Role.mediator, township="tianshi")
+    other = Actor(username="tianshi.mediator", role=Role.mediator, township="tianshi")
     with pytest.raises(CaseRuleError) as err:
         case_flow.check(s, "assign", AssignAction(actor=SUP, handler=other))
     assert err.value.kind == "invalid"

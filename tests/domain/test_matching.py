@@ -10,7 +10,7 @@ from domain import case_flow, clocks, matching
 from domain.case_flow import CaseRuleError
 from domain.matching import Candidate, Need
 from domain.models import (
-    Actor, CaseIntake, CaseState, CaseStatus, DeclineTeamAction, Role, StaffRef, TeamSlot, TeamVacancy,
+    Actor, CaseIntake, CaseState, CaseStatus, DeclineTeamAction, Role, TeamSlot, TeamVacancy,
 )
 from tests.conftest import fast_levels
 
@@ -118,9 +118,9 @@ def test_the_breakdown_is_complete_and_explained():
 
 # --- declining, in the pure state machine ----------------------------------------------------------------
 
-RENSHE = StaffRef(username="renshe.mediator", role=Role.mediator, unit="renshe")
-BAITA = StaffRef(username="baita.mediator", role=Role.mediator, township="baita")
-BAITA2 = StaffRef(username="baita.mediator2", role=Role.mediator, township="baita")
+RENSHE = Actor(username="renshe.mediator", role=Role.mediator, unit="renshe")
+BAITA = Actor(username="baita.mediator", role=Role.mediator, township="baita")
+BAITA2 = Actor(username="baita.mediator2", role=Role.mediator, township="baita")
 
 
 def teamed() -> CaseState:
@@ -134,7 +134,7 @@ def teamed() -> CaseState:
     return s
 
 
-def decline(s, who: StaffRef, reason="本周在外培训"):
+def decline(s, who: Actor, reason="本周在外培训"):
     return DeclineTeamAction(actor=Actor(username=who.username, role=who.role, unit=who.unit,
                                          township=who.township), reason=reason)
 

@@ -72,7 +72,7 @@ class Site(Api):
         self.engine, self.settings = engine, settings
 
     def case_id(self, code: str) -> str:
-        from api.intake import case_for_code
+        from services.codes import case_for_code
         from store.db import session
         with session(self.engine) as db:
             case_id = case_for_code(db, code)

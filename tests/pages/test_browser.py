@@ -127,7 +127,7 @@ async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser,
                 await site.settled(case_id, lambda s: bool(s.materials))
                 with session(site.engine) as db:
                     stored = db.exec(select(MaterialRow).where(MaterialRow.case_id == case_id)).one()
-                from api import uploads
+                from services import uploads
                 assert gps_of(uploads.path_of(site.settings.data_dir, stored.stored_name).read_bytes()) == {}
 
                 # Staff resolve it; the citizen rates 2 and asks for a review.

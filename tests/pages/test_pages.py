@@ -7,7 +7,7 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from api import intake as intake_codes
+from services import codes as intake_codes
 from api import receipt
 from store.db import session
 from store.tables import MaterialRow, TrackingCode
@@ -237,7 +237,7 @@ async def test_update_and_material_forms_post_redirect_get_with_a_flash(site, en
     with session(engine) as db:
         rows = db.exec(select(MaterialRow).where(MaterialRow.case_id == case_id)).all()
     assert [m.filename for m in rows] == ["工地.jpg"]
-    from api import uploads
+    from services import uploads
     stored = uploads.path_of(site.settings.data_dir, rows[0].stored_name).read_bytes()
     assert gps_of(stored) == {}, "the photo's GPS position reached the case file"
 

@@ -58,7 +58,7 @@ def test_head_builds_exactly_the_schema_the_models_describe(empty_engine):
 
 # --- adopting a database made before migrations --------------------------------------------------------------
 
-JSON_COLUMNS = {"team", "team_units", "clocks", "detail", "skills", "units"}
+JSON_COLUMNS = {"team", "team_units", "member_units", "clocks", "detail", "skills", "units"}
 BOOL_COLUMNS = {"active", "on_duty", "overdue", "needs_manual_triage", "open", "read"}
 
 
@@ -116,7 +116,7 @@ def fill_as_today(engine) -> None:
         township="baita",
         handler="renshe.mediator",
         team=[],
-        team_units=["renshe"],
+        team_units=[],  # what revision 0002 derives for these teams, so every row stays as it was
         description="拖欠工资",
         citizen_name="王小明",
         citizen_phone="13800001234",
@@ -370,3 +370,19 @@ def test_what_workers_and_api_servers_are_told(tmp_path):
         conn.execute(sa.text("UPDATE alembic_version SET version_num = 'ffff'"))
     assert "ffff, which this release does not know" in schema_problem(engine)
     engine.dispose()
+
+
+def test_member_units_are_the_departments_of_the_members(empty_engine):
+    """Revision 0002: the read model's team_units held the members' units or townships under the name of the
+    category's team units; it becomes member_units, departments only, from the staff directory."""
+    engine = empty_engine
+    create_legacy_tables(engine)
+    fill_as_today(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE cases SET team = :team, team_units = :old WHERE case_id = 'c1'"),
+                     {"team": '["renshe.mediator", "baita.mediator"]', "old": '["baita", "renshe"]'})
+    upgrade(engine)
+    with session(engine) as db:
+        from store.tables import Case
+        assert db.get(Case, "c1").member_units == ["renshe"]
+        assert db.get(Case, "c2").member_units == []

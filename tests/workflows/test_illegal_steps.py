@@ -8,7 +8,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.models import (
-    CITIZEN, Actor, AssignAction, ConsultationAction, RateAction, ResolveAction, Role, StaffRef, TeamAction,
+    CITIZEN, Actor, AssignAction, ConsultationAction, RateAction, ResolveAction, Role, TeamAction,
     TriageAction, UrgeAction,
 )
 from tests.workflows.helpers import AUDITOR, RENSHE_MEDIATOR, SUPERVISOR, event_types, start_case, until
@@ -23,7 +23,7 @@ REFUSED = [
     ("resolve", ResolveAction(actor=CITIZEN, outcome="agreement", summary="x"), "forbidden"),
     ("urge", UrgeAction(actor=AUDITOR), "forbidden"),
     ("urge", UrgeAction(actor=RENSHE_MEDIATOR), "forbidden"),
-    ("assign", AssignAction(actor=SUPERVISOR, handler=StaffRef(username="fulian.mediator", role=Role.mediator,
+    ("assign", AssignAction(actor=SUPERVISOR, handler=Actor(username="fulian.mediator", role=Role.mediator,
                                                                 unit="fulian")), "invalid"),
     ("form_team", TeamAction(actor=SUPERVISOR, members=[]), "invalid"),
     ("record_consultation", ConsultationAction(actor=SUPERVISOR, summary="x", held_at=NOW, participants=[]),

@@ -1,4 +1,4 @@
-"""Shaping what the API returns from live workflow state or read-model rows. Personal data is masked here:
+"""Shaping what services answer from live workflow state or read-model rows. Personal data is masked here:
 citizens' phones everywhere, citizens' names in lists, staff names (as masked display names) to citizens."""
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Any, Iterable
 
 from sqlmodel import Session, select
 
-from api import schemas as out
+from services import schemas as out
 from domain import case_flow
 from domain.case_flow import STATUS_ZH
-from domain.models import Actor, CaseState, CaseStatus, Clock, Role
+from domain.models import Actor, CaseState, CaseStatus, Clock
 from domain.privacy import mask_name, mask_phone, mask_text
 from domain.messages import KIND_ZH
-from domain.taxonomy import Taxonomy
+from domain.jurisdiction import member_units
+from domain.taxonomy import Taxonomy, is_department
 from domain.times import as_utc
 from store.tables import Case, CaseEventRow, NotificationDelivery
 
@@ -33,29 +34,15 @@ def clock_view(c: Clock | dict[str, Any]) -> out.ClockView:
     return out.ClockView(**clock.model_dump(), running=clock.running)
 
 
-def allowed_steps(state: CaseState, actor: Actor) -> list[str]:
-    """The steps of domain.case_flow.STEPS this actor could take now (for the UI; the workflow decides)."""
-    if actor.role in (Role.auditor, Role.citizen, Role.system):
-        return []
-    steps = []
-    for name, step in case_flow.STEPS.items():
-        if name == "auto_close":
-            continue
-        if (any(rule(actor, state) for rule in step.who) and state.status in step.allowed_from
-                and not step.needs(state)):
-            steps.append(name)
-    return steps
-
-
 def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
     i = s.intake
     return out.CaseView(
         case_id=s.case_id, case_no=s.case_no, status=s.status.value, status_zh=STATUS_ZH[s.status],
         supervision_color=s.colour.value, category=s.category, unit=s.unit, township=s.township,
-        needs_team=s.needs_team, team_units=list(s.team_units),
+        needs_team=s.needs_team, team_units=list(s.team_units), member_units=member_units(s),
         handler=s.handler.username if s.handler else None,
         team=[m.username for m in s.team],
-        team_members=[out.StaffRefView(**m.model_dump(mode="json")) for m in s.team],
+        team_members=[out.PersonView(**m.model_dump(mode="json")) for m in s.team],
         team_declined=list(s.team_declined),
         clocks=[clock_view(c) for c in s.clocks], overdue=any(c.breached for c in s.clocks),
         received_at=s.received_at,
@@ -70,7 +57,7 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         citizen_updates=[{**u, "text": mask_text(str(u.get("text", "")))} for u in s.citizen_updates],
         task_force=s.task_force.model_dump(mode="json") if s.task_force else None,
         urge_count=s.urge_count, auto_close_at=s.auto_close_at, closed_at=s.closed_at,
-        actions=allowed_steps(s, actor), source="workflow", stale=False,
+        actions=case_flow.allowed_steps(s, actor), source="workflow", stale=False,
     )
 
 
@@ -119,12 +106,14 @@ def with_read_model(v: out.CaseView, db: Session, case_id: str) -> out.CaseView:
     return v
 
 
-def case_from_row(row: Case) -> out.CaseView:
+def case_from_row(row: Case, tx: Taxonomy) -> out.CaseView:
     """The read model's copy, when no worker answers the live query: marked stale."""
+    category = tx.category(row.category)
     return out.CaseView(
         case_id=row.case_id, case_no=row.case_no, status=row.status, status_zh=_status_zh(row.status),
         supervision_color=row.colour, category=row.category, unit=row.unit, township=row.township,
-        team_units=list(row.team_units or []), handler=row.handler, team=list(row.team or []),
+        needs_team=bool(category and category.team), team_units=category.team_units if category else [],
+        member_units=list(row.member_units or []), handler=row.handler, team=list(row.team or []),
         clocks=[clock_view(c) for c in row.clocks or []], overdue=row.overdue, received_at=row.received_at,
         intake=out.IntakeView(description=mask_text(row.description), citizen_name=row.citizen_name,
                               citizen_phone=mask_phone(row.citizen_phone), address=row.address,
@@ -151,7 +140,7 @@ def list_item(row: Case) -> out.CaseListItem:
 
 def _where(tx: Taxonomy, unit: str | None, township: str | None) -> str:
     parts = []
-    if unit and unit != "township":
+    if is_department(unit):
         parts.append(tx.unit_zh(unit))
     if township:
         parts.append(tx.township_zh(township))

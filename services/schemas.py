@@ -1,12 +1,38 @@
-"""Request and response bodies of the HTTP API (the workflow's own payloads are in domain.models)."""
+"""What the services take and give: input models with their validation, and the views they answer with.
+The JSON API uses them as request and response bodies, the pages fill them from forms (the workflow's own
+payloads are in domain.models).
+
+Validation lives here once. Shape and format are checked by pydantic when a model is built; checks that need
+the county's taxonomy or a setting are methods (`IntakeIn.problems`). Every problem names its field and has a
+code, so the JSON API answers `{"code", "message"}` and a page shows the message beside the field."""
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
-from domain.models import CandidateScore, TeamSlot
+from domain.models import CandidateScore, CaseIntake, TeamSlot
+from domain.privacy import normalise_phone, valid_phone
+from domain.settings import Settings
+from domain.taxonomy import Taxonomy
+from domain.times import from_china_wall_time
+
+NAME_MAX = 50
+ADDRESS_MAX = 200
+# A meeting may be recorded a little ahead of the server's clock (a clerk's watch, a typed minute).
+MEETING_FUTURE_SLACK = timedelta(hours=1)
+# Codes our own validators raise: the API answers with the first of them instead of the generic invalid_input.
+VALIDATION_CODES = frozenset({"held_at_in_future"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    code: str
+    message: str
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -42,18 +68,74 @@ class CitizenIn(_In):
 class IntakeIn(_In):
     description: str
     citizen: CitizenIn
-    address: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    address: str | None = None
     township: str | None = None
     category: str | None = None
     channel: Literal["kiosk", "phone", "web", "clerk"] = "web"
 
+    def problems(self, settings: Settings, taxonomy: Taxonomy) -> list[Problem]:
+        """Everything wrong with the request, each with the form field it concerns, in the form's order."""
+        found: list[Problem] = []
+        limit = settings.max_description_chars
+        description = self.description.strip()
+        if not description:
+            found.append(Problem("description", "description_required", "请填写您遇到的问题或诉求"))
+        elif len(description) > limit:
+            found.append(Problem("description", "description_too_long",
+                                 f"诉求内容不能超过 {limit} 字（现有 {len(description)} 字）"))
+        name = self.citizen.name.strip()
+        if not name:
+            found.append(Problem("name", "invalid_name", "请填写您的姓名"))
+        elif len(name) > NAME_MAX:
+            found.append(Problem("name", "invalid_name", f"姓名不能超过 {NAME_MAX} 字"))
+        if not self.citizen.phone.strip():
+            found.append(Problem("phone", "invalid_phone", "请填写联系电话，便于承办人联系您"))
+        elif not valid_phone(self.citizen.phone):
+            found.append(Problem("phone", "invalid_phone",
+                                 "电话号码格式不正确：请填写11位手机号，或带区号的固定电话（如 0576-87654321）"))
+        if len((self.address or "").strip()) > ADDRESS_MAX:
+            found.append(Problem("address", "address_too_long", f"地址不能超过 {ADDRESS_MAX} 字"))
+        township = (self.township or "").strip()
+        if township and taxonomy.township(township) is None:
+            found.append(Problem("township", "unknown_township", f"未知的乡镇（街道）：{township}，请从列表中选择"))
+        category = (self.category or "").strip()
+        if category and taxonomy.category(category) is None:
+            found.append(Problem("category", "unknown_category", f"未知的纠纷类别：{category}，请从列表中选择或选“不确定”"))
+        return found
 
-class IntakeOut(BaseModel):
+    def to_intake(self) -> CaseIntake:
+        """The case's intake record; call after `problems` found nothing."""
+        return CaseIntake(description=self.description.strip(), citizen_name=self.citizen.name.strip(),
+                          citizen_phone=normalise_phone(self.citizen.phone),
+                          address=(self.address or "").strip() or None,
+                          township_hint=(self.township or "").strip() or None,
+                          category_hint=(self.category or "").strip() or None, channel=self.channel)
+
+
+class TrackingLinks(BaseModel):
+    """A case's tracking code (returned once, to hand to the citizen) and where it leads."""
     case_id: str
-    case_no: str
     tracking_code: str
     tracking_url: str
     qr_url: str
+
+
+class IntakeOut(TrackingLinks):
+    case_no: str
+
+
+class CaseListQuery(BaseModel):
+    """The filters of a case list (each may name several values) and its page."""
+    status: list[str] = Field(default_factory=list)
+    color: list[str] = Field(default_factory=list)
+    category: list[str] = Field(default_factory=list)
+    unit: list[str] = Field(default_factory=list)
+    township: list[str] = Field(default_factory=list)
+    handler: list[str] = Field(default_factory=list)
+    overdue: bool | None = None
+    q: str | None = None
+    page: int = 1
+    page_size: int = 20
 
 
 # --- staff steps ---------------------------------------------------------------------------------------
@@ -81,6 +163,14 @@ class MeetingIn(_In):
     summary: Text
     held_at: datetime = Field(description="ISO-8601; without an offset it is read as China time (UTC+8)")
     participants: list[ShortText] = Field(default_factory=list, max_length=50)
+
+    @field_validator("held_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        at = from_china_wall_time(value)
+        if at > datetime.now(timezone.utc).replace(microsecond=0) + MEETING_FUTURE_SLACK:
+            raise PydanticCustomError("held_at_in_future", "召开时间不能晚于当前时间")
+        return at
 
 
 class ResolveIn(_In):
@@ -119,7 +209,7 @@ class ClockView(BaseModel):
     running: bool = False
 
 
-class StaffRefView(BaseModel):
+class PersonView(BaseModel):
     username: str
     role: str
     unit: str | None = None
@@ -194,10 +284,13 @@ class CaseView(BaseModel):
     unit: str | None
     township: str | None
     needs_team: bool = False
-    team_units: list[str] = Field(default_factory=list)
+    team_units: list[str] = Field(default_factory=list,
+                                  description="the departments the case's category draws a team from")
+    member_units: list[str] = Field(default_factory=list,
+                                    description="the departments the team's members actually come from")
     handler: str | None
     team: list[str]
-    team_members: list[StaffRefView] = Field(default_factory=list)
+    team_members: list[PersonView] = Field(default_factory=list)
     team_declined: list[str] = Field(default_factory=list, description="members who declined this case")
     matching: list[MatchingRecord] = Field(default_factory=list,
                                            description="handler and team choices with their score breakdown")
@@ -374,8 +467,4 @@ class ReissueIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
 
 
-class ReissueOut(BaseModel):
-    case_id: str
-    tracking_code: str
-    tracking_url: str
-    qr_url: str
+ReissueOut = TrackingLinks

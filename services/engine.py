@@ -1,30 +1,28 @@
-"""The API's link to Temporal: a client that may be injected (tests) or connected lazily and retried (the
-API may start before Temporal), and the few calls the routes make, with Temporal's errors mapped to HTTP.
+"""The services' link to the case engine (Temporal): a client that may be injected (tests) or connected lazily
+and retried (the API may start before Temporal), and the calls the services make — start a case, read its
+live state, send it a step — with Temporal's errors turned into Refusals.
 
 Nothing here decides a business rule: the workflow's update validators do, and their ApplicationError
-(type forbidden / illegal_state / invalid, details[0] = {"code": ...}) becomes 403 / 409 / 422.
+(type forbidden / illegal_state / invalid, details[0] = {"code": ...}) becomes a 403 / 409 / 422 Refusal.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any, Callable
 
 from temporalio.client import (
-    Client, WorkflowHistory, WorkflowQueryFailedError, WorkflowUpdateFailedError,
+    Client, WorkflowQueryFailedError, WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
-from temporalio.worker import Replayer
 
-from api.errors import ApiError, not_found, temporal_unavailable
-from domain.models import CaseRecord, CaseStart, CaseState
+from domain.models import CaseStart, CaseState
 from domain.settings import Settings
+from services.errors import Refusal, case_closed, temporal_unavailable, worker_unavailable
 from workflows.dispute_case import DisputeCase, workflow_id
 from workflows.temporal_client import connect
 
@@ -74,7 +72,7 @@ class TemporalLink:
         while self._client is None:
             try:
                 await self.get()
-            except ApiError:
+            except Refusal:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, 10.0)
 
@@ -82,7 +80,7 @@ class TemporalLink:
         if self._client is None:
             try:
                 await self.get()
-            except ApiError:
+            except Refusal:
                 return False
         try:
             return bool(await self._client.service_client.check_health(timeout=timedelta(seconds=3)))
@@ -92,7 +90,8 @@ class TemporalLink:
 
 # --- case calls --------------------------------------------------------------------------------------
 
-def _unavailable(err: BaseException) -> bool:
+def unavailable(err: BaseException) -> bool:
+    """Temporal did not answer (as opposed to answering no)."""
     return isinstance(err, (asyncio.TimeoutError, RuntimeError, ConnectionError)) or (
         isinstance(err, RPCError) and err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
                                                      RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN))
@@ -110,7 +109,7 @@ async def start_case(client: Client, settings: Settings, start: CaseStart) -> No
                                   rpc_timeout=timedelta(seconds=START_TIMEOUT)),
             START_TIMEOUT + 1)
     except Exception as err:
-        if _unavailable(err):
+        if unavailable(err):
             raise temporal_unavailable() from None
         raise
 
@@ -143,105 +142,21 @@ async def run_update(client: Client, case_id: str, update: Callable, action: Any
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             # Callers found the case before sending (live or in the read model): its workflow has completed.
             log.debug("update %s refused on case %s: %s", getattr(update, "__name__", update), case_id, err)
-            raise ApiError(409, "case_closed", "案件已结束，不能再办理") from None
-        if _unavailable(err):
+            raise case_closed() from None
+        if unavailable(err):
             raise temporal_unavailable() from None
         raise
     except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        raise ApiError(503, "worker_unavailable", "案件处理服务暂未响应，请稍后再试") from None
+        raise worker_unavailable() from None
     except RuntimeError:
         raise temporal_unavailable() from None
 
 
-def _refusal(err: WorkflowUpdateFailedError) -> ApiError:
+def _refusal(err: WorkflowUpdateFailedError) -> Refusal:
     cause = err.cause
     if isinstance(cause, ApplicationError) and cause.type in STATUS_FOR_KIND:
         details = cause.details[0] if cause.details else {}
         code = details.get("code") if isinstance(details, dict) else None
-        return ApiError(STATUS_FOR_KIND[cause.type], code or cause.type, cause.message)
+        return Refusal(STATUS_FOR_KIND[cause.type], code or cause.type, cause.message)
     log.error("update failed unexpectedly: %s", cause)
-    return ApiError(500, "update_failed", "操作失败")
-
-
-# --- audit: the workflow's own history -------------------------------------------------------------
-
-async def fetch_runs(client: Client, case_id: str) -> list[WorkflowHistory]:
-    """Every run's history, oldest first, following continue-as-new back from the latest run."""
-    wf_id = workflow_id(case_id)
-    runs: list[WorkflowHistory] = []
-    run_id: str | None = None
-    try:
-        while True:
-            handle = client.get_workflow_handle(wf_id, run_id=run_id)
-            history = await handle.fetch_history(rpc_timeout=timedelta(seconds=30))
-            runs.append(history)
-            first = history.events[0] if history.events else None
-            previous = (first.workflow_execution_started_event_attributes.continued_execution_run_id
-                        if first is not None else "")
-            if not previous or len(runs) > 10_000:
-                break
-            run_id = previous
-    except RPCError as err:
-        if err.status == RPCStatusCode.NOT_FOUND and not runs:
-            raise not_found() from None
-        if _unavailable(err):
-            raise temporal_unavailable() from None
-        raise
-    runs.reverse()
-    return runs
-
-
-async def records(client: Client, runs: list[WorkflowHistory]) -> list[tuple[datetime, CaseRecord]]:
-    """Every write the workflow asked of the read model, in order: the new events and the full state they
-    led to, with the time the workflow scheduled it."""
-    found: list[tuple[datetime, CaseRecord]] = []
-    for history in runs:
-        for event in history.events:
-            if not event.HasField("activity_task_scheduled_event_attributes"):
-                continue
-            attrs = event.activity_task_scheduled_event_attributes
-            if attrs.activity_type.name != "record_case_events":
-                continue
-            [record] = await client.data_converter.decode(attrs.input.payloads, [CaseRecord])
-            found.append((event.event_time.ToDatetime(tzinfo=timezone.utc), record))
-    return found
-
-
-def events_of(records_: list[tuple[datetime, CaseRecord]]) -> list[dict[str, Any]]:
-    """The case's business events from its decoded writes, in seq order (a retried write repeats none)."""
-    seen: dict[int, dict[str, Any]] = {}
-    for _, record in records_:
-        for e in record.events:
-            seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
-                                    "detail": e.detail})
-    return [seen[k] for k in sorted(seen)]
-
-
-def state_at(records_: list[tuple[datetime, CaseRecord]], at: datetime | None = None) -> CaseState | None:
-    """The case as it stood at `at` (None: its latest): the workflow's own state snapshot of its last write
-    at or before then. Each step and each clock that fires is followed by a write, so no second copy of the
-    rules is needed to reconstruct it."""
-    latest: CaseState | None = None
-    for _, record in records_:
-        if record.events and (at is None or record.events[-1].at <= at):
-            latest = record.state
-    return latest
-
-
-async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[dict[str, Any]]:
-    """The case's business events: the inputs of its record_case_events activities, in seq order."""
-    return events_of(await records(client, runs))
-
-
-async def replay(runs: list[WorkflowHistory], data_converter: DataConverter = pydantic_data_converter,
-                 ) -> dict[str, Any]:
-    """Pass the client's converter (`client.data_converter`): histories are encrypted (workflows/codec.py)."""
-    replayer = Replayer(workflows=[DisputeCase], data_converter=data_converter)
-    error: str | None = None
-    for history in runs:
-        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
-        if result.replay_failure is not None:
-            error = f"{history.run_id}: {result.replay_failure}"
-            break
-    return {"deterministic": error is None, "events": sum(len(h.events) for h in runs), "runs": len(runs),
-            "error": error}
+    return Refusal(500, "update_failed", "操作失败")

@@ -1,4 +1,4 @@
-"""A small in-process sliding-window rate limiter ("10/minute" as in CONTRACT.md).
+"""A small in-process sliding-window rate limiter ("10/minute" as in docs/http-api.md).
 
 Per API process: with N replicas behind a balancer a client gets at most N times the limit, which is enough
 to stop a script hammering intake or guessing tracking codes."""
@@ -9,7 +9,7 @@ import threading
 import time
 from collections import deque
 
-from api.errors import ApiError
+from services.errors import Refusal
 
 UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
@@ -41,7 +41,7 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= limit:
                 retry = max(1, int(hits[0] + window - now) + 1)
-                raise ApiError(429, "too_many_requests", "请求过于频繁，请稍后再试",
+                raise Refusal(429, "too_many_requests", "请求过于频繁，请稍后再试",
                                headers={"Retry-After": str(retry)})
             hits.append(now)
 

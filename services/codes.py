@@ -1,4 +1,4 @@
-"""Intake plumbing: case numbers (MT<yyyymmdd>-<nnnn>, per China day) and tracking codes (民声码).
+"""Case numbers (MT<yyyymmdd>-<nnnn>, per China day) and tracking codes (民声码).
 
 The tracking code is the citizen's credential: random, unrelated to the case number, and only its SHA-256
 is stored, so the database alone cannot be used to follow a case."""
@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
+from urllib.parse import quote
 
 from sqlalchemy import delete, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from domain.times import CHINA
+from services.schemas import TrackingLinks
 from store.db import session
 from store.tables import CaseNumberCounter, TrackingCode
-
-CHINA = timezone(timedelta(hours=8), "CST")  # no daylight saving in China
-
 
 def allocate_case_no(engine: Engine, now: datetime) -> str:
     """Atomically take the day's next number (the update holds the row's write lock until commit)."""
@@ -82,3 +82,14 @@ def case_for_code(db: Session, code: str) -> str | None:
     if row is None or row.revoked_at is not None:
         return None
     return row.case_id
+
+
+def tracking_url(public_base: str, code: str) -> str:
+    """The address the citizen's QR code opens."""
+    return f"{public_base.rstrip('/')}/track/{code}"
+
+
+def tracking_links(case_id: str, code: str, public_base: str) -> TrackingLinks:
+    return TrackingLinks(case_id=case_id, tracking_code=code,
+                         tracking_url=tracking_url(public_base, code),
+                         qr_url=f"/api/v1/track/{quote(code, safe='')}/qr.svg")

@@ -1,14 +1,20 @@
-"""The supervision board (挂图作战): figures computed from read-model rows the caller may see."""
+"""The supervision board (挂图作战): figures computed from the read-model rows the caller may see — the whole
+county for the centre and the county leaders, their own unit's or township's slice for a leader."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any, Iterable
 
+from sqlmodel import Session, select
+
 from domain.case_flow import OPEN
+from domain.jurisdiction import scope_of
+from domain.models import Actor
 from domain.clocks import CLOCK_ORDER
 from domain.models import Clock
 from domain.taxonomy import Taxonomy
+from store import jurisdiction as sql_jurisdiction
 from store.tables import Case, NotificationDelivery, TaskForceRow
 
 COLOURS = ("green", "yellow", "red")
@@ -115,3 +121,16 @@ def compute(rows: Iterable[Case], task_forces: Iterable[TaskForceRow], tx: Taxon
                          "count": len(ratings),
                          "satisfied": sum(1 for s in ratings if s >= 4)},
     }
+
+
+def board(db: Session, viewer: Actor, tx: Taxonomy, now: datetime) -> dict[str, Any]:
+    """Colours by unit and township, service-level compliance, average time to resolution, the yellow and red
+    lists, the task forces, satisfaction and the messages an external channel has not accepted yet."""
+    scope = sql_jurisdiction.case_filter(scope_of(viewer))
+    q = select(Case) if scope is None else select(Case).where(scope)
+    rows = db.exec(q).all()
+    forces = db.exec(select(TaskForceRow)).all()
+    pending = db.exec(select(NotificationDelivery).where(NotificationDelivery.status == "pending")).all()
+    result = compute(rows, forces, tx, now, pending)
+    result["scope"] = "county" if scope is None else (viewer.unit or viewer.township)
+    return result

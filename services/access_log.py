@@ -1,27 +1,26 @@
-"""Who looked at which case (issue 5): every read of a case's history, replay or dossier is appended to the
+"""Who looked at which case: every read of a case's history, replay or dossier is appended to the
 `access_log` table, after the reader passed the permission check and before anything is read. Append-only: the
 API has no route that changes or deletes a row."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import Request
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from api.deps import client_address
+from domain.models import Actor
 from store.db import session
-from store.tables import AccessLogRow, Staff, utcnow
+from store.tables import AccessLogRow, utcnow
 
 HISTORY, REPLAY, DOSSIER = "history", "replay", "dossier"
 
 
-def record(engine: Engine, staff: Staff, case_id: str, what: str, request: Request | None = None,
+def record(engine: Engine, reader: Actor, case_id: str, what: str, client: str | None = None,
            at: datetime | None = None) -> AccessLogRow:
     """Append one access in its own transaction (apart from the route's session, so it lands even if the read
     fails afterwards)."""
-    row = AccessLogRow(username=staff.username, role=staff.role, case_id=case_id, what=what, at=at or utcnow(),
-                       client=client_address(request) if request is not None else None)
+    row = AccessLogRow(username=reader.username, role=reader.role.value, case_id=case_id, what=what,
+                       at=at or utcnow(), client=client)
     with session(engine) as db:
         db.add(row)
         db.commit()

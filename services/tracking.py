@@ -1,0 +1,144 @@
+"""The citizen's side: no account, the tracking code (民声码) is the credential. Shows progress with staff names
+masked and no phone numbers; takes materials, updates, the rating and a request for review.
+
+Every look-up, right code or wrong, counts against the client address's rate, so codes cannot be guessed."""
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlmodel import Session, select
+
+from domain.case_flow import can_request_review
+from domain.models import (
+    CITIZEN, CaseState, CitizenUpdateAction, Material, MaterialAction, RateAction, ReviewRequestAction,
+)
+from services import cases, codes, uploads, views
+from services.context import Services
+from services.db import run
+from services.errors import Refusal, invalid, not_found
+from services.schemas import CitizenUpdateIn, MaterialOut, RatingIn, ReviewIn, TrackView
+from store import directory
+from store.tables import Case, CaseEventRow
+from workflows.dispute_case import DisputeCase
+
+NOTE_MAX = 500
+
+
+async def open_case(svc: Services, code: str, client_address: str) -> str:
+    """Count the look-up (right or wrong code) and find the case the code opens; 404 otherwise."""
+    svc.limiter.check(f"track:{client_address}", svc.settings.rate_limit_track)
+    case_id = await run(svc.engine, lambda db: codes.case_for_code(db, code))
+    if case_id is None:
+        raise not_found("unknown_tracking_code", "查询码无效或已失效")
+    return case_id
+
+
+def _view(db: Session, svc: Services, case_id: str, state: CaseState | None, row: Case | None,
+          stale: bool) -> TrackView:
+    events = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)).all()
+    handler = state.handler.username if state and state.handler else (row.handler if row else None)
+    names = directory.display_names(db, {e.detail.get("handler") for e in events
+                                         if e.type in ("assigned", "reassigned") and e.detail.get("handler")}
+                                    | ({handler} if handler else set()))
+    timeline = views.timeline(events, svc.taxonomy, names)
+    handler_name = names.get(handler) if handler else None
+    if state is not None:
+        res = state.resolution
+        return views.track_view(
+            case_no=state.case_no, status=state.status.value, colour=state.colour.value, category=state.category,
+            unit=state.unit, township=state.township, handler_name=handler_name, received_at=state.received_at,
+            clocks=[views.clock_view(c) for c in state.clocks],
+            resolution=views.citizen_resolution(res.outcome, res.at, res.summary) if res else None,
+            rating=state.rating.model_dump(mode="json") if state.rating else None,
+            events=timeline, tx=svc.taxonomy, stale=False, can_review=can_request_review(state),
+            review=(state.review.model_dump(mode="json", include={"status", "reason", "decision_reason",
+                                                                   "requested_at", "decided_at"})
+                    if state.review else None))
+    assert row is not None
+    return views.track_view(
+        case_no=row.case_no, status=row.status, colour=row.colour, category=row.category, unit=row.unit,
+        township=row.township, handler_name=handler_name, received_at=row.received_at,
+        clocks=[views.clock_view(c) for c in row.clocks or []],
+        resolution=views.citizen_resolution(row.outcome, row.resolved_at, None),
+        rating={"score": row.rating} if row.rating else None, events=timeline, tx=svc.taxonomy, stale=stale)
+
+
+async def _answer(svc: Services, case_id: str, state: CaseState | None, row: Case | None = None,
+                  stale: bool = False) -> TrackView:
+    return await run(svc.engine, lambda db: _view(db, svc, case_id, state, row, stale))
+
+
+async def track(svc: Services, code: str, client_address: str) -> TrackView:
+    case_id = await open_case(svc, code, client_address)
+    found = await cases.find(svc, case_id)
+    return await _answer(svc, case_id, found.state, found.row, found.stale)
+
+
+@dataclass
+class Upload:
+    filename: str | None
+    content: bytes
+    note: str | None
+
+
+async def add_material(svc: Services, case_id: str, upload: Upload) -> MaterialOut:
+    """补充材料 to the case a code opened (open_case): one file (JPEG, PNG, WebP or PDF, checked by content),
+    images stripped of their metadata."""
+    limit = svc.settings.max_upload_bytes
+    note = upload.note.strip() if upload.note and upload.note.strip() else None
+    if note and len(note) > NOTE_MAX:
+        raise invalid("note_too_long", f"说明不能超过 {NOTE_MAX} 字", field="note")
+    if len(upload.content) > limit:
+        raise Refusal(413, "file_too_large", f"文件不能超过 {limit // 1024} KB")
+    if not upload.content:
+        raise invalid("empty_file", "文件为空", field="file")
+    content_type = uploads.sniff(upload.content[:16])
+    if content_type is None:
+        raise Refusal(415, "unsupported_file_type", "只接受 JPEG、PNG、WebP 图片或 PDF 文件")
+    filename = uploads.safe_filename(upload.filename, content_type)
+    try:
+        content = await asyncio.to_thread(uploads.strip_metadata, upload.content, content_type)
+    except uploads.UnreadableImage:
+        raise Refusal(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
+    stored = await asyncio.to_thread(uploads.store, svc.settings.data_dir, content)
+    material = Material(material_id=uuid.uuid4().hex, filename=filename, content_type=content_type,
+                        size=len(content), note=note, stored_name=stored)
+    try:
+        await cases.citizen_step(svc, case_id, DisputeCase.add_material,
+                                 MaterialAction(actor=CITIZEN, material=material))
+    except BaseException:
+        await asyncio.to_thread(uploads.remove, svc.settings.data_dir, stored)
+        raise
+    return MaterialOut(**material.model_dump(exclude={"stored_name"}), uploaded_at=datetime.now(timezone.utc))
+
+
+async def citizen_update(svc: Services, code: str, client_address: str, body: CitizenUpdateIn) -> TrackView:
+    """更新诉求: add to what the citizen asked for."""
+    case_id = await open_case(svc, code, client_address)
+    text = body.text.strip()
+    if not text:
+        raise invalid("text_required", "请填写更新内容", field="text")
+    if len(text) > svc.settings.max_description_chars:
+        raise invalid("text_too_long", f"内容不能超过 {svc.settings.max_description_chars} 字", field="text")
+    state = await cases.citizen_step(svc, case_id, DisputeCase.citizen_update,
+                                     CitizenUpdateAction(actor=CITIZEN, text=text))
+    return await _answer(svc, case_id, state)
+
+
+async def request_review(svc: Services, code: str, client_address: str, body: ReviewIn) -> TrackView:
+    """申请复核: after a rating of 1–2, within the review window (409 otherwise)."""
+    case_id = await open_case(svc, code, client_address)
+    state = await cases.citizen_step(svc, case_id, DisputeCase.request_review,
+                                     ReviewRequestAction(actor=CITIZEN, reason=body.reason))
+    return await _answer(svc, case_id, state)
+
+
+async def rate(svc: Services, code: str, client_address: str, body: RatingIn) -> TrackView:
+    """评价: 1–5 stars once the case is resolved (409 before that)."""
+    case_id = await open_case(svc, code, client_address)
+    state = await cases.citizen_step(svc, case_id, DisputeCase.rate,
+                                     RateAction(actor=CITIZEN, score=body.score, comment=body.comment or None))
+    return await _answer(svc, case_id, state)

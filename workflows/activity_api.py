@@ -1,0 +1,69 @@
+"""The activities a case workflow calls, as typed signatures.
+
+The workflow may import nothing but domain code, so it cannot reference the implementations in activities/
+(which touch the database). It references these declarations instead: each carries the activity's registered
+name, its input and its result type, so a call is checked by the type checker and decoded into the right
+model. tests/workflows/test_activity_api.py checks that the worker registers an implementation of each one
+with the same name and the same types.
+"""
+from __future__ import annotations
+
+from typing import NoReturn
+
+from temporalio import activity
+
+from domain.models import (
+    CaseRecord, HandlerChoice, HandlerRequest, MemberRequest, NotificationRequest, RouteRequest, RoutingDecision,
+    TaskForceRequest, TeamChoice, TeamRequest, TeamSlot,
+)
+
+
+def _declaration(implemented_by: str) -> NoReturn:
+    raise RuntimeError(f"a declaration for workflow code; the worker runs {implemented_by}")
+
+
+@activity.defn(name="record_case_events")
+def record_case_events(record: CaseRecord) -> int:
+    """Append the step's events, upsert the read model and queue its notifications, in one transaction;
+    returns how many events were new."""
+    return _declaration("activities.records.CaseRecorder")
+
+
+@activity.defn(name="send_notifications")
+def send_notifications(req: NotificationRequest) -> list[str]:
+    """One notification on its own (cases begun before notifications were written with their events)."""
+    return _declaration("activities.notifications.Notifier")
+
+
+@activity.defn(name="route_case")
+def route_case(req: RouteRequest) -> RoutingDecision:
+    """Category, lead unit and township from the citizen's text, and earlier cases it repeats."""
+    return _declaration("activities.triage.Triage")
+
+
+@activity.defn(name="choose_handler")
+def choose_handler(req: HandlerRequest) -> HandlerChoice:
+    """The person responsible, ranked within the lead unit (or township)."""
+    return _declaration("activities.assignment.Assignment")
+
+
+@activity.defn(name="match_team")
+def match_team(req: TeamRequest) -> TeamChoice:
+    """One member for each seat of a multi-department team."""
+    return _declaration("activities.assignment.Assignment")
+
+
+@activity.defn(name="find_team_member")
+def find_team_member(req: MemberRequest) -> TeamSlot:
+    """The next person for a seat a member declined."""
+    return _declaration("activities.assignment.Assignment")
+
+
+@activity.defn(name="start_task_force")
+def start_task_force(req: TaskForceRequest) -> str | None:
+    """The county leader who leads a red case's task force."""
+    return _declaration("activities.assignment.Assignment")
+
+
+ALL = [record_case_events, send_notifications, route_case, choose_handler, match_team, find_team_member,
+       start_task_force]
