@@ -10,14 +10,15 @@ ENV PYTHONUNBUFFERED=1 \
 WORKDIR /app
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml ./
-RUN mkdir -p domain store activities workflows api cli \
+RUN mkdir -p domain store activities workflows services api cli \
     && touch worker.py domain/__init__.py store/__init__.py activities/__init__.py workflows/__init__.py \
-             api/__init__.py cli/__init__.py \
+             services/__init__.py api/__init__.py cli/__init__.py \
     && pip install -e ".[postgres]"
 COPY domain/ domain/
 COPY store/ store/
 COPY activities/ activities/
 COPY workflows/ workflows/
+COPY services/ services/
 COPY api/ api/
 COPY cli/ cli/
 COPY worker.py ./

@@ -40,7 +40,7 @@ bench: install
 	@failed=0; for script in bench/bench_*.py; do echo "== $$script"; $(VENV)/bin/python $$script || failed=1; done; \
 	exit $$failed
 
-# The fault-injection suite of issue 5 (bench/fault_suite.py): 200 cases on the real dev server while the
+# The fault-injection suite (bench/fault_suite.py, testkit/fault_suite.py): 200 cases on the real dev server while the
 # worker is SIGKILLed 5 times, the dev server is restarted on its SQLite file, the read model is locked for
 # 35 s and the message webhook refuses for 30 s; fails unless every case ends right, with no duplicate, every
 # message delivered and every history replaying. Figures in bench/results/fault.txt.

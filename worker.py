@@ -2,6 +2,7 @@
 
 Run any number of these (`wuhuan worker`); each creates the search attributes it needs, and refuses to start on a
 database whose schema is not at the head revision (`wuhuan db upgrade` brings it there)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -46,25 +47,48 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
     settings = settings or get_settings()
     notifier = Notifier(engine, taxonomy, external_channels(settings))
     recorder = CaseRecorder(engine, notifier=notifier)
-    triage = Triage(engine, taxonomy, model_holder(settings.models, taxonomy), settings.triage_threshold,
-                    parse_duration(settings.repeat_window))
+    triage = Triage(
+        engine,
+        taxonomy,
+        model_holder(settings.models, taxonomy),
+        settings.triage_threshold,
+        parse_duration(settings.repeat_window),
+    )
     assignment = Assignment(engine, taxonomy)
-    return [recorder.record_case_events, notifier.send_notifications, triage.route_case,
-            assignment.choose_handler, assignment.match_team, assignment.find_team_member,
-            assignment.start_task_force]
+    return [
+        recorder.record_case_events,
+        notifier.send_notifications,
+        triage.route_case,
+        assignment.choose_handler,
+        assignment.match_team,
+        assignment.find_team_member,
+        assignment.start_task_force,
+    ]
 
 
-def build_worker(client: Client, settings: Settings, engine: Engine, taxonomy: Taxonomy,
-                 executor: concurrent.futures.Executor, task_queue: str | None = None) -> Worker:
+def build_worker(
+    client: Client,
+    settings: Settings,
+    engine: Engine,
+    taxonomy: Taxonomy,
+    executor: concurrent.futures.Executor,
+    task_queue: str | None = None,
+) -> Worker:
     """The one way to make a worker: `wuhuan worker`, the tests, the replay recordings and the benchmarks
     all use it, so that what they exercise is the cache setting and data converter of production."""
     # A worker takes its data converter from its client; one without the payload codec would write (and the
     # recordings would keep) citizens' data in clear, and would not run the codec that production runs.
     if not isinstance(client.data_converter.payload_codec, EncryptionCodec):
         raise ValueError("build_worker needs a client made with workflows.temporal_client.data_converter")
-    return Worker(client, task_queue=task_queue or settings.temporal_task_queue, workflows=WORKFLOWS,
-                  activities=activities_for(engine, taxonomy, settings), activity_executor=executor,
-                  max_concurrent_activities=32, max_cached_workflows=settings.worker_cached_workflows)
+    return Worker(
+        client,
+        task_queue=task_queue or settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(engine, taxonomy, settings),
+        activity_executor=executor,
+        max_concurrent_activities=32,
+        max_cached_workflows=settings.worker_cached_workflows,
+    )
 
 
 async def run_worker(settings: Settings | None = None) -> None:

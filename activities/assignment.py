@@ -1,5 +1,6 @@
 """The matching activities (交办, 组团, 专班): the workflow asks, store.matching.Matcher answers. The decision's
 time is the time the workflow scheduled the activity, so a retry ranks the candidates as the first try did."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,7 +9,13 @@ from sqlalchemy.engine import Engine
 from temporalio import activity
 
 from domain.models import (
-    HandlerChoice, HandlerRequest, MemberRequest, TaskForceRequest, TeamChoice, TeamRequest, TeamSlot,
+    HandlerChoice,
+    HandlerRequest,
+    MemberRequest,
+    TaskForceRequest,
+    TeamChoice,
+    TeamRequest,
+    TeamSlot,
 )
 from domain.taxonomy import Taxonomy
 from store.matching import Matcher

@@ -11,6 +11,7 @@ is at least once: a relay that dies between the POST and writing its outcome lea
 the row is sent again, with the same `X-Wuhuan-Delivery: <key>:<recipient>` header so the receiver can drop the
 repeat. Logs name the row, the case and the kind, never the recipient, the text or the webhook URL (its
 access token is a credential)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,7 +26,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import or_, update
@@ -68,7 +69,7 @@ def backoff(attempts: int, initial: timedelta, maximum: timedelta) -> timedelta:
     """Delay after the `attempts`-th failed attempt: initial, doubling, capped at maximum."""
     maximum = max(maximum, initial)
     exponent = min(max(attempts - 1, 0), 40)
-    return min(initial * (2 ** exponent), maximum)
+    return min(initial * (2**exponent), maximum)
 
 
 def refusal(response: httpx.Response) -> str | None:
@@ -93,7 +94,7 @@ def _short(text: str, limit: int = 200) -> str:
 
 def _utc(t: datetime | None) -> datetime:
     """`t` in UTC, or the clock's now."""
-    return datetime.now(timezone.utc) if t is None else as_utc(t)
+    return datetime.now(UTC) if t is None else as_utc(t)
 
 
 @dataclass
@@ -112,11 +113,22 @@ class WebhookRelay:
     """Sends due webhook deliveries. `deliver_due(now)` runs one round (tests call it with their own clock);
     `run()` repeats it every `interval` until cancelled."""
 
-    def __init__(self, engine: Engine, url: str, *, secret: str | None = None,
-                 retry_initial: timedelta = timedelta(seconds=2), retry_max: timedelta = timedelta(minutes=10),
-                 interval: timedelta = timedelta(seconds=2), timeout: float = 10.0,
-                 lease: timedelta = timedelta(seconds=60), batch: int = 50, concurrency: int = 4,
-                 jitter: float = 0.1, client: httpx.AsyncClient | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        url: str,
+        *,
+        secret: str | None = None,
+        retry_initial: timedelta = timedelta(seconds=2),
+        retry_max: timedelta = timedelta(minutes=10),
+        interval: timedelta = timedelta(seconds=2),
+        timeout: float = 10.0,
+        lease: timedelta = timedelta(seconds=60),
+        batch: int = 50,
+        concurrency: int = 4,
+        jitter: float = 0.1,
+        client: httpx.AsyncClient | None = None,
+    ):
         self.engine, self.url, self.secret = engine, url, secret
         self.retry_initial, self.retry_max, self.interval = retry_initial, retry_max, interval
         self.timeout, self.batch, self.jitter = timeout, batch, jitter
@@ -130,10 +142,15 @@ class WebhookRelay:
         if not settings.notify_webhook_url:
             return None
         from domain.settings import parse_duration
-        return cls(engine, settings.notify_webhook_url, secret=settings.notify_webhook_secret,
-                   retry_initial=parse_duration(settings.notify_retry_initial),
-                   retry_max=parse_duration(settings.notify_retry_max),
-                   interval=parse_duration(settings.notify_relay_interval))
+
+        return cls(
+            engine,
+            settings.notify_webhook_url,
+            secret=settings.notify_webhook_secret,
+            retry_initial=parse_duration(settings.notify_retry_initial),
+            retry_max=parse_duration(settings.notify_retry_max),
+            interval=parse_duration(settings.notify_relay_interval),
+        )
 
     # --- one round -------------------------------------------------------------------------------------
 
@@ -159,37 +176,56 @@ class WebhookRelay:
 
     def _due_filter(self, now: datetime):
         d = NotificationDelivery
-        return (d.channel == CHANNEL, d.status == PENDING, d.next_attempt_at <= now,
-                or_(d.lease_until.is_(None), d.lease_until < now))
+        return (
+            d.channel == CHANNEL,
+            d.status == PENDING,
+            d.next_attempt_at <= now,
+            or_(d.lease_until.is_(None), d.lease_until < now),
+        )
 
     def _due(self, now: datetime) -> list[int]:
         d = NotificationDelivery
         with session(self.engine) as db:
-            return list(db.exec(select(d.id).where(*self._due_filter(now))
-                                .order_by(d.next_attempt_at, d.id).limit(self.batch)).all())
+            return list(
+                db.exec(
+                    select(d.id).where(*self._due_filter(now)).order_by(d.next_attempt_at, d.id).limit(self.batch)
+                ).all()
+            )
 
     def _claim(self, row_id: int, now: datetime) -> _Claimed | None:
         """Take the lease on one row; None when another relay took it (or it was delivered) meanwhile."""
         d = NotificationDelivery
         token = uuid.uuid4().hex
         with self.engine.begin() as conn:
-            taken = conn.execute(update(d).where(d.id == row_id, *self._due_filter(now))
-                                 .values(lease_until=now + self.lease, lease_token=token)).rowcount
+            taken = conn.execute(
+                update(d)
+                .where(d.id == row_id, *self._due_filter(now))
+                .values(lease_until=now + self.lease, lease_token=token)
+            ).rowcount
         if taken != 1:
             return None
         with session(self.engine) as db:
             row = db.get(d, row_id)
-            text = db.exec(select(Notification.text).where(Notification.key == row.key,
-                                                           Notification.recipient == row.recipient)).first()
-        return _Claimed(id=row.id, key=row.key, recipient=row.recipient, case_id=row.case_id, kind=row.kind,
-                        attempts=row.attempts, token=token,
-                        text=text or f"您有一条新的案件消息（{row.kind}），请登录五环智控查看。")
+            text = db.exec(
+                select(Notification.text).where(Notification.key == row.key, Notification.recipient == row.recipient)
+            ).first()
+        return _Claimed(
+            id=row.id,
+            key=row.key,
+            recipient=row.recipient,
+            case_id=row.case_id,
+            kind=row.kind,
+            attempts=row.attempts,
+            token=token,
+            text=text or f"您有一条新的案件消息（{row.kind}），请登录五环智控查看。",
+        )
 
     async def _send(self, c: _Claimed, now: datetime) -> bool:
         url = sign_url(self.url, self.secret, int(time.time() * 1000)) if self.secret else self.url
         try:
-            response = await self._http().post(url, json=message_body(c.text, c.recipient),
-                                               headers={DELIVERY_HEADER: delivery_id(c.key, c.recipient)})
+            response = await self._http().post(
+                url, json=message_body(c.text, c.recipient), headers={DELIVERY_HEADER: delivery_id(c.key, c.recipient)}
+            )
             error = refusal(response)
         except httpx.TimeoutException:
             error = "timeout"
@@ -199,29 +235,60 @@ class WebhookRelay:
             error = _short(type(e).__name__)
         if error is None:
             await asyncio.to_thread(self._delivered, c, now)
-            log.info("delivery %s (case %s, %s) accepted by the webhook after %d attempt(s)",
-                     c.id, c.case_id, c.kind, c.attempts + 1)
+            log.info(
+                "delivery %s (case %s, %s) accepted by the webhook after %d attempt(s)",
+                c.id,
+                c.case_id,
+                c.kind,
+                c.attempts + 1,
+            )
             return True
         delay = backoff(c.attempts + 1, self.retry_initial, self.retry_max)
         delay *= 1 - self.jitter * random.random()
         await asyncio.to_thread(self._failed, c, now, error, delay)
-        log.warning("delivery %s (case %s, %s) not accepted, attempt %d: %s; next attempt in %.1f s",
-                    c.id, c.case_id, c.kind, c.attempts + 1, error, delay.total_seconds())
+        log.warning(
+            "delivery %s (case %s, %s) not accepted, attempt %d: %s; next attempt in %.1f s",
+            c.id,
+            c.case_id,
+            c.kind,
+            c.attempts + 1,
+            error,
+            delay.total_seconds(),
+        )
         return False
 
     def _delivered(self, c: _Claimed, now: datetime) -> None:
         d = NotificationDelivery
         with self.engine.begin() as conn:  # delivered is delivered, even if our lease ran out meanwhile
-            conn.execute(update(d).where(d.id == c.id, d.status == PENDING).values(
-                status=DELIVERED, delivered_at=now, last_attempt_at=now, attempts=d.attempts + 1,
-                last_error=None, lease_until=None, lease_token=None))
+            conn.execute(
+                update(d)
+                .where(d.id == c.id, d.status == PENDING)
+                .values(
+                    status=DELIVERED,
+                    delivered_at=now,
+                    last_attempt_at=now,
+                    attempts=d.attempts + 1,
+                    last_error=None,
+                    lease_until=None,
+                    lease_token=None,
+                )
+            )
 
     def _failed(self, c: _Claimed, now: datetime, error: str, delay: timedelta) -> None:
         d = NotificationDelivery
         with self.engine.begin() as conn:  # only while we hold the lease: a relay that took over decides
-            conn.execute(update(d).where(d.id == c.id, d.status == PENDING, d.lease_token == c.token).values(
-                attempts=d.attempts + 1, last_error=error, last_attempt_at=now, next_attempt_at=now + delay,
-                lease_until=None, lease_token=None))
+            conn.execute(
+                update(d)
+                .where(d.id == c.id, d.status == PENDING, d.lease_token == c.token)
+                .values(
+                    attempts=d.attempts + 1,
+                    last_error=error,
+                    last_attempt_at=now,
+                    next_attempt_at=now + delay,
+                    lease_until=None,
+                    lease_token=None,
+                )
+            )
 
     # --- running ---------------------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ in the outbox of that channel, written in the same transaction — by the record
 the events that call for them (`Notifier.queue`), or, for cases begun before that, by `send_notifications`.
 Nothing here calls the network: the relay (activities/delivery.py) sends the outbox with retries, so a channel
 that is down never holds up a case. (key, recipient) is unique, so a retry notifies nobody twice."""
+
 from __future__ import annotations
 
 import logging
@@ -31,8 +32,9 @@ def resolve_audience(db, audience: Audience) -> list[str]:
     if audience.unit_leaders:
         conds.append((Staff.role == Role.leader.value) & Staff.unit.in_(audience.unit_leaders))
     if audience.township_leaders:
-        conds.append((Staff.role == Role.leader.value) & Staff.township.in_(audience.township_leaders)
-                     & Staff.unit.is_(None))
+        conds.append(
+            (Staff.role == Role.leader.value) & Staff.township.in_(audience.township_leaders) & Staff.unit.is_(None)
+        )
     people: list[str] = []
     if conds:
         people = list(db.exec(select(Staff.username).where(Staff.active, or_(*conds))).all())
@@ -62,8 +64,16 @@ class Notifier:
         for r in fresh:
             db.add(Notification(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind, text=text))
             for channel in self.channels:  # same transaction: an inbox row never lacks its outbox rows
-                db.add(NotificationDelivery(key=req.key, recipient=r, case_id=req.case_id, kind=req.kind,
-                                            channel=channel, next_attempt_at=now))
+                db.add(
+                    NotificationDelivery(
+                        key=req.key,
+                        recipient=r,
+                        case_id=req.case_id,
+                        kind=req.kind,
+                        channel=channel,
+                        next_attempt_at=now,
+                    )
+                )
         if fresh:
             log.info("queued %s for %s on case %s", req.kind, ",".join(fresh), req.case_no)
         return fresh

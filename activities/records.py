@@ -5,6 +5,7 @@ that was not recorded.
 Idempotent: events are keyed by (case_id, seq), notifications by (key, recipient), and the row is only replaced
 by a snapshot at least as new as the one it holds, so a retry after a crash writes nothing twice and never
 rolls the row back."""
+
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
@@ -57,20 +58,30 @@ class CaseRecorder:
         if record.notices and self.notifier is None:
             raise ValueError("this recorder cannot queue notifications: construct it with a Notifier")
         with session(self.engine) as db:
-            seen = dict(db.exec(select(CaseEventRow.seq, CaseEventRow.hash)
-                                .where(CaseEventRow.case_id == s.case_id)).all())
+            seen = dict(
+                db.exec(select(CaseEventRow.seq, CaseEventRow.hash).where(CaseEventRow.case_id == s.case_id)).all()
+            )
             new = [e for e in record.events if e.seq not in seen]
             alg = (self.hash_alg or chain.default_alg()) if new else ""
             for e in new:  # each new row is chained to the case's previous one (domain/audit_chain.py)
-                event_row = CaseEventRow(case_id=s.case_id, seq=e.seq, at=e.at, type=e.type, actor=e.actor,
-                                         detail=e.detail)
+                event_row = CaseEventRow(
+                    case_id=s.case_id, seq=e.seq, at=e.at, type=e.type, actor=e.actor, detail=e.detail
+                )
                 seen[e.seq] = audit_chain.seal(event_row, chain.prev_hash_for(db, s.case_id, seen, e.seq, alg), alg)
                 db.add(event_row)
             row = db.get(Case, s.case_id)
             if row is None:
-                row = Case(case_id=s.case_id, case_no=s.case_no, status=s.status.value, colour=s.colour.value,
-                           description="", citizen_name="", citizen_phone="", channel="web",
-                           received_at=s.received_at)
+                row = Case(
+                    case_id=s.case_id,
+                    case_no=s.case_no,
+                    status=s.status.value,
+                    colour=s.colour.value,
+                    description="",
+                    citizen_name="",
+                    citizen_phone="",
+                    channel="web",
+                    received_at=s.received_at,
+                )
                 db.add(row)
             if s.next_seq - 1 >= row.last_seq:
                 apply_snapshot(row, s)
@@ -87,9 +98,19 @@ class CaseRecorder:
         for e in new_events:
             if e.type == "material_added" and db.get(MaterialRow, e.detail["material_id"]) is None:
                 m = next(m for m in s.materials if m.material_id == e.detail["material_id"])
-                db.add(MaterialRow(material_id=m.material_id, case_id=s.case_id, filename=m.filename,
-                                   content_type=m.content_type, size=m.size, stored_name=m.stored_name,
-                                   note=m.note, uploaded_by=e.actor, uploaded_at=e.at))
+                db.add(
+                    MaterialRow(
+                        material_id=m.material_id,
+                        case_id=s.case_id,
+                        filename=m.filename,
+                        content_type=m.content_type,
+                        size=m.size,
+                        stored_name=m.stored_name,
+                        note=m.note,
+                        uploaded_by=e.actor,
+                        uploaded_at=e.at,
+                    )
+                )
         if s.task_force is not None:
             tf = db.get(TaskForceRow, s.case_id)
             if tf is None:

@@ -1,16 +1,17 @@
 """Staff authentication: JWT bearer tokens (HS256) signed with a key from the settings or, when none is
 configured, a key generated once and kept at data_dir/secret.key (0600) so tokens survive restarts."""
+
 from __future__ import annotations
 
 import os
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 
-from services.errors import unauthorized
 from domain.settings import Settings
+from services.errors import unauthorized
 
 ALGORITHM = "HS256"
 ISSUER = "wuhuan"
@@ -34,17 +35,15 @@ def load_secret(settings: Settings) -> str:
 
 
 def issue_token(secret: str, username: str, role: str, ttl_minutes: int) -> str:
-    now = datetime.now(timezone.utc)
-    claims = {"sub": username, "role": role, "iss": ISSUER, "iat": now,
-              "exp": now + timedelta(minutes=ttl_minutes)}
+    now = datetime.now(UTC)
+    claims = {"sub": username, "role": role, "iss": ISSUER, "iat": now, "exp": now + timedelta(minutes=ttl_minutes)}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
 def read_token(secret: str, token: str) -> str:
     """The username a valid token names; 401 otherwise."""
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["sub", "exp"]})
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER, options={"require": ["sub", "exp"]})
     except jwt.ExpiredSignatureError:
         raise unauthorized("token_expired", "登录已过期，请重新登录") from None
     except jwt.PyJWTError:

@@ -1,9 +1,11 @@
 """Dependencies shared by the routers: the app context (the services' context plus the token key), a database
 session for plain-`def` routes, the caller, and role checks."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Callable, Iterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer

@@ -3,6 +3,7 @@
 Services raise `services.errors.Refusal`; FastAPI's own errors (unknown route, bad method, pydantic validation) and
 anything unexpected are rewritten into the same shape here.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,26 +53,28 @@ async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    return JSONResponse({"detail": _shape(exc.status_code, exc.detail)}, status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+    return JSONResponse(
+        {"detail": _shape(exc.status_code, exc.detail)},
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = []
     for err in exc.errors():
         # Never echo the input back: it may hold a citizen's phone number or a tracking code.
-        errors.append({"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")),
-                       "type": str(err.get("type", ""))})
+        errors.append(
+            {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+        )
     own = next((e for e in errors if e["type"] in VALIDATION_CODES), None)
     if own is not None:  # one of the schemas' own checks: its code and message, like a service's refusal
-        return JSONResponse({"detail": {"code": own["type"], "message": own["msg"], "errors": errors}},
-                            status_code=422)
+        return JSONResponse({"detail": {"code": own["type"], "message": own["msg"], "errors": errors}}, status_code=422)
     # "citizen.phone", "score", ...: the field names only (a JSON decode error has a character position).
     names = (".".join(str(p) for p in e["loc"][1:] if isinstance(p, str)) for e in errors)
     fields = "、".join(dict.fromkeys(n for n in names if n))
     message = f"输入有误：{fields}" if fields else "输入有误"
-    return JSONResponse({"detail": {"code": "invalid_input", "message": message, "errors": errors}},
-                        status_code=422)
+    return JSONResponse({"detail": {"code": "invalid_input", "message": message, "errors": errors}}, status_code=422)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

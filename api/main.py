@@ -3,6 +3,7 @@
 Runs apart from the worker (`wuhuan api` / `wuhuan worker`). The Temporal client may be injected (tests); else
 it is connected in the background at startup and on demand, so the API can start before Temporal — /healthz
 answers 503 until it is connected."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,31 +19,37 @@ from temporalio.client import Client
 from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
-from api.schema_gate import SchemaGate
-from services.ratelimit import RateLimiter, parse
-from api.routes import audit, auth, cases, citizen, health, notifications, pages, supervision, triage
-from api.routes import codec
 from api.routes import access_log as access_log_routes
+from api.routes import audit, auth, cases, citizen, codec, health, notifications, pages, supervision, triage
+from api.schema_gate import SchemaGate
 from domain import logs as logmask
-from services.engine import TemporalLink
 from domain.settings import Settings, get_settings
 from domain.taxonomy import get_taxonomy
 from domain.triage.service import model_holder
+from services.engine import TemporalLink
+from services.ratelimit import RateLimiter, parse
 from store.db import engine_for
 
 log = logging.getLogger("wuhuan.api")
 
 
-def create_app(settings: Settings | None = None, client: Client | None = None, *,
-               engine: Engine | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, client: Client | None = None, *, engine: Engine | None = None
+) -> FastAPI:
     settings = settings or get_settings()
     parse(settings.rate_limit_intake), parse(settings.rate_limit_track)  # fail at start on a bad rate
     engine = engine or engine_for(settings.database)
     schema = SchemaGate(engine)  # the schema is `wuhuan db upgrade`'s job: here it is only checked
     schema.check_at_start()
-    ctx = AppContext(settings=settings, engine=engine, taxonomy=get_taxonomy(),
-                     temporal=TemporalLink(settings, client), secret=load_secret(settings), limiter=RateLimiter(),
-                     models=model_holder(settings.models, get_taxonomy()))
+    ctx = AppContext(
+        settings=settings,
+        engine=engine,
+        taxonomy=get_taxonomy(),
+        temporal=TemporalLink(settings, client),
+        secret=load_secret(settings),
+        limiter=RateLimiter(),
+        models=model_holder(settings.models, get_taxonomy()),
+    )
     logmask.install()
 
     @asynccontextmanager
@@ -57,9 +64,13 @@ def create_app(settings: Settings | None = None, client: Client | None = None, *
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
 
-    app = FastAPI(title="Wuhuan 五环智控", version="0.1.0", lifespan=lifespan,
-                  description="County dispute-mediation centre: intake, routing, assignment, team mediation, "
-                              "supervision and evaluation, each case a Temporal workflow.")
+    app = FastAPI(
+        title="Wuhuan 五环智控",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="County dispute-mediation centre: intake, routing, assignment, team mediation, "
+        "supervision and evaluation, each case a Temporal workflow.",
+    )
     app.state.ctx = ctx
     errors.install(app)
     schema.install(app)  # /healthz: 503 while the schema is not at head

@@ -3,6 +3,7 @@
 The PNG is 576 px wide (an 80 mm thermal slip at 203 dpi; it also prints on A6) and drawn with Pillow using a
 CJK font found on the system (fonts-wqy-microhei, Noto CJK, …). Without one `find_cjk_font` returns None and
 the route answers 503 font_unavailable: the HTML receipt does not need it."""
+
 from __future__ import annotations
 
 import io
@@ -10,14 +11,13 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 import segno
 
 from domain.settings import Settings, parse_duration
 from domain.times import CHINA
-
 
 # Where Debian, Ubuntu, Fedora, Alpine and Arch put the common CJK fonts.
 FONT_CANDIDATES: tuple[str, ...] = (
@@ -67,6 +67,7 @@ def _fontconfig_cjk() -> str | None:
 
 # --- words ---------------------------------------------------------------------------------------------
 
+
 def _parts(value: timedelta) -> list[str]:
     seconds = int(round(value.total_seconds()))
     days, rest = divmod(max(seconds, 0), 86400)
@@ -107,18 +108,18 @@ def china_time(at: datetime | str | None, with_seconds: bool = False) -> str:
         except ValueError:
             return at
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
+        at = at.replace(tzinfo=UTC)
     return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S" if with_seconds else "%Y-%m-%d %H:%M")
 
 
 def grouped_code(code: str) -> str:
     """The tracking code in groups of four, for reading aloud and copying by hand (spaces are ignored)."""
-    return " ".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return " ".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
 @dataclass(frozen=True)
 class Promise:
-    when: str       # 3分钟内
+    when: str  # 3分钟内
     what: str
 
 
@@ -148,22 +149,26 @@ def qr_for(url: str) -> segno.QRCode:
 
 def qr_svg(url: str) -> str:
     """Inline SVG of the tracking URL's QR code, scaled by CSS (viewBox, no fixed size)."""
-    svg = qr_for(url).svg_inline(scale=1, border=4, dark="#000", light="#fff", omitsize=True,
-                                 svgclass="qr", title="民声码：扫码查询办理进度")
+    svg = qr_for(url).svg_inline(
+        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr", title="民声码：扫码查询办理进度"
+    )
     return svg
 
 
 # --- the PNG -------------------------------------------------------------------------------------------
 
-MONO_CANDIDATES = ("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
-                   "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
-                   "/usr/share/fonts/dejavu/DejaVuSansMono.ttf")
+MONO_CANDIDATES = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    "/usr/share/fonts/TTF/DejaVuSansMono.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSansMono.ttf",
+)
 
 
 def _mono_font(cjk_path: str, size: int):
     """A monospaced font for the code (0/O and l/I told apart): DejaVu Sans Mono, or WenQuanYi Micro Hei
     Mono (the second face of wqy-microhei.ttc), or the CJK font itself."""
     from PIL import ImageFont
+
     for path in MONO_CANDIDATES:
         if os.path.isfile(path):
             return ImageFont.truetype(path, size)
@@ -175,7 +180,7 @@ def _mono_font(cjk_path: str, size: int):
     return ImageFont.truetype(cjk_path, size)
 
 
-WIDTH = 576            # 80 mm at 203 dpi
+WIDTH = 576  # 80 mm at 203 dpi
 MARGIN = 24
 
 

@@ -1,4 +1,4 @@
-"""Triage figures of issue 3, measured in one run on this machine, beside the baseline:
+"""Triage figures, measured in one run on this machine, beside the baseline:
 
 - accuracy, automatic share and precision: `wuhuan triage evaluate` on the held-out texts
   (bench/data/triage_holdout.jsonl, never trained on) and, cross-validated, on triage_dev.jsonl;
@@ -7,6 +7,7 @@
     .venv/bin/python bench/bench_triage.py        (or: make bench)
 
 Results are printed and written to bench/results/triage.txt."""
+
 from __future__ import annotations
 
 import platform
@@ -14,7 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,11 +43,16 @@ def main() -> None:
     tx = get_taxonomy()
     threshold = get_settings().triage_threshold
     shipped = shipped_examples(tx)
-    lines = [f"# triage benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
-             f"python {platform.python_version()}", f"shipped training texts: {len(shipped)}; threshold {threshold}"]
+    lines = [
+        f"# triage benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+        f"python {platform.python_version()}",
+        f"shipped training texts: {len(shipped)}; threshold {threshold}",
+    ]
 
-    for name, path in (("held-out texts (never trained on)", HOLDOUT), ("triage_dev.jsonl (cross-validated)",
-                                                                      SHIPPED_DIR / "triage_dev.jsonl")):
+    for name, path in (
+        ("held-out texts (never trained on)", HOLDOUT),
+        ("triage_dev.jsonl (cross-validated)", SHIPPED_DIR / "triage_dev.jsonl"),
+    ):
         if not path.exists():
             lines.append(f"\n## {name}: {path} missing")
             continue

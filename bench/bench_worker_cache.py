@@ -13,6 +13,7 @@ the worker).
     .venv/bin/python bench/bench_worker_cache.py [--cases 90]        (or: make bench)
 
 Results are printed and written to bench/results/worker_cache.txt."""
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ import shutil
 import statistics
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,8 +37,18 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def measure(cases: int, cached: int, spread: float):
-    cfg = Config(cases=cases, kills=0, server_restart=False, db_outage=0, webhook_outage=0, yellow=6, red=12,
-                 spread=spread, cached_workflows=cached, seed=1)
+    cfg = Config(
+        cases=cases,
+        kills=0,
+        server_restart=False,
+        db_outage=0,
+        webhook_outage=0,
+        yellow=6,
+        red=12,
+        spread=spread,
+        cached_workflows=cached,
+        seed=1,
+    )
     workdir = Path(tempfile.mkdtemp(prefix="wuhuan-cache-bench-"))
     try:
         result = await run_suite(cfg, workdir, say=lambda *_: None)
@@ -52,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "worker_cache.txt")
     a = p.parse_args(argv)
     lines = [
-        f"worker cache, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
+        f"worker cache, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, "
         f"{a.cases} cases (yellow 6 s, red 12 s), no faults",
         "",
         f"{'started over':<14}{'worker cache':>13}{'worker CPU (s)':>16}{'per case (ms)':>15}{'run (s)':>9}"
@@ -65,12 +76,16 @@ def main(argv: list[str] | None = None) -> int:
             cpu, wall, ok, queries = asyncio.run(measure(a.cases, cached, spread))
             rows.append((cached, cpu, queries))
             ok_uncached = ok_uncached and (ok or cached != 0)
-            lines.append(f"{spread:>10.0f} s  {cached:>13}{cpu:>16.1f}{1000 * cpu / a.cases:>15.0f}{wall:>9.0f}"
-                         f"{pct(queries, 50):>16.1f}{pct(queries, 99):>16.1f}  {'pass' if ok else 'FAIL'}")
+            lines.append(
+                f"{spread:>10.0f} s  {cached:>13}{cpu:>16.1f}{1000 * cpu / a.cases:>15.0f}{wall:>9.0f}"
+                f"{pct(queries, 50):>16.1f}{pct(queries, 99):>16.1f}  {'pass' if ok else 'FAIL'}"
+            )
             print(lines[-1])
         (_, base_cpu, base_q), (_, cpu, q) = rows
-        ratios.append(f"started over {spread:.0f} s: cache off / cache of 1,000: worker CPU {cpu / base_cpu:.2f}x, "
-                      f"query p50 {pct(q, 50) / pct(base_q, 50):.2f}x, p99 {pct(q, 99) / pct(base_q, 99):.2f}x")
+        ratios.append(
+            f"started over {spread:.0f} s: cache off / cache of 1,000: worker CPU {cpu / base_cpu:.2f}x, "
+            f"query p50 {pct(q, 50) / pct(base_q, 50):.2f}x, p99 {pct(q, 99) / pct(base_q, 99):.2f}x"
+        )
     lines += [""] + ratios
     text = "\n".join(lines)
     print(text)

@@ -14,6 +14,7 @@ recover after each fault and the worker's CPU time; the exit status is 0 only if
 
 Results are printed and written to bench/results/fault.txt. tests/e2e/test_fault_suite.py runs the same harness
 with small numbers."""
+
 from __future__ import annotations
 
 import argparse
@@ -37,17 +38,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--red", type=float, default=d.red, help="seconds to red")
     p.add_argument("--spread", type=float, default=d.spread, help="start the cases over this many seconds")
     p.add_argument("--db-outage", type=float, default=d.db_outage, help="seconds the read model is locked (0: skip)")
-    p.add_argument("--webhook-outage", type=float, default=d.webhook_outage,
-                   help="seconds the webhook refuses from the start (0: no webhook)")
+    p.add_argument(
+        "--webhook-outage",
+        type=float,
+        default=d.webhook_outage,
+        help="seconds the webhook refuses from the start (0: no webhook)",
+    )
     p.add_argument("--no-server-restart", action="store_true")
     p.add_argument("--seed", type=int)
     p.add_argument("--cached-workflows", type=int, help="the worker's cache size (default: the worker's own)")
     p.add_argument("--keep", action="store_true", help="keep the temp dir (logs, databases)")
     p.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "fault.txt")
     a = p.parse_args(argv)
-    cfg = Config(cases=a.cases, kills=a.kills, yellow=a.yellow, red=a.red, spread=a.spread,
-                 db_outage=a.db_outage, server_restart=not a.no_server_restart, seed=a.seed,
-                 cached_workflows=a.cached_workflows, webhook_outage=a.webhook_outage)
+    cfg = Config(
+        cases=a.cases,
+        kills=a.kills,
+        yellow=a.yellow,
+        red=a.red,
+        spread=a.spread,
+        db_outage=a.db_outage,
+        server_restart=not a.no_server_restart,
+        seed=a.seed,
+        cached_workflows=a.cached_workflows,
+        webhook_outage=a.webhook_outage,
+    )
     workdir = Path(tempfile.mkdtemp(prefix="wuhuan-fault-"))
     result = asyncio.run(run_suite(cfg, workdir))
     text = result.table()
@@ -57,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written to {a.out}" + (f"; logs in {workdir}" if a.keep else ""))
     if not a.keep:
         import shutil
+
         shutil.rmtree(workdir, ignore_errors=True)
     return 0 if result.ok else 1
 

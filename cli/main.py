@@ -13,6 +13,7 @@ depends on parts of the system it does not use.
 Adding a command (e.g. `audit`, `triage`): write a module in cli/ with `register(subparsers)` that adds its
 parser and sets `func`, and list it in COMMAND_MODULES below.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -1,4 +1,5 @@
 """`wuhuan triage classify | train | evaluate`: the routing model, offline, without a running server."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.set_defaults(func=cmd_classify)
 
     t = tsub.add_parser("train", help="rebuild the model from the shipped data plus the county's own history")
-    t.add_argument("--history", action="append", type=Path, default=[],
-                   help="JSON lines of labelled texts {id, text, category, township?} (repeatable)")
+    t.add_argument(
+        "--history",
+        action="append",
+        type=Path,
+        default=[],
+        help="JSON lines of labelled texts {id, text, category, township?} (repeatable)",
+    )
     t.add_argument("--no-db", action="store_true", help="do not add the staff routings kept in the database")
     t.set_defaults(func=cmd_train)
 
@@ -32,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _context():
     from domain.settings import get_settings
     from domain.taxonomy import get_taxonomy
+
     return get_settings(), get_taxonomy()
 
 
@@ -39,6 +46,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from domain import routing
     from domain.models import CaseIntake
     from domain.triage.service import load
+
     settings, taxonomy = _context()
     model = load(settings.models, taxonomy)
     bad = 0
@@ -55,8 +63,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
         intake = CaseIntake(description=text, citizen_name="-", citizen_phone="-", address=row.get("address"))
         d = routing.decide(taxonomy, model, intake, settings.triage_threshold)
         category = taxonomy.category(d.category)
-        out = {"id": row.get("id"), "category": d.category, "unit": category.lead_unit if category else None,
-               "township": d.township, "confidence": d.confidence, "auto": d.auto}
+        out = {
+            "id": row.get("id"),
+            "category": d.category,
+            "unit": category.lead_unit if category else None,
+            "township": d.township,
+            "confidence": d.confidence,
+            "auto": d.auto,
+        }
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     return 1 if bad else 0
 
@@ -64,6 +78,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from domain.triage.data import read_jsonl, shipped_examples
     from domain.triage.service import train_and_save
+
     settings, taxonomy = _context()
     examples = shipped_examples(taxonomy)
     shipped = len(examples)
@@ -71,8 +86,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         examples += read_jsonl(path, taxonomy)
     from_db = 0 if args.no_db else _staff_routings(settings, taxonomy, examples)
     model = train_and_save(settings.models, taxonomy, examples, make_current=True)
-    print(f"trained on {len(examples)} texts ({shipped} shipped, {len(examples) - shipped - from_db} from "
-          f"history files, {from_db} staff routings); model {model.fingerprint} is now current in {settings.models}")
+    print(
+        f"trained on {len(examples)} texts ({shipped} shipped, {len(examples) - shipped - from_db} from "
+        f"history files, {from_db} staff routings); model {model.fingerprint} is now current in {settings.models}"
+    )
     print("running workers load it when they next start")
     return 0
 
@@ -85,33 +102,37 @@ def _staff_routings(settings, taxonomy, examples: list) -> int:
     from domain.triage.data import Example
     from store.db import engine_for, session
     from store.tables import Case, CaseEventRow
+
     engine = engine_for(settings.database)
     if not inspect(engine).has_table("case_events"):
         return 0
     with session(engine) as db:
-        rows = db.exec(select(CaseEventRow.case_id, CaseEventRow.detail, Case.description)
-                       .join(Case, Case.case_id == CaseEventRow.case_id)
-                       .where(CaseEventRow.type.in_(["routed", "rerouted"]), CaseEventRow.actor != "system")
-                       .order_by(CaseEventRow.case_id, CaseEventRow.seq)).all()
+        rows = db.exec(
+            select(CaseEventRow.case_id, CaseEventRow.detail, Case.description)
+            .join(Case, Case.case_id == CaseEventRow.case_id)
+            .where(CaseEventRow.type.in_(["routed", "rerouted"]), CaseEventRow.actor != "system")
+            .order_by(CaseEventRow.case_id, CaseEventRow.seq)
+        ).all()
     last: dict[str, tuple[str, str | None, str]] = {}
     for case_id, detail, text in rows:  # the latest person's routing of each case counts
         if taxonomy.category(detail.get("category")):
             last[case_id] = (detail["category"], detail.get("township"), text)
     for case_id, (category, township, text) in last.items():
-        examples.append(Example(id=f"case-{case_id}", text=text, category=category, township=township,
-                                source="staff"))
+        examples.append(Example(id=f"case-{case_id}", text=text, category=category, township=township, source="staff"))
     return len(last)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from domain.triage.data import read_jsonl, shipped_examples
     from domain.triage.evaluation import evaluate, report
+
     settings, taxonomy = _context()
     data = read_jsonl(args.data, taxonomy)
     threshold = settings.triage_threshold if args.threshold is None else args.threshold
     ev = evaluate(taxonomy, data, shipped_examples(taxonomy), threshold, folds=args.folds)
     if args.json:
         from dataclasses import asdict
+
         print(json.dumps(asdict(ev), ensure_ascii=False, indent=2))
     else:
         print(f"evaluated on {args.data}")

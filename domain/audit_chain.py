@@ -15,23 +15,25 @@ heads that an outside party can hold.
 SM3 comes from OpenSSL through `hashlib` when the local OpenSSL offers it (fast), else from `gmssl` (a declared
 dependency, pure Python); both give the standard's test vectors (tests/domain/test_audit_chain.py).
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Iterable, Protocol, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
 
 GENESIS = "0" * 64
 ALGORITHMS = ("sm3", "sha256")
 
 # What a broken link can be, in the words `wuhuan audit verify` prints.
-CONTENT_CHANGED = "content changed"    # the row's business content no longer gives its hash
-LINK_BROKEN = "link broken"            # the row does not point at the previous row's hash
-ROW_MISSING = "row missing"            # a seq is absent (deleted), inside the chain or after its last row
-OUT_OF_ORDER = "out of order"          # seqs not strictly in order
-UNSEALED = "unsealed"                  # no hash where one is due
+CONTENT_CHANGED = "content changed"  # the row's business content no longer gives its hash
+LINK_BROKEN = "link broken"  # the row does not point at the previous row's hash
+ROW_MISSING = "row missing"  # a seq is absent (deleted), inside the chain or after its last row
+OUT_OF_ORDER = "out of order"  # seqs not strictly in order
+UNSEALED = "unsealed"  # no hash where one is due
 UNKNOWN_ALGORITHM = "unknown algorithm"
 
 
@@ -41,6 +43,7 @@ def _sm3_openssl(data: bytes) -> str:
 
 def _sm3_gmssl(data: bytes) -> str:
     from gmssl import func, sm3
+
     return sm3.sm3_hash(func.bytes_to_list(data))
 
 
@@ -66,8 +69,8 @@ def digest_hex(alg: str, data: bytes) -> str:
 
 def canonical_time(at: datetime) -> str:
     if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_json(value: Any) -> str:
@@ -76,8 +79,16 @@ def canonical_json(value: Any) -> str:
 
 def canonical(case_id: str, seq: int, at: datetime, type: str, actor: str, detail: dict[str, Any] | None) -> bytes:
     """The row's business content as bytes: what its hash covers."""
-    return canonical_json({"case_id": case_id, "seq": int(seq), "at": canonical_time(at), "type": type,
-                           "actor": actor, "detail": detail or {}}).encode("utf-8")
+    return canonical_json(
+        {
+            "case_id": case_id,
+            "seq": int(seq),
+            "at": canonical_time(at),
+            "type": type,
+            "actor": actor,
+            "detail": detail or {},
+        }
+    ).encode("utf-8")
 
 
 def link_hash(alg: str, prev_hash: str, content: bytes) -> str:
@@ -86,6 +97,7 @@ def link_hash(alg: str, prev_hash: str, content: bytes) -> str:
 
 class ChainRow(Protocol):
     """What a chain is made of: store.tables.CaseEventRow fits, so does `Row` below."""
+
     case_id: str
     seq: int
     at: datetime
@@ -131,10 +143,11 @@ def seal_chain(rows: Iterable[ChainRow], alg: str, prev_hash: str = GENESIS) -> 
 @dataclass(frozen=True)
 class Break:
     """The first broken link of a case's chain."""
+
     case_id: str
-    seq: int                  # where the chain breaks (for a missing row: the first missing seq)
-    type: str | None          # the event type of the row found there (None when the row is missing)
-    kind: str                 # CONTENT_CHANGED | LINK_BROKEN | ROW_MISSING | ...
+    seq: int  # where the chain breaks (for a missing row: the first missing seq)
+    type: str | None  # the event type of the row found there (None when the row is missing)
+    kind: str  # CONTENT_CHANGED | LINK_BROKEN | ROW_MISSING | ...
     note: str = ""
 
     def describe(self) -> str:
@@ -163,27 +176,41 @@ def verify(rows: Sequence[ChainRow], expected_last_seq: int | None = None) -> Br
         if row.hash_alg not in ALGORITHMS:
             return Break(case_id, row.seq, row.type, UNKNOWN_ALGORITHM, f"hash_alg {row.hash_alg!r}")
         if row.prev_hash != prev:
-            return Break(case_id, row.seq, row.type, LINK_BROKEN,
-                         "it does not point at the previous row's hash" if expected > 1
-                         else "the first row does not start from the genesis value")
+            return Break(
+                case_id,
+                row.seq,
+                row.type,
+                LINK_BROKEN,
+                "it does not point at the previous row's hash"
+                if expected > 1
+                else "the first row does not start from the genesis value",
+            )
         if link_hash(row.hash_alg, row.prev_hash, content_of(row)) != row.hash:
             return Break(case_id, row.seq, row.type, CONTENT_CHANGED, "its content no longer matches its hash")
         prev = row.hash
     if expected_last_seq is not None and expected_last_seq > len(rows):
         n = len(rows) + 1
         span = f"seq {n}" if n == expected_last_seq else f"seqs {n}–{expected_last_seq}"
-        return Break(case_id, n, None, ROW_MISSING, f"{span} absent after the last row (the case recorded "
-                                                    f"{expected_last_seq} events)")
+        return Break(
+            case_id,
+            n,
+            None,
+            ROW_MISSING,
+            f"{span} absent after the last row (the case recorded {expected_last_seq} events)",
+        )
     return None
 
 
 # --- daily digest of chain heads -------------------------------------------------------------------------
 
+
 def heads_digest(date: str, heads: Iterable[dict[str, Any]], alg: str) -> str:
     """One hash over the date and every head {case_id, last_seq, head_hash} in case_id order: what an outside
     party holds. Other fields of a head (case number, algorithm) are informative and not covered."""
-    body = sorted(({"case_id": h["case_id"], "last_seq": int(h["last_seq"]), "head_hash": h["head_hash"]}
-                   for h in heads), key=lambda h: h["case_id"])
+    body = sorted(
+        ({"case_id": h["case_id"], "last_seq": int(h["last_seq"]), "head_hash": h["head_hash"]} for h in heads),
+        key=lambda h: h["case_id"],
+    )
     return digest_hex(alg, canonical_json({"date": date, "heads": body}).encode("utf-8"))
 
 
@@ -191,15 +218,16 @@ def heads_digest(date: str, heads: Iterable[dict[str, Any]], alg: str) -> str:
 class DigestMismatch:
     case_id: str
     seq: int
-    kind: str                 # ROW_MISSING (the case or the row is gone) | "rewritten" (another hash there)
+    kind: str  # ROW_MISSING (the case or the row is gone) | "rewritten" (another hash there)
     note: str = ""
 
 
 REWRITTEN = "rewritten behind the digest"
 
 
-def check_against_heads(old_heads: Iterable[dict[str, Any]],
-                        hash_at: dict[str, dict[int, str]]) -> list[DigestMismatch]:
+def check_against_heads(
+    old_heads: Iterable[dict[str, Any]], hash_at: dict[str, dict[int, str]]
+) -> list[DigestMismatch]:
     """Does each case's chain today still pass through the head an older digest recorded? `hash_at` maps
     case_id → {seq: stored hash} for today's rows (the chains themselves are checked by `verify`)."""
     out: list[DigestMismatch] = []
@@ -211,6 +239,9 @@ def check_against_heads(old_heads: Iterable[dict[str, Any]],
         elif seq not in have:
             out.append(DigestMismatch(case_id, seq, ROW_MISSING, f"seq {seq}, the digest's head, is gone"))
         elif have[seq] != head:
-            out.append(DigestMismatch(case_id, seq, REWRITTEN,
-                                      f"seq {seq} hashes to {have[seq][:16]}…, the digest holds {head[:16]}…"))
+            out.append(
+                DigestMismatch(
+                    case_id, seq, REWRITTEN, f"seq {seq} hashes to {have[seq][:16]}…, the digest holds {head[:16]}…"
+                )
+            )
     return out

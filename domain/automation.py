@@ -4,14 +4,26 @@ red clock starts a task force, and when a resolved case closes itself or a revie
 Each function takes the case and an answer and returns the step to take (an action for case_flow) and the
 events and notices to record; the workflow only asks the questions and carries the answers out. Pure.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
 
 from domain.case_flow import TEAM_MINIMUM, WORKING, Effects, lead_leaders
 from domain.models import (
-    SYSTEM, AssignAction, Audience, AutoCloseAction, CaseState, CaseStatus, HandlerChoice, Role, RoutingDecision,
-    TaskForce, TeamAction, TeamChoice, TriageAction,
+    SYSTEM,
+    AssignAction,
+    Audience,
+    AutoCloseAction,
+    CaseState,
+    CaseStatus,
+    HandlerChoice,
+    Role,
+    RoutingDecision,
+    TaskForce,
+    TeamAction,
+    TeamChoice,
+    TriageAction,
 )
 from domain.taxonomy import is_department
 
@@ -20,11 +32,16 @@ JOINT_MECHANISM = "县领导领衔+专班会商+部门组团破难"
 
 # --- routing (分流) -------------------------------------------------------------------------------------
 
+
 def repeat_flagged(decision: RoutingDecision) -> Effects:
     """An earlier open case of the same person or the same grievance: linked, not merged; the clerks hear."""
     fx = Effects()
-    fx.event("repeat_detected", "system", earlier=decision.repeat_of,
-             reason="同一群众或相同诉求在时限内重复登记，已关联前案，未合并")
+    fx.event(
+        "repeat_detected",
+        "system",
+        earlier=decision.repeat_of,
+        reason="同一群众或相同诉求在时限内重复登记，已关联前案，未合并",
+    )
     fx.notify("repeat_detected", Audience(roles=[Role.clerk]), earlier=decision.repeat_of)
     return fx
 
@@ -33,27 +50,39 @@ def routing_step(decision: RoutingDecision) -> TriageAction | None:
     """Route without a person when the classifier is sure enough and knows the lead unit."""
     if not (decision.auto and decision.category and decision.unit):
         return None
-    return TriageAction(actor=SYSTEM, category=decision.category, unit=decision.unit, township=decision.township,
-                        needs_team=decision.needs_team, team_units=decision.team_units,
-                        reason=f"{decision.reason}（置信度 {decision.confidence:.2f}）")
+    return TriageAction(
+        actor=SYSTEM,
+        category=decision.category,
+        unit=decision.unit,
+        township=decision.township,
+        needs_team=decision.needs_team,
+        team_units=decision.team_units,
+        reason=f"{decision.reason}（置信度 {decision.confidence:.2f}）",
+    )
 
 
 def routing_pending(decision: RoutingDecision) -> Effects:
     """The case waits for a clerk, with the classifier's suggestions; its routing clock keeps running."""
     fx = Effects()
-    fx.event("routing_pending", "system", reason=decision.reason, suggestion=decision.category,
-             confidence=decision.confidence, township=decision.township,
-             suggestions=[x.model_dump() for x in decision.suggestions])
+    fx.event(
+        "routing_pending",
+        "system",
+        reason=decision.reason,
+        suggestion=decision.category,
+        confidence=decision.confidence,
+        township=decision.township,
+        suggestions=[x.model_dump() for x in decision.suggestions],
+    )
     fx.notify("routing_pending", Audience(roles=[Role.clerk]), reason=decision.reason)
     return fx
 
 
 # --- assignment (交办) ----------------------------------------------------------------------------------
 
+
 def needs_handler(s: CaseState) -> bool:
     """Routed, nobody named yet, and the matcher not yet asked for this routing."""
-    return (s.status == CaseStatus.routed and s.handler is None
-            and s.assignment_attempted_for != s.routing_version)
+    return s.status == CaseStatus.routed and s.handler is None and s.assignment_attempted_for != s.routing_version
 
 
 def assignment_step(choice: HandlerChoice) -> AssignAction | None:
@@ -72,11 +101,17 @@ def assignment_pending(s: CaseState, choice: HandlerChoice) -> Effects:
 
 # --- team (组团) ----------------------------------------------------------------------------------------
 
+
 def needs_team_matching(s: CaseState) -> bool:
     """A category that needs several departments, a named handler, no team yet, and the matcher not yet
     asked for this routing."""
-    return (s.needs_team and s.status in WORKING and not s.team and s.handler is not None
-            and s.team_attempted_for != s.routing_version)
+    return (
+        s.needs_team
+        and s.status in WORKING
+        and not s.team
+        and s.handler is not None
+        and s.team_attempted_for != s.routing_version
+    )
 
 
 def team_step(choice: TeamChoice) -> TeamAction | None:
@@ -96,14 +131,23 @@ def team_shortfall(s: CaseState, choice: TeamChoice) -> Effects | None:
     lead = lead_leaders(s)
     units = [m for m in choice.missing_units if m != s.township]
     towns = [m for m in choice.missing_units if m == s.township]
-    fx.notify("team_member_needed", Audience(
-        roles=lead.roles, unit_leaders=sorted(set(lead.unit_leaders + units)),
-        township_leaders=sorted(set(lead.township_leaders + towns))),
-        category=s.category, unit=s.unit, township=s.township, missing=choice.missing_units)
+    fx.notify(
+        "team_member_needed",
+        Audience(
+            roles=lead.roles,
+            unit_leaders=sorted(set(lead.unit_leaders + units)),
+            township_leaders=sorted(set(lead.township_leaders + towns)),
+        ),
+        category=s.category,
+        unit=s.unit,
+        township=s.township,
+        missing=choice.missing_units,
+    )
     return fx
 
 
 # --- the red joint mechanism (县领导领衔 + 专班会商 + 部门组团破难) ---------------------------------------
+
 
 def task_force_units(s: CaseState) -> list[str]:
     """The departments drafted into a red case's task force: the lead unit and the category's team units."""
@@ -117,14 +161,14 @@ def needs_task_force(s: CaseState, clock_name: str) -> bool:
 def start_task_force(s: CaseState, leader: str | None, units: list[str], now: datetime) -> Effects:
     s.task_force = TaskForce(led_by=leader, started_at=now, units=units)
     fx = Effects()
-    fx.event("task_force_started", "system", led_by=leader, units=units, township=s.township,
-             mechanism=JOINT_MECHANISM)
+    fx.event("task_force_started", "system", led_by=leader, units=units, township=s.township, mechanism=JOINT_MECHANISM)
     if leader:
         fx.notify("task_force", Audience(usernames=[leader]))
     return fx
 
 
 # --- scheduled steps -------------------------------------------------------------------------------------
+
 
 def auto_close_due(s: CaseState, now: datetime) -> AutoCloseAction | None:
     """A resolved case nobody rated closes itself after the configured time."""

@@ -5,19 +5,48 @@ take it. `check` raises CaseRuleError without touching the state (the workflow's
 so a refused step leaves no trace); `apply` changes the state and returns the business events and
 notifications the step produces. Both are pure: the workflow, the audit fold and the tests share them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from domain import clocks
-from domain.taxonomy import TOWNSHIP_LED, is_department
 from domain.models import (
-    Actor, AssignAction, Audience, AutoCloseAction, CaseState, CaseStatus as S, CitizenUpdateAction, CodeReissueAction,
-    ConsultationAction, DeclineTeamAction, MaterialAction, Mediation, MediationAction, RateAction, Rating, RejectAction, Resolution,
-    ResolveAction, Review, ReviewDecisionAction, ReviewRequestAction, Role, TeamAction, TeamSlot, TeamVacancy, TriageAction, UrgeAction, WithdrawAction,
+    Actor,
+    AssignAction,
+    Audience,
+    AutoCloseAction,
+    CaseState,
+    CitizenUpdateAction,
+    CodeReissueAction,
+    ConsultationAction,
+    DeclineTeamAction,
+    MaterialAction,
+    Mediation,
+    MediationAction,
+    RateAction,
+    Rating,
+    RejectAction,
+    Resolution,
+    ResolveAction,
+    Review,
+    ReviewDecisionAction,
+    ReviewRequestAction,
+    Role,
+    TeamAction,
+    TeamSlot,
+    TeamVacancy,
+    TriageAction,
+    UrgeAction,
+    WithdrawAction,
 )
+from domain.models import (
+    CaseStatus as S,
+)
+from domain.taxonomy import TOWNSHIP_LED, is_department
 
 OPEN = frozenset({S.received, S.routed, S.assigned, S.team_formed, S.mediating})
 WORKING = frozenset({S.assigned, S.team_formed, S.mediating})
@@ -34,9 +63,25 @@ def is_low_rating(score: int) -> bool:
 
 
 # Every payload a step may carry (Workflow Update inputs, and the system's own steps).
-Action = (TriageAction | AssignAction | TeamAction | DeclineTeamAction | MediationAction | ResolveAction
-          | RateAction | AutoCloseAction | WithdrawAction | RejectAction | UrgeAction | ConsultationAction
-          | MaterialAction | CitizenUpdateAction | ReviewRequestAction | ReviewDecisionAction | CodeReissueAction)
+Action = (
+    TriageAction
+    | AssignAction
+    | TeamAction
+    | DeclineTeamAction
+    | MediationAction
+    | ResolveAction
+    | RateAction
+    | AutoCloseAction
+    | WithdrawAction
+    | RejectAction
+    | UrgeAction
+    | ConsultationAction
+    | MaterialAction
+    | CitizenUpdateAction
+    | ReviewRequestAction
+    | ReviewDecisionAction
+    | CodeReissueAction
+)
 
 
 class CaseRuleError(Exception):
@@ -103,11 +148,12 @@ def leads(person: Actor, s: CaseState) -> bool:
 
 # --- the table ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Step:
     zh: str
     allowed_from: frozenset[S]
-    to: S | None                  # None: the status does not change
+    to: S | None  # None: the status does not change
     who: tuple[Rule, ...]
     needs: Callable[[CaseState], str | None] = field(default=lambda s: None)  # extra precondition
 
@@ -128,35 +174,51 @@ def _review_open(s: CaseState) -> str | None:
     return None
 
 
+# Where steps may start, besides OPEN and WORKING.
+ROUTABLE = frozenset({S.received, S.routed, S.assigned})
+UNASSIGNED = frozenset({S.received, S.routed})
+ASSIGNABLE = frozenset({S.routed}) | WORKING
+RESOLVED = frozenset({S.resolved})
+CLOSED = frozenset({S.closed})
+UNDER_REVIEW = frozenset({S.under_review})
+FOLLOWED = OPEN | {S.resolved, S.under_review}  # the citizen may still add to the case
+
+# fmt: off
 STEPS: dict[str, Step] = {
-    #  step                 name       from                                 to            who
-    "triage":        Step("分流",     frozenset({S.received, S.routed, S.assigned}), S.routed,
-                          (system, centre_staff)),
-    "reject":        Step("不予受理", frozenset({S.received, S.routed}),      S.rejected,   (centre_staff,)),
-    "assign":        Step("交办",     frozenset({S.routed}) | WORKING,        None,         (system, supervisor, lead_unit_leader)),
-    "form_team":     Step("组团",     WORKING,                                None,         (system, supervisor, lead_unit_leader, handler),
-                          _needs_handler),
-    "decline_team":  Step("谢绝组团", WORKING,                                None,         (team_member_not_handler,)),
-    "record_mediation": Step("记录调解", WORKING,                            S.mediating,  (handler, team_member, supervisor)),
-    "resolve":       Step("办结",     WORKING,                                S.resolved,   (handler, supervisor)),
-    "rate":          Step("评价",     frozenset({S.resolved}),                S.closed,     (citizen,)),
-    "auto_close":    Step("自动归档", frozenset({S.resolved}),                S.closed,     (system,)),
-    "withdraw":      Step("撤回",     OPEN,                                   S.withdrawn,  (centre_staff, handler)),
-    "urge":          Step("催办",     OPEN,                                   None,         (supervisor, county_leader)),
-    "record_consultation": Step("专班会商", OPEN,                             None,         (county_leader, supervisor, handler, team_member),
-                          _needs_task_force),
-    "add_material":  Step("补充材料", OPEN | {S.resolved, S.under_review},    None,         (citizen, clerk)),
-    "citizen_update": Step("更新诉求", OPEN | {S.resolved, S.under_review},   None,         (citizen, clerk)),
-    "request_review": Step("申请复核", frozenset({S.closed}),                 S.under_review, (citizen,),
-                          _review_open),
-    "review_decision": Step("复核决定", frozenset({S.under_review}),          None,         (supervisor,)),
-    "reissue_code":  Step("补发查询码", OPEN | {S.resolved, S.under_review, S.closed}, None, (clerk, supervisor)),
+    # step                 name             from               to              who (and what else it needs)
+    "triage":              Step("分流",     ROUTABLE,          S.routed,       (system, centre_staff)),
+    "reject":              Step("不予受理", UNASSIGNED,        S.rejected,     (centre_staff,)),
+    "assign":              Step("交办",     ASSIGNABLE,        None,           (system, supervisor, lead_unit_leader)),
+    "form_team":           Step("组团",     WORKING,           None,
+                                (system, supervisor, lead_unit_leader, handler), _needs_handler),
+    "decline_team":        Step("谢绝组团", WORKING,           None,           (team_member_not_handler,)),
+    "record_mediation":    Step("记录调解", WORKING,           S.mediating,    (handler, team_member, supervisor)),
+    "resolve":             Step("办结",     WORKING,           S.resolved,     (handler, supervisor)),
+    "rate":                Step("评价",     RESOLVED,          S.closed,       (citizen,)),
+    "auto_close":          Step("自动归档", RESOLVED,          S.closed,       (system,)),
+    "withdraw":            Step("撤回",     OPEN,              S.withdrawn,    (centre_staff, handler)),
+    "urge":                Step("催办",     OPEN,              None,           (supervisor, county_leader)),
+    "record_consultation": Step("专班会商", OPEN,              None,
+                                (county_leader, supervisor, handler, team_member), _needs_task_force),
+    "add_material":        Step("补充材料", FOLLOWED,          None,           (citizen, clerk)),
+    "citizen_update":      Step("更新诉求", FOLLOWED,          None,           (citizen, clerk)),
+    "request_review":      Step("申请复核", CLOSED,            S.under_review, (citizen,), _review_open),
+    "review_decision":     Step("复核决定", UNDER_REVIEW,      None,           (supervisor,)),
+    "reissue_code":        Step("补发查询码", FOLLOWED | CLOSED, None,           (clerk, supervisor)),
 }
+# fmt: on
 
 STATUS_ZH = {
-    S.received: "已受理", S.routed: "已分流", S.assigned: "已交办", S.team_formed: "已组团",
-    S.mediating: "调处中", S.resolved: "已办结", S.closed: "已评价归档", S.withdrawn: "已撤回",
-    S.rejected: "不予受理", S.under_review: "复核中",
+    S.received: "已受理",
+    S.routed: "已分流",
+    S.assigned: "已交办",
+    S.team_formed: "已组团",
+    S.mediating: "调处中",
+    S.resolved: "已办结",
+    S.closed: "已评价归档",
+    S.withdrawn: "已撤回",
+    S.rejected: "不予受理",
+    S.under_review: "复核中",
 }
 
 
@@ -169,15 +231,24 @@ def allowed_steps(state: CaseState, actor: Actor) -> list[str]:
     validator still has the last word when the step arrives)."""
     if actor.role in (Role.auditor, Role.citizen, Role.system):
         return []
-    return [name for name, step in STEPS.items()
-            if name not in AUTOMATIC_ONLY and any(rule(actor, state) for rule in step.who)
-            and state.status in step.allowed_from and not step.needs(state)]
+    return [
+        name
+        for name, step in STEPS.items()
+        if name not in AUTOMATIC_ONLY
+        and any(rule(actor, state) for rule in step.who)
+        and state.status in step.allowed_from
+        and not step.needs(state)
+    ]
 
 
 def can_request_review(state: CaseState) -> bool:
     """The citizen rated 1–2 and the review window is still open."""
-    return (state.status == S.closed and state.review_open_until is not None and state.rating is not None
-            and is_low_rating(state.rating.score))
+    return (
+        state.status == S.closed
+        and state.review_open_until is not None
+        and state.rating is not None
+        and is_low_rating(state.rating.score)
+    )
 
 
 def check(state: CaseState, step_name: str, action: Action) -> None:
@@ -190,7 +261,8 @@ def check(state: CaseState, step_name: str, action: Action) -> None:
         raise CaseRuleError("forbidden", "not_permitted", f"{actor.username} 无权对本案执行“{step.zh}”")
     if state.status not in step.allowed_from:
         raise CaseRuleError(
-            "illegal_state", "illegal_state",
+            "illegal_state",
+            "illegal_state",
             f"案件当前状态为“{STATUS_ZH[state.status]}”，不能执行“{step.zh}”",
         )
     reason = step.needs(state)
@@ -218,6 +290,7 @@ def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
 
 
 # --- effects -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class Effects:
@@ -265,9 +338,16 @@ class _Apply:
             fx.event("handler_released", who, handler=s.handler.username, reason="改派至其他单位")
             s.handler, s.team = None, []
         clocks.ensure_team_clock(s, a.needs_team)
-        fx.event("rerouted" if rerouted else "routed", who, category=a.category, unit=a.unit,
-                 township=a.township, needs_team=a.needs_team, previous_unit=previous_unit,
-                 reason=a.reason or ("人工分流" if who != "system" else "自动分流"))
+        fx.event(
+            "rerouted" if rerouted else "routed",
+            who,
+            category=a.category,
+            unit=a.unit,
+            township=a.township,
+            needs_team=a.needs_team,
+            previous_unit=previous_unit,
+            reason=a.reason or ("人工分流" if who != "system" else "自动分流"),
+        )
         _meet(s, "routed", now, fx)
         if s.handler is not None:
             s.status = S.assigned  # re-routing within the same lead unit keeps the handler
@@ -284,27 +364,46 @@ class _Apply:
         s.handler = a.handler
         if s.status == S.routed:
             s.status = S.assigned
-        fx.event("reassigned" if previous else "assigned", who, handler=a.handler.username,
-                 previous=previous, reason=a.reason or "",
-                 **({"scores": [c.model_dump(mode="json") for c in a.scores]} if a.scores else {}))
-        fx.notify("assigned", Audience(usernames=[a.handler.username]), handler=a.handler.username,
-                  category=s.category, unit=s.unit, township=s.township)
+        fx.event(
+            "reassigned" if previous else "assigned",
+            who,
+            handler=a.handler.username,
+            previous=previous,
+            reason=a.reason or "",
+            **({"scores": [c.model_dump(mode="json") for c in a.scores]} if a.scores else {}),
+        )
+        fx.notify(
+            "assigned",
+            Audience(usernames=[a.handler.username]),
+            handler=a.handler.username,
+            category=s.category,
+            unit=s.unit,
+            township=s.township,
+        )
         _meet(s, "assigned", now, fx)
 
     @staticmethod
     def form_team(s: CaseState, a: TeamAction, now, fx, who) -> None:
         handler_name = s.handler.username if s.handler else None
-        new = [m for m in a.members
-               if m.username != handler_name and all(m.username != t.username for t in s.team)]
+        new = [m for m in a.members if m.username != handler_name and all(m.username != t.username for t in s.team)]
         s.team = list(a.members)
         if s.status == S.assigned:
             s.status = S.team_formed
-        fx.event("team_formed", who, members=[m.username for m in a.members],
-                 units=sorted({m.unit or m.township or "" for m in a.members}), reason=a.reason or "",
-                 **({"slots": [slot.model_dump(mode="json") for slot in a.slots]} if a.slots else {}))
+        fx.event(
+            "team_formed",
+            who,
+            members=[m.username for m in a.members],
+            units=sorted({m.unit or m.township or "" for m in a.members}),
+            reason=a.reason or "",
+            **({"slots": [slot.model_dump(mode="json") for slot in a.slots]} if a.slots else {}),
+        )
         if new:
-            fx.notify("team_invited", Audience(usernames=[m.username for m in new]),
-                      handler=s.handler.username if s.handler else None, category=s.category)
+            fx.notify(
+                "team_invited",
+                Audience(usernames=[m.username for m in new]),
+                handler=s.handler.username if s.handler else None,
+                category=s.category,
+            )
         _meet(s, "team", now, fx)
 
     @staticmethod
@@ -313,21 +412,36 @@ class _Apply:
         s.team = [m for m in s.team if m.username != who]
         if who not in s.team_declined:
             s.team_declined.append(who)
-        vacancy = TeamVacancy(unit=member.unit, township=None if member.unit else (member.township or s.township),
-                              declined_by=who, reason=a.reason.strip(), at=now)
+        vacancy = TeamVacancy(
+            unit=member.unit,
+            township=None if member.unit else (member.township or s.township),
+            declined_by=who,
+            reason=a.reason.strip(),
+            at=now,
+        )
         s.team_vacancies.append(vacancy)
-        fx.event("team_member_declined", who, member=who, unit=vacancy.unit, township=vacancy.township,
-                 reason=vacancy.reason)
+        fx.event(
+            "team_member_declined", who, member=who, unit=vacancy.unit, township=vacancy.township, reason=vacancy.reason
+        )
         if s.handler is not None:
-            fx.notify("team_member_declined", Audience(usernames=[s.handler.username]), member=who,
-                      reason=vacancy.reason, category=s.category)
+            fx.notify(
+                "team_member_declined",
+                Audience(usernames=[s.handler.username]),
+                member=who,
+                reason=vacancy.reason,
+                category=s.category,
+            )
 
     @staticmethod
     def record_mediation(s: CaseState, a: MediationAction, now, fx, who) -> None:
-        s.mediations.append(Mediation(summary=a.summary, held_at=a.held_at, participants=a.participants,
-                                      recorded_by=who, recorded_at=now))
-        fx.event("mediation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(),
-                 participants=a.participants)
+        s.mediations.append(
+            Mediation(
+                summary=a.summary, held_at=a.held_at, participants=a.participants, recorded_by=who, recorded_at=now
+            )
+        )
+        fx.event(
+            "mediation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(), participants=a.participants
+        )
 
     @staticmethod
     def resolve(s: CaseState, a: ResolveAction, now, fx, who) -> None:
@@ -369,12 +483,20 @@ class _Apply:
         s.status = S.mediating
         s.resolution, s.rating, s.closed_at, s.auto_close_at = None, None, None, None
         clocks.restart_colour_clocks(s, now)
-        fx.event("reopened", who, reason=a.reason, yellow_at=(now + s.levels.yellow_after).isoformat(),
-                 red_at=(now + s.levels.red_after).isoformat())
+        fx.event(
+            "reopened",
+            who,
+            reason=a.reason,
+            yellow_at=(now + s.levels.yellow_after).isoformat(),
+            red_at=(now + s.levels.red_after).isoformat(),
+        )
         people = [s.handler.username] if s.handler else []
         leaders = lead_leaders(s)
-        fx.notify("review_rehandle", Audience(usernames=people, unit_leaders=leaders.unit_leaders,
-                                              township_leaders=leaders.township_leaders), reason=a.reason)
+        fx.notify(
+            "review_rehandle",
+            Audience(usernames=people, unit_leaders=leaders.unit_leaders, township_leaders=leaders.township_leaders),
+            reason=a.reason,
+        )
 
     @staticmethod
     def reissue_code(s: CaseState, a: CodeReissueAction, now, fx, who) -> None:
@@ -405,17 +527,27 @@ class _Apply:
     @staticmethod
     def record_consultation(s: CaseState, a: ConsultationAction, now, fx, who) -> None:
         assert s.task_force is not None
-        s.task_force.consultations.append(Mediation(summary=a.summary, held_at=a.held_at,
-                                                    participants=a.participants, recorded_by=who,
-                                                    recorded_at=now))
-        fx.event("consultation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(),
-                 participants=a.participants)
+        s.task_force.consultations.append(
+            Mediation(
+                summary=a.summary, held_at=a.held_at, participants=a.participants, recorded_by=who, recorded_at=now
+            )
+        )
+        fx.event(
+            "consultation_recorded", who, summary=a.summary, held_at=a.held_at.isoformat(), participants=a.participants
+        )
 
     @staticmethod
     def add_material(s: CaseState, a: MaterialAction, now, fx, who) -> None:
         s.materials.append(a.material)
-        fx.event("material_added", who, material_id=a.material.material_id, filename=a.material.filename,
-                 content_type=a.material.content_type, size=a.material.size, note=a.material.note or "")
+        fx.event(
+            "material_added",
+            who,
+            material_id=a.material.material_id,
+            filename=a.material.filename,
+            content_type=a.material.content_type,
+            size=a.material.size,
+            note=a.material.note or "",
+        )
         if s.handler is not None:
             fx.notify("material_added", Audience(usernames=[s.handler.username]), filename=a.material.filename)
 
@@ -446,23 +578,62 @@ def fill_vacancy(s: CaseState, vacancy: TeamVacancy, slot: TeamSlot, now: dateti
     member = slot.member
     if member is not None and member.username not in on_case and member.username not in s.team_declined:
         s.team.append(member)
-        fx.event("team_member_replaced", "system", member=member.username, replaces=vacancy.declined_by,
-                 unit=vacancy.unit, township=vacancy.township, reason=slot.reason, scores=scores)
-        fx.notify("team_invited", Audience(usernames=[member.username]),
-                  handler=s.handler.username if s.handler else None, category=s.category)
+        fx.event(
+            "team_member_replaced",
+            "system",
+            member=member.username,
+            replaces=vacancy.declined_by,
+            unit=vacancy.unit,
+            township=vacancy.township,
+            reason=slot.reason,
+            scores=scores,
+        )
+        fx.notify(
+            "team_invited",
+            Audience(usernames=[member.username]),
+            handler=s.handler.username if s.handler else None,
+            category=s.category,
+        )
         return fx
-    fx.event("team_member_unavailable", "system", replaces=vacancy.declined_by, unit=vacancy.unit,
-             township=vacancy.township, reason=slot.reason, scores=scores)
-    leaders = (Audience(unit_leaders=[vacancy.unit]) if vacancy.unit
-               else Audience(township_leaders=[vacancy.township] if vacancy.township else []))
-    fx.notify("team_member_needed", leaders, unit=vacancy.unit, township=vacancy.township, category=s.category,
-              declined_by=vacancy.declined_by, reason=vacancy.reason)
+    fx.event(
+        "team_member_unavailable",
+        "system",
+        replaces=vacancy.declined_by,
+        unit=vacancy.unit,
+        township=vacancy.township,
+        reason=slot.reason,
+        scores=scores,
+    )
+    leaders = (
+        Audience(unit_leaders=[vacancy.unit])
+        if vacancy.unit
+        else Audience(township_leaders=[vacancy.township] if vacancy.township else [])
+    )
+    fx.notify(
+        "team_member_needed",
+        leaders,
+        unit=vacancy.unit,
+        township=vacancy.township,
+        category=s.category,
+        declined_by=vacancy.declined_by,
+        reason=vacancy.reason,
+    )
     clock = s.clock("team")
-    if clock is not None and clock.met_at is not None and not clock.breached and clock.stopped_at is None \
-            and clock.due_at > now:
+    if (
+        clock is not None
+        and clock.met_at is not None
+        and not clock.breached
+        and clock.stopped_at is None
+        and clock.due_at > now
+    ):
         clock.met_at = None
-        fx.event("clock_reopened", "system", clock="team", due_at=clock.due_at.isoformat(),
-                 reason="组团成员谢绝且暂无替补，组团时限继续计时")
+        fx.event(
+            "clock_reopened",
+            "system",
+            clock="team",
+            due_at=clock.due_at.isoformat(),
+            reason="组团成员谢绝且暂无替补，组团时限继续计时",
+        )
     return fx
 
 
@@ -481,19 +652,33 @@ def breach(state: CaseState, clock_name: str, now: datetime) -> Effects:
     clock = state.clock(clock_name)
     assert clock is not None and clock.running
     clock.breached, clock.breached_at = True, now
-    fx.event("clock_breached", "system", clock=clock_name, due_at=clock.due_at.isoformat(),
-             status=state.status.value)
+    fx.event("clock_breached", "system", clock=clock_name, due_at=clock.due_at.isoformat(), status=state.status.value)
     if clock_name in ("routed", "assigned", "team"):
-        fx.notify("reminder", Audience(roles=[Role.supervisor]), clock=clock_name,
-                  due_at=clock.due_at.isoformat(), status=state.status.value)
+        fx.notify(
+            "reminder",
+            Audience(roles=[Role.supervisor]),
+            clock=clock_name,
+            due_at=clock.due_at.isoformat(),
+            status=state.status.value,
+        )
         return fx
     state.colour = clocks.colour_after_breach(state.colour, clock_name)
     if clock_name == "yellow":
         fx.event("turned_yellow", "system")
-        fx.notify("turned_yellow", lead_leaders(state), unit=state.unit, township=state.township,
-                  days=state.levels.yellow_after.total_seconds() / 86400)
+        fx.notify(
+            "turned_yellow",
+            lead_leaders(state),
+            unit=state.unit,
+            township=state.township,
+            days=state.levels.yellow_after.total_seconds() / 86400,
+        )
     else:
         fx.event("turned_red", "system")
-        fx.notify("turned_red", Audience(roles=[Role.county_leader]), unit=state.unit,
-                  township=state.township, days=state.levels.red_after.total_seconds() / 86400)
+        fx.notify(
+            "turned_red",
+            Audience(roles=[Role.county_leader]),
+            unit=state.unit,
+            township=state.township,
+            days=state.levels.red_after.total_seconds() / 86400,
+        )
     return fx

@@ -1,5 +1,6 @@
-"""Service-level clocks held as data (docs/architecture.md, the clocks): each has a due time from intake and is met, breached
-or stopped. The workflow's loop waits for the earliest running one; nothing here reads the time itself."""
+"""Service-level clocks held as data (docs/architecture.md, the clocks): each has a due time from intake and is
+met, breached or stopped. The workflow's loop waits for the earliest running one; nothing here reads the time itself."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -9,6 +9,7 @@ The centre (clerks, supervisors), the county leaders and the auditors see every 
 the cases they handle or sit on the team of; their department's cases, as lead unit or with a member on the
 team; and their township's cases.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,33 +23,40 @@ SEES_ALL = frozenset({Role.supervisor, Role.auditor, Role.county_leader, Role.cl
 @dataclass(frozen=True)
 class Scope:
     """An actor's jurisdiction. `everything` overrides the rest."""
+
     everything: bool = False
-    username: str | None = None          # as handler or team member
-    unit: str | None = None              # a department: lead unit, or a member of the team from it
-    township: str | None = None          # the case's township
+    username: str | None = None  # as handler or team member
+    unit: str | None = None  # a department: lead unit, or a member of the team from it
+    township: str | None = None  # the case's township
 
 
 @dataclass(frozen=True)
 class CaseFacts:
     """What jurisdiction looks at in a case."""
+
     handler: str | None
-    team: tuple[str, ...]                # usernames of the team's members
-    unit: str | None                     # the lead unit (may be the township placeholder)
+    team: tuple[str, ...]  # usernames of the team's members
+    unit: str | None  # the lead unit (may be the township placeholder)
     township: str | None
-    member_units: tuple[str, ...]        # departments of the team's members
+    member_units: tuple[str, ...]  # departments of the team's members
 
 
 def scope_of(actor: Actor) -> Scope:
     if actor.role in SEES_ALL:
         return Scope(everything=True)
-    return Scope(username=actor.username, unit=actor.unit if is_department(actor.unit) else None,
-                 township=actor.township or None)
+    return Scope(
+        username=actor.username, unit=actor.unit if is_department(actor.unit) else None, township=actor.township or None
+    )
 
 
 def facts_of(state: CaseState) -> CaseFacts:
-    return CaseFacts(handler=state.handler.username if state.handler else None,
-                     team=tuple(m.username for m in state.team), unit=state.unit, township=state.township,
-                     member_units=tuple(member_units(state)))
+    return CaseFacts(
+        handler=state.handler.username if state.handler else None,
+        team=tuple(m.username for m in state.team),
+        unit=state.unit,
+        township=state.township,
+        member_units=tuple(member_units(state)),
+    )
 
 
 def member_units(state: CaseState) -> list[str]:

@@ -2,6 +2,7 @@
 process logs (access log lines included), and tracking codes and credentials in URLs (a webhook's
 `access_token` and `sign` query parameters, which httpx logs with every request) are hidden. The API and the
 worker both install it."""
+
 from __future__ import annotations
 
 import logging
@@ -20,7 +21,7 @@ def scrub(text: str) -> str:
 def _scrub_arg(arg: object) -> object:
     if arg is None or isinstance(arg, (bool, int, float)):
         return arg
-    text = arg if isinstance(arg, str) else str(arg)   # e.g. an httpx URL object
+    text = arg if isinstance(arg, str) else str(arg)  # e.g. an httpx URL object
     clean = scrub(text)
     return clean if clean != text or isinstance(arg, str) else arg
 

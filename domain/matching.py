@@ -15,11 +15,12 @@ rest the score is, out of 100:
 Ties go to whoever was assigned least recently, then by username, so the order is always the same. A role in
 `fallback_roles` (a unit's leader, for the handler) ranks after every other eligible candidate.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta
 
 from domain.models import CandidateScore, ScoreFactor
 from domain.times import as_utc, china_local
@@ -32,16 +33,17 @@ ROLE_ZH = {"mediator": "调解员", "leader": "负责人"}
 @dataclass(frozen=True)
 class Candidate:
     """A person who could take the case, as the activity found them in the directory and the read model."""
+
     username: str
     role: str
     unit: str | None = None
     township: str | None = None
-    skills: tuple[str, ...] | None = None   # category codes; None: not recorded
-    capacity: int = 30                      # most open cases at once
-    open_cases: int = 0                     # open cases as handler or team member
-    handling: int = 0                       # of which as handler
+    skills: tuple[str, ...] | None = None  # category codes; None: not recorded
+    capacity: int = 30  # most open cases at once
+    open_cases: int = 0  # open cases as handler or team member
+    handling: int = 0  # of which as handler
     on_duty: bool = True
-    leave_until: date | None = None         # off duty until this day (inclusive); None: until further notice
+    leave_until: date | None = None  # off duty until this day (inclusive); None: until further notice
     home_township: str | None = None
     last_assigned_at: datetime | None = None
 
@@ -49,8 +51,9 @@ class Candidate:
 @dataclass(frozen=True)
 class Need:
     """What the case asks of a candidate."""
+
     category: str | None
-    township: str | None                    # the case's township (locality)
+    township: str | None  # the case's township (locality)
     now: datetime
     declined: frozenset[str] = frozenset()  # stepped out of this case: never again
     fallback_roles: frozenset[str] = frozenset()
@@ -83,8 +86,9 @@ def _since(delta: timedelta) -> str:
 def _factor(name: str, zh: str, value: float, note: str) -> ScoreFactor:
     value = min(max(value, 0.0), 1.0)
     weight = WEIGHTS[name]
-    return ScoreFactor(name=name, zh=zh, weight=weight, value=round(value, 4), points=round(weight * value, 2),
-                       note=note)
+    return ScoreFactor(
+        name=name, zh=zh, weight=weight, value=round(value, 4), points=round(weight * value, 2), note=note
+    )
 
 
 def _limit(name: str, zh: str, passed: bool, note: str) -> ScoreFactor:
@@ -98,8 +102,7 @@ def score(c: Candidate, need: Need) -> CandidateScore:
     full = c.capacity <= 0 or c.open_cases >= c.capacity
     limits = [
         _limit("duty", "在岗", on, duty_note),
-        _limit("capacity", "容量", not full,
-               f"在办 {c.open_cases}/{c.capacity} 件" + ("，已满" if full else "")),
+        _limit("capacity", "容量", not full, f"在办 {c.open_cases}/{c.capacity} 件" + ("，已满" if full else "")),
     ]
     if c.username in need.declined:
         limits.append(_limit("declined", "谢绝", False, "已谢绝参与本案"))
@@ -129,8 +132,9 @@ def score(c: Candidate, need: Need) -> CandidateScore:
         rotation = _factor("rotation", "轮换", 1.0, "此前未被交办")
     else:
         gap = now - as_utc(c.last_assigned_at)
-        rotation = _factor("rotation", "轮换", gap / ROTATION_HORIZON if gap > timedelta(0) else 0.0,
-                           f"距上次交办 {_since(gap)}")
+        rotation = _factor(
+            "rotation", "轮换", gap / ROTATION_HORIZON if gap > timedelta(0) else 0.0, f"距上次交办 {_since(gap)}"
+        )
 
     scored = [skill, load, locality, rotation]
     total = round(sum(f.points for f in scored), 2)
@@ -143,9 +147,17 @@ def score(c: Candidate, need: Need) -> CandidateScore:
     else:
         fallback = "；单位负责人，仅在无其他人选时承办" if c.role in need.fallback_roles else ""
         reason = f"{who}综合 {total:g} 分：{detail}；{duty_note}{fallback}"
-    return CandidateScore(username=c.username, role=c.role, unit=c.unit, township=c.township,
-                          eligible=excluded is None, total=total, factors=[*scored, *limits],
-                          excluded_because=excluded, reason=reason)
+    return CandidateScore(
+        username=c.username,
+        role=c.role,
+        unit=c.unit,
+        township=c.township,
+        eligible=excluded is None,
+        total=total,
+        factors=[*scored, *limits],
+        excluded_because=excluded,
+        reason=reason,
+    )
 
 
 def rank(candidates: Iterable[Candidate], need: Need) -> list[CandidateScore]:
@@ -157,9 +169,14 @@ def rank(candidates: Iterable[Candidate], need: Need) -> list[CandidateScore]:
     def key(s: CandidateScore):
         c = people[s.username]
         last = c.last_assigned_at
-        return (not s.eligible, c.role in need.fallback_roles, -s.total,
-                last is not None, as_utc(last) if last else datetime.min.replace(tzinfo=timezone.utc),
-                s.username)
+        return (
+            not s.eligible,
+            c.role in need.fallback_roles,
+            -s.total,
+            last is not None,
+            as_utc(last) if last else datetime.min.replace(tzinfo=UTC),
+            s.username,
+        )
 
     ordered = sorted(scored, key=key)
     for i, s in enumerate(ordered, start=1):
@@ -181,5 +198,7 @@ def summary(ranked: list[CandidateScore], where: str) -> str:
         why = "；".join(f"{s.username}：{s.excluded_because}" for s in ranked[:5])
         return f"{where}无可选人员（{why}）"
     notes = {f.name: f.note for f in chosen.factors}
-    return (f"{where}：{chosen.username}，综合 {chosen.total:g} 分（{notes['skill']}，{notes['load']}，"
-            f"{notes['locality']}，{notes['rotation']}），{len(ranked)} 人中可选 {eligible} 人")
+    return (
+        f"{where}：{chosen.username}，综合 {chosen.total:g} 分（{notes['skill']}，{notes['load']}，"
+        f"{notes['locality']}，{notes['rotation']}），{len(ranked)} 人中可选 {eligible} 人"
+    )

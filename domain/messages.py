@@ -1,19 +1,29 @@
 """Chinese text of the messages people receive. Rendered by the notification activity, not the workflow,
 so wording can change without touching case histories."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from domain.taxonomy import Taxonomy
-from domain.taxonomy import is_department
+from domain.taxonomy import Taxonomy, is_department
 
 CLOCK_ZH = {"routed": "3分钟分流", "assigned": "5分钟交办", "team": "1小时组团", "yellow": "黄码", "red": "红码"}
 KIND_ZH = {
-    "assigned": "交办", "team_invited": "组团邀请", "reminder": "超时提醒", "turned_yellow": "黄码督办",
-    "turned_red": "红码督办", "urged": "催办", "withdrawn": "撤回", "material_added": "补充材料",
-    "citizen_updated": "诉求更新", "assignment_pending": "待交办", "routing_pending": "待分流",
-    "task_force": "专班会商", "repeat_detected": "重复访",
-    "team_member_declined": "组团变动", "team_member_needed": "组团缺员",
+    "assigned": "交办",
+    "team_invited": "组团邀请",
+    "reminder": "超时提醒",
+    "turned_yellow": "黄码督办",
+    "turned_red": "红码督办",
+    "urged": "催办",
+    "withdrawn": "撤回",
+    "material_added": "补充材料",
+    "citizen_updated": "诉求更新",
+    "assignment_pending": "待交办",
+    "routing_pending": "待分流",
+    "task_force": "专班会商",
+    "repeat_detected": "重复访",
+    "team_member_declined": "组团变动",
+    "team_member_needed": "组团缺员",
 }
 
 
@@ -28,12 +38,18 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
         case "team_invited":
             return f"【组团】您已被纳入案件 {case_no}（{cat}）的多元调处团队，请与承办人协同调处。"
         case "reminder":
-            return f"【超时提醒】案件 {case_no} 未在{CLOCK_ZH.get(str(p.get('clock')), p.get('clock'))}时限内完成，请中心督办。"
+            clock = CLOCK_ZH.get(str(p.get("clock")), p.get("clock"))
+            return f"【超时提醒】案件 {case_no} 未在{clock}时限内完成，请中心督办。"
         case "turned_yellow":
-            return f"【黄码督办】案件 {case_no} 受理已超过{p.get('days', 7):g}天未办结，督办码转黄，请{where}主要领导督促办理。"
+            return (
+                f"【黄码督办】案件 {case_no} 受理已超过{p.get('days', 7):g}天未办结，督办码转黄，"
+                f"请{where}主要领导督促办理。"
+            )
         case "turned_red":
-            return (f"【红码督办】案件 {case_no} 受理已超过{p.get('days', 14):g}天未办结，督办码转红，"
-                    f"请县领导领衔，启动专班会商、部门组团破难。")
+            return (
+                f"【红码督办】案件 {case_no} 受理已超过{p.get('days', 14):g}天未办结，督办码转红，"
+                f"请县领导领衔，启动专班会商、部门组团破难。"
+            )
         case "urged":
             note = f"：{p['note']}" if p.get("note") else ""
             return f"【催办】案件 {case_no} 被第{p.get('count', 1)}次催办{note}，请加快办理。"
@@ -48,21 +64,33 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
         case "routing_pending":
             return f"【待分流】案件 {case_no} 需人工分流：{p.get('reason', '')}"
         case "review_requested":
-            return f"【申请复核】案件 {case_no} 的群众评价为{p.get('rating')}星并申请复核：{p.get('reason', '')}。请督办员作出复核决定。"
+            return (
+                f"【申请复核】案件 {case_no} 的群众评价为{p.get('rating')}星并申请复核：{p.get('reason', '')}。"
+                "请督办员作出复核决定。"
+            )
         case "review_rehandle":
             return f"【复核重办】案件 {case_no} 经复核退回重新办理：{p.get('reason', '')}。请重新调处。"
         case "repeat_detected":
-            return f"【重复访】案件 {case_no} 与 {len(p.get('earlier', []))} 件前案为同一群众或相同诉求，已关联，请受理员核对。"
+            return (
+                f"【重复访】案件 {case_no} 与 {len(p.get('earlier', []))} 件前案为同一群众或相同诉求，"
+                "已关联，请受理员核对。"
+            )
         case "task_force":
             return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
         case "team_member_declined":
-            return (f"【组团变动】案件 {case_no}（{cat}）的团队成员 {p.get('member', '')} 谢绝参与："
-                    f"{p.get('reason', '')}。系统正在匹配替补人员。")
+            return (
+                f"【组团变动】案件 {case_no}（{cat}）的团队成员 {p.get('member', '')} 谢绝参与："
+                f"{p.get('reason', '')}。系统正在匹配替补人员。"
+            )
         case "team_member_needed":
             if p.get("declined_by"):
-                return (f"【组团缺员】案件 {case_no}（{cat}）的团队成员 {p['declined_by']} 谢绝参与"
-                        f"（{p.get('reason', '')}），{where}暂无可替补的在岗调解员，请负责人立即指定人员。")
-            missing = "、".join((tx.township_zh(m) if tx.township(m) else tx.unit_zh(m))
-                               for m in p.get("missing", []) if m) or where
+                return (
+                    f"【组团缺员】案件 {case_no}（{cat}）的团队成员 {p['declined_by']} 谢绝参与"
+                    f"（{p.get('reason', '')}），{where}暂无可替补的在岗调解员，请负责人立即指定人员。"
+                )
+            missing = (
+                "、".join((tx.township_zh(m) if tx.township(m) else tx.unit_zh(m)) for m in p.get("missing", []) if m)
+                or where
+            )
             return f"【组团缺员】案件 {case_no}（{cat}）组团时{missing}暂无可参与的在岗调解员，请负责人立即指定人员。"
     return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"

@@ -3,6 +3,7 @@
 Plain pydantic models (no SQLModel): they travel through Temporal with `pydantic_data_converter` and are
 imported by the workflow sandbox, the activities, the API and the tests alike.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,15 +14,15 @@ from pydantic import BaseModel, Field
 
 
 class CaseStatus(StrEnum):
-    received = "received"        # 受理
-    routed = "routed"            # 分流
-    assigned = "assigned"        # 交办
+    received = "received"  # 受理
+    routed = "routed"  # 分流
+    assigned = "assigned"  # 交办
     team_formed = "team_formed"  # 组团
-    mediating = "mediating"      # 调处
-    resolved = "resolved"        # 办结
-    closed = "closed"            # 评价/归档
-    withdrawn = "withdrawn"      # 撤回
-    rejected = "rejected"        # 不予受理
+    mediating = "mediating"  # 调处
+    resolved = "resolved"  # 办结
+    closed = "closed"  # 评价/归档
+    withdrawn = "withdrawn"  # 撤回
+    rejected = "rejected"  # 不予受理
     under_review = "under_review"  # 复核: the citizen contests a closed case's result
 
 
@@ -45,6 +46,7 @@ class Role(StrEnum):
 
 class ServiceLevels(BaseModel):
     """Durations measured from intake (close_unrated_after: from resolution)."""
+
     routed_within: timedelta
     assigned_within: timedelta
     team_within: timedelta
@@ -58,6 +60,7 @@ class ServiceLevels(BaseModel):
 class Actor(BaseModel):
     """A person in a step: who performs it, or whom it names (a handler, a team member). Staff carry their unit
     or township so the rules can check jurisdiction; `system` and `citizen` have neither."""
+
     username: str
     role: Role
     unit: str | None = None
@@ -102,21 +105,22 @@ class RoutingDecision(BaseModel):
     township: str | None
     needs_team: bool = False
     confidence: float = 0.0
-    auto: bool = False          # route without a person
+    auto: bool = False  # route without a person
     reason: str = ""
     team_units: list[str] = Field(default_factory=list)  # units a team for this category draws on
     suggestions: list[CategorySuggestion] = Field(default_factory=list)  # best first, for the clerk
-    model: str = ""             # fingerprint of the model that decided
-    repeat_of: list[str] = Field(default_factory=list)   # earlier cases (ids) this request repeats
+    model: str = ""  # fingerprint of the model that decided
+    repeat_of: list[str] = Field(default_factory=list)  # earlier cases (ids) this request repeats
 
 
 class ScoreFactor(BaseModel):
     """One line of a candidate's explained score (domain.matching). Scored factors add `points` (at most
     `weight`); hard limits (duty, capacity, declined) have weight 0 and exclude the candidate when not passed."""
-    name: str                    # skill | load | locality | rotation | duty | capacity | declined
+
+    name: str  # skill | load | locality | rotation | duty | capacity | declined
     zh: str
     weight: float = 0.0
-    value: float = 0.0           # 0..1
+    value: float = 0.0  # 0..1
     points: float = 0.0
     passed: bool = True
     note: str = ""
@@ -127,21 +131,22 @@ class CandidateScore(BaseModel):
     role: str
     unit: str | None = None
     township: str | None = None
-    rank: int = 0                # 1 = chosen (when eligible)
+    rank: int = 0  # 1 = chosen (when eligible)
     eligible: bool = True
     total: float = 0.0
     factors: list[ScoreFactor] = Field(default_factory=list)
     excluded_because: str | None = None
-    reason: str = ""             # the breakdown in one Chinese sentence
+    reason: str = ""  # the breakdown in one Chinese sentence
 
 
 class TeamSlot(BaseModel):
     """One seat of a team: a unit's member, or the township's (unit None)."""
+
     unit: str | None = None
     township: str | None = None
     label: str = ""
     member: Actor | None = None
-    kept_handler: bool = False   # the handler fills their own unit's seat
+    kept_handler: bool = False  # the handler fills their own unit's seat
     reason: str = ""
     candidates: list[CandidateScore] = Field(default_factory=list)  # best first, the first few
 
@@ -156,7 +161,7 @@ class TeamChoice(BaseModel):
     members: list[Actor]
     missing_units: list[str] = Field(default_factory=list)
     reason: str
-    slots: list[TeamSlot] = Field(default_factory=list)             # each seat with its ranking
+    slots: list[TeamSlot] = Field(default_factory=list)  # each seat with its ranking
 
 
 class Mediation(BaseModel):
@@ -191,6 +196,7 @@ class Material(BaseModel):
 
 class Review(BaseModel):
     """申请复核 after a low rating, and the supervisor's decision."""
+
     status: Literal["requested", "rehandled", "upheld"] = "requested"
     reason: str
     requested_at: datetime
@@ -202,6 +208,7 @@ class Review(BaseModel):
 
 class TaskForce(BaseModel):
     """县领导领衔 + 专班会商 + 部门组团破难, started when a case turns red."""
+
     led_by: str | None
     started_at: datetime
     units: list[str]
@@ -218,6 +225,7 @@ class CaseEvent(BaseModel):
 
 class Audience(BaseModel):
     """Who a notification goes to, resolved to people by the notification activity."""
+
     usernames: list[str] = Field(default_factory=list)
     roles: list[Role] = Field(default_factory=list)
     unit_leaders: list[str] = Field(default_factory=list)
@@ -225,17 +233,18 @@ class Audience(BaseModel):
 
 
 class NotificationRequest(BaseModel):
-    key: str                 # idempotency key: case id + event seq
+    key: str  # idempotency key: case id + event seq
     case_id: str
     case_no: str
-    kind: str                # assigned, team_invited, reminder, turned_yellow, turned_red, urged, ...
+    kind: str  # assigned, team_invited, reminder, turned_yellow, turned_red, urged, ...
     params: dict[str, Any] = Field(default_factory=dict)  # rendered into Chinese text by the activity
     audience: Audience
 
 
 class TeamVacancy(BaseModel):
     """A team seat left by a member who declined, waiting for the matcher."""
-    unit: str | None                 # None: the township's seat
+
+    unit: str | None  # None: the township's seat
     township: str | None
     declined_by: str
     reason: str
@@ -244,6 +253,7 @@ class TeamVacancy(BaseModel):
 
 class CaseState(BaseModel):
     """The truth about one case, held by its workflow and carried across continue-as-new."""
+
     case_id: str
     case_no: str
     received_at: datetime
@@ -257,13 +267,13 @@ class CaseState(BaseModel):
     township: str | None = None
     needs_team: bool = False
     team_units: list[str] = Field(default_factory=list)
-    routing_version: int = 0          # bumped on every (re)routing; automation runs once per version
+    routing_version: int = 0  # bumped on every (re)routing; automation runs once per version
     routing_attempted: bool = False
     assignment_attempted_for: int = -1
     team_attempted_for: int = -1
     handler: Actor | None = None
     team: list[Actor] = Field(default_factory=list)
-    team_declined: list[str] = Field(default_factory=list)         # who stepped out of this case's team
+    team_declined: list[str] = Field(default_factory=list)  # who stepped out of this case's team
     team_vacancies: list[TeamVacancy] = Field(default_factory=list)  # seats the matcher has still to fill
     clocks: list[Clock] = Field(default_factory=list)
     mediations: list[Mediation] = Field(default_factory=list)
@@ -278,8 +288,8 @@ class CaseState(BaseModel):
     review: Review | None = None
     review_open_until: datetime | None = None  # a citizen who rated 1–2 may ask for review until then
     next_seq: int = 1
-    recorded_seq: int = 0             # events up to this seq are in the read model
-    run_count: int = 1                # runs of the workflow (continue-as-new)
+    recorded_seq: int = 0  # events up to this seq are in the read model
+    run_count: int = 1  # runs of the workflow (continue-as-new)
 
     def clock(self, name: str) -> Clock | None:
         return next((c for c in self.clocks if c.name == name), None)
@@ -298,6 +308,7 @@ class CaseStart(BaseModel):
 class CaseRecord(BaseModel):
     """One write to the read model: new events plus the snapshot they lead to, and the notifications those
     events call for (written in the same transaction; empty in records of cases begun before that)."""
+
     case_id: str
     events: list[CaseEvent]
     state: CaseState
@@ -305,6 +316,7 @@ class CaseRecord(BaseModel):
 
 
 # --- staff and citizen steps (Workflow Update payloads) ---------------------------------------------
+
 
 class TriageAction(BaseModel):
     actor: Actor
@@ -327,11 +339,12 @@ class TeamAction(BaseModel):
     actor: Actor
     members: list[Actor]
     reason: str | None = None
-    slots: list[TeamSlot] = Field(default_factory=list)         # the matcher's seats, when it chose
+    slots: list[TeamSlot] = Field(default_factory=list)  # the matcher's seats, when it chose
 
 
 class DeclineTeamAction(BaseModel):
     """A team member (not the handler) steps out of the team, with a reason; the matcher finds the next."""
+
     actor: Actor
     reason: str
 
@@ -405,6 +418,7 @@ class CodeReissueAction(BaseModel):
 
 class AutoCloseAction(BaseModel):
     """The system closes a resolved case nobody rated (never sent by a person)."""
+
     actor: Actor
 
 
@@ -416,6 +430,7 @@ class CaseOutcome(BaseModel):
 
 
 # --- activity inputs ---------------------------------------------------------------------------------
+
 
 class RouteRequest(BaseModel):
     case_id: str
@@ -441,10 +456,11 @@ class TeamRequest(BaseModel):
 
 class MemberRequest(BaseModel):
     """One team seat to fill again after a member declined."""
+
     case_id: str
     category: str | None
-    unit: str | None                 # the seat's unit; None for the township's seat
-    township: str | None             # the case's township
+    unit: str | None  # the seat's unit; None for the township's seat
+    township: str | None  # the case's township
     exclude: list[str] = Field(default_factory=list)  # people who declined this case
     on_case: list[str] = Field(default_factory=list)  # the handler and the members still on the team
 

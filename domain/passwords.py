@@ -1,4 +1,5 @@
 """Password hashing with Argon2 (pwdlib). The cost is configuration: tests lower it."""
+
 from __future__ import annotations
 
 from functools import lru_cache

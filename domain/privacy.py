@@ -1,4 +1,5 @@
 """Masking of personal data for lists, citizen pages and logs."""
+
 from __future__ import annotations
 
 import re

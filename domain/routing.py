@@ -2,9 +2,10 @@
 taxonomy.yaml (the first unit of a category leads; `township` means the resolved township), township from
 the address or the description. Below the threshold, or with a township-led category and no township, the
 case waits for a clerk; the routing clock keeps running meanwhile."""
+
 from __future__ import annotations
 
-from domain.models import CategorySuggestion, CaseIntake, RoutingDecision
+from domain.models import CaseIntake, CategorySuggestion, RoutingDecision
 from domain.taxonomy import TOWNSHIP_LED, Taxonomy
 from domain.triage.model import TriageModel
 from domain.triage.township import resolve_township
@@ -36,18 +37,32 @@ def decide(taxonomy: Taxonomy, model: TriageModel, intake: CaseIntake, threshold
     else:
         suggestions = combine_hint(all_probs, intake.category_hint)
         words = "、".join(prediction.reasons[:3])
-        reason = f"模型判断为“{taxonomy.category_zh(suggestions[0].category)}”" + (f"（依据：{words}）" if words else "")
+        reason = f"模型判断为“{taxonomy.category_zh(suggestions[0].category)}”" + (
+            f"（依据：{words}）" if words else ""
+        )
         if intake.category_hint:
             reason += f"；群众选择“{taxonomy.category_zh(intake.category_hint)}”"
     top = suggestions[0]
     category = taxonomy.category(top.category)
     assert category is not None
-    base = dict(category=top.category, confidence=top.confidence, suggestions=suggestions, model=model.fingerprint,
-                needs_team=category.team, team_units=category.team_units)
+    base = dict(
+        category=top.category,
+        confidence=top.confidence,
+        suggestions=suggestions,
+        model=model.fingerprint,
+        needs_team=category.team,
+        team_units=category.team_units,
+    )
     if top.confidence < threshold:
-        return RoutingDecision(**base, unit=None, township=township, auto=False,
-                               reason=f"{reason}；置信度 {top.confidence:.2f} 低于 {threshold:.2f}，转人工分流")
+        return RoutingDecision(
+            **base,
+            unit=None,
+            township=township,
+            auto=False,
+            reason=f"{reason}；置信度 {top.confidence:.2f} 低于 {threshold:.2f}，转人工分流",
+        )
     if category.lead_unit == TOWNSHIP_LED and township is None:
-        return RoutingDecision(**base, unit=None, township=None, auto=False,
-                               reason=f"{reason}；属地乡镇不明，转人工分流")
+        return RoutingDecision(
+            **base, unit=None, township=None, auto=False, reason=f"{reason}；属地乡镇不明，转人工分流"
+        )
     return RoutingDecision(**base, unit=category.lead_unit, township=township, auto=True, reason=reason)

@@ -3,6 +3,7 @@
 Read by the API, the worker and the command line; never by workflow code, which receives the values it
 needs (the service levels) in its input so that a case keeps the clocks it was opened with.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -51,7 +52,7 @@ class Settings(BaseSettings):
     sla_yellow_after: str = "P7D"
     sla_red_after: str = "P14D"
     close_unrated_after: str = "P7D"
-    review_window: str = "P7D"             # after a rating of 1–2, the citizen may ask for review (复核)
+    review_window: str = "P7D"  # after a rating of 1–2, the citizen may ask for review (复核)
 
     rate_limit_intake: str = "10/minute"
     rate_limit_track: str = "60/minute"
@@ -68,14 +69,14 @@ class Settings(BaseSettings):
     # Personal data in Temporal: every payload is encrypted (workflows/codec.py). Keys: `id:base64key,...`,
     # the first encrypts, all decrypt; none configured = one generated in <data_dir>/payload.keys (0600).
     payload_keys: str | None = None
-    payload_encryption: bool = True        # False: stop encrypting (encrypted histories still decode)
-    payload_cipher: str = "AES-256-GCM"    # or SM4-GCM (16-byte keys)
+    payload_encryption: bool = True  # False: stop encrypting (encrypted histories still decode)
+    payload_cipher: str = "AES-256-GCM"  # or SM4-GCM (16-byte keys)
 
     # Triage: route without a person at or above this confidence (chosen by `wuhuan triage evaluate`:
     # the lowest threshold whose automatic routings were ≥ 97% right in cross-validation).
     triage_threshold: float = 0.5
-    model_dir: Path | None = None          # default: <data_dir>/models
-    repeat_window: str = "P30D"            # 重复访: same citizen or near-identical text within this window
+    model_dir: Path | None = None  # default: <data_dir>/models
+    repeat_window: str = "P30D"  # 重复访: same citizen or near-identical text within this window
 
     # Tamper-evident case log (domain/audit_chain.py): the hash of newly written case_events rows; each row
     # records its own algorithm, so switching keeps the chains already written verifiable.
@@ -90,15 +91,23 @@ class Settings(BaseSettings):
     # Message channel beside the in-app inbox (activities/delivery.py): a DingTalk-style robot or the county's
     # message gateway. Unset = inbox only. Undeliverable messages are retried with backoff, never dropped.
     notify_webhook_url: str | None = None
-    notify_webhook_secret: str | None = None   # DingTalk-style signing (timestamp + sign query parameters)
-    notify_retry_initial: str = "PT2S"         # first retry delay, doubling per failed attempt ...
-    notify_retry_max: str = "PT10M"            # ... up to this
-    notify_relay_interval: str = "PT2S"        # how often each worker's relay looks for due deliveries
+    notify_webhook_secret: str | None = None  # DingTalk-style signing (timestamp + sign query parameters)
+    notify_retry_initial: str = "PT2S"  # first retry delay, doubling per failed attempt ...
+    notify_retry_max: str = "PT10M"  # ... up to this
+    notify_relay_interval: str = "PT2S"  # how often each worker's relay looks for due deliveries
 
     @field_validator(
-        "sla_routed_within", "sla_assigned_within", "sla_team_within", "sla_yellow_after",
-        "sla_red_after", "close_unrated_after", "repeat_window", "review_window",
-        "notify_retry_initial", "notify_retry_max", "notify_relay_interval",
+        "sla_routed_within",
+        "sla_assigned_within",
+        "sla_team_within",
+        "sla_yellow_after",
+        "sla_red_after",
+        "close_unrated_after",
+        "repeat_window",
+        "review_window",
+        "notify_retry_initial",
+        "notify_retry_max",
+        "notify_relay_interval",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:

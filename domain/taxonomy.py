@@ -2,6 +2,7 @@
 
 A deployment points WUHUAN_TAXONOMY_FILE at its own copy; the demo county ships beside this module.
 """
+
 from __future__ import annotations
 
 import os

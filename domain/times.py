@@ -2,9 +2,10 @@
 
 The read model stores times without a zone (SQLite has none; PostgreSQL sessions run in UTC), so a value read
 back is naive and means UTC."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import overload
 
 CHINA = timezone(timedelta(hours=8), "CST")
@@ -18,7 +19,7 @@ def as_utc(t: datetime | None) -> datetime | None:
     """`t` as an aware UTC time: a naive one is taken to be UTC already; None stays None."""
     if t is None:
         return None
-    return t.astimezone(timezone.utc) if t.tzinfo is not None else t.replace(tzinfo=timezone.utc)
+    return t.astimezone(UTC) if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def china_local(t: datetime) -> datetime:
@@ -28,4 +29,4 @@ def china_local(t: datetime) -> datetime:
 
 def from_china_wall_time(t: datetime) -> datetime:
     """A time a person in the county typed: without an offset it is China time. Returned in UTC."""
-    return (t if t.tzinfo is not None else t.replace(tzinfo=CHINA)).astimezone(timezone.utc)
+    return (t if t.tzinfo is not None else t.replace(tzinfo=CHINA)).astimezone(UTC)

@@ -6,22 +6,26 @@ Run it against `make run` started with short colour clocks, e.g.
     WUHUAN_SLA_YELLOW_AFTER=PT20S WUHUAN_SLA_RED_AFTER=PT40S make run
 It prints each step with the time since intake and exits non-zero at the first thing that is not as the
 contract says. The end-to-end test runs the same function against a fresh dev server."""
+
 from __future__ import annotations
 
 import argparse
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import httpx
 
 LABOUR = "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了"
+
+
 def _photo() -> bytes:
     """A small real photo (the upload check decodes images and re-encodes them without EXIF)."""
     import io
 
     from PIL import Image
+
     out = io.BytesIO()
     Image.new("RGB", (32, 24), (180, 90, 40)).save(out, "PNG")
     return out.getvalue()
@@ -62,7 +66,9 @@ def refused(r: httpx.Response, status: int, what: str) -> None:
     shaped = isinstance(detail, dict) and "code" in detail and "message" in detail
     if status == 422 and isinstance(detail, list):
         shaped = True
-    expect(ok and shaped, f"{what}: expected {status} with the contract's error shape, got {r.status_code} {r.text[:200]}")
+    expect(
+        ok and shaped, f"{what}: expected {status} with the contract's error shape, got {r.status_code} {r.text[:200]}"
+    )
 
 
 def wait_for(fn, what: str, timeout: float, every: float = 0.25):
@@ -84,26 +90,58 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
         expect(r.status_code == 200, f"login {user}: {r.status_code} {r.text[:200]}")
         return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
-    hdr = {u: token(u) for u in ("clerk", "supervisor", "auditor", "county_leader", "renshe.mediator",
-                                 "renshe.leader", "baita.leader", "fulian.mediator")}
+    hdr = {
+        u: token(u)
+        for u in (
+            "clerk",
+            "supervisor",
+            "auditor",
+            "county_leader",
+            "renshe.mediator",
+            "renshe.leader",
+            "baita.leader",
+            "fulian.mediator",
+        )
+    }
 
     # --- bad intake is refused and creates nothing ---
     citizen = {"name": "王小明", "phone": "13800001234"}
-    refused(api.post("/api/v1/cases", json={"description": "", "citizen": citizen, "channel": "web"}), 422, "empty text")
-    refused(api.post("/api/v1/cases", json={"description": "欠薪" * 6000, "citizen": citizen, "channel": "web"}), 422,
-            "oversize text")
-    refused(api.post("/api/v1/cases", json={"description": LABOUR, "citizen": {"name": "王", "phone": "12ab"},
-                                            "channel": "web"}), 422, "malformed phone")
-    refused(api.post("/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "township": "nowhere",
-                                            "channel": "web"}), 422, "unknown township")
-    refused(api.post("/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "category": "astrology",
-                                            "channel": "web"}), 422, "unknown category")
+    refused(
+        api.post("/api/v1/cases", json={"description": "", "citizen": citizen, "channel": "web"}), 422, "empty text"
+    )
+    refused(
+        api.post("/api/v1/cases", json={"description": "欠薪" * 6000, "citizen": citizen, "channel": "web"}),
+        422,
+        "oversize text",
+    )
+    refused(
+        api.post(
+            "/api/v1/cases", json={"description": LABOUR, "citizen": {"name": "王", "phone": "12ab"}, "channel": "web"}
+        ),
+        422,
+        "malformed phone",
+    )
+    refused(
+        api.post(
+            "/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "township": "nowhere", "channel": "web"}
+        ),
+        422,
+        "unknown township",
+    )
+    refused(
+        api.post(
+            "/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "category": "astrology", "channel": "web"}
+        ),
+        422,
+        "unknown category",
+    )
     rep.step("bad intake refused: empty, oversize, phone, township, category")
 
     # --- intake ---
     rep.started = time.monotonic()
-    r = api.post("/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "address": "白塔镇上街村",
-                                        "channel": "web"})
+    r = api.post(
+        "/api/v1/cases", json={"description": LABOUR, "citizen": citizen, "address": "白塔镇上街村", "channel": "web"}
+    )
     expect(r.status_code == 201, f"intake: {r.status_code} {r.text[:300]}")
     created = r.json()
     case_id, code = created["case_id"], created["tracking_code"]
@@ -126,19 +164,43 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
     before = case()
     history_before = api.get(f"/api/v1/cases/{case_id}/history", headers=hdr["auditor"]).json()["events"]
     refused(api.post(f"/api/v1/track/{code}/rating", json={"score": 5}), 409, "rating before resolution")
-    refused(api.post(f"/api/v1/cases/{case_id}/resolve", json={"outcome": "agreement", "summary": "x"},
-                     headers=hdr["fulian.mediator"]), 403, "resolve by another unit's mediator")
+    refused(
+        api.post(
+            f"/api/v1/cases/{case_id}/resolve",
+            json={"outcome": "agreement", "summary": "x"},
+            headers=hdr["fulian.mediator"],
+        ),
+        403,
+        "resolve by another unit's mediator",
+    )
     refused(api.post(f"/api/v1/cases/{case_id}/urge", json={}, headers=hdr["auditor"]), 403, "auditor acting")
     refused(api.post(f"/api/v1/cases/{case_id}/urge", json={}), 401, "no token")
-    refused(api.post(f"/api/v1/cases/{case_id}/assign", json={"handler": "nobody.at.all"},
-                     headers=hdr["supervisor"]), 422, "unknown handler")
-    refused(api.post(f"/api/v1/cases/{case_id}/triage", json={"category": "labor", "unit": "renshe",
-                                                               "township": "atlantis"},
-                     headers=hdr["clerk"]), 422, "unknown township on triage")
-    refused(api.post(f"/api/v1/track/{code}/materials", files={"file": ("a.exe", b"MZ\x90\x00" * 64,
-                                                                        "image/png")}), 415, "wrong file type")
-    refused(api.post(f"/api/v1/track/{code}/materials", files={"file": ("big.png", PNG_1PX + b"\0" * (11 << 20),
-                                                                        "image/png")}), 413, "oversize upload")
+    refused(
+        api.post(f"/api/v1/cases/{case_id}/assign", json={"handler": "nobody.at.all"}, headers=hdr["supervisor"]),
+        422,
+        "unknown handler",
+    )
+    refused(
+        api.post(
+            f"/api/v1/cases/{case_id}/triage",
+            json={"category": "labor", "unit": "renshe", "township": "atlantis"},
+            headers=hdr["clerk"],
+        ),
+        422,
+        "unknown township on triage",
+    )
+    refused(
+        api.post(f"/api/v1/track/{code}/materials", files={"file": ("a.exe", b"MZ\x90\x00" * 64, "image/png")}),
+        415,
+        "wrong file type",
+    )
+    refused(
+        api.post(
+            f"/api/v1/track/{code}/materials", files={"file": ("big.png", PNG_1PX + b"\0" * (11 << 20), "image/png")}
+        ),
+        413,
+        "oversize upload",
+    )
     after = case()
     history_after = api.get(f"/api/v1/cases/{case_id}/history", headers=hdr["auditor"]).json()["events"]
     for key in ("status", "handler", "team", "clocks", "supervision_color"):
@@ -146,8 +208,11 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
     expect(len(history_before) == len(history_after), "a refused step left a trace in the history")
     rep.step("bad steps refused (409, 403 ×2, 401, 422 ×2, 415, 413); state and history unchanged")
 
-    r = api.post(f"/api/v1/track/{code}/materials", files={"file": ("欠条.png", PNG_1PX, "image/png")},
-                 data={"note": "工资欠条照片"})
+    r = api.post(
+        f"/api/v1/track/{code}/materials",
+        files={"file": ("欠条.png", PNG_1PX, "image/png")},
+        data={"note": "工资欠条照片"},
+    )
     expect(r.status_code in (200, 201), f"material: {r.status_code} {r.text[:200]}")
     rep.step("citizen added a photo")
 
@@ -158,27 +223,50 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
     wait_for(lambda: case()["supervision_color"] == "yellow", "yellow", colour_timeout)
     rep.step("supervision code turned yellow", "yellow")
     for leader in ("renshe.leader", "baita.leader"):
-        wait_for(lambda: any(n["kind"] == "turned_yellow" and n["case_id"] == case_id for n in inbox(leader)),
-                 f"{leader} told of yellow", 30)
+        wait_for(
+            lambda leader=leader: any(n["kind"] == "turned_yellow" and n["case_id"] == case_id for n in inbox(leader)),
+            f"{leader} told of yellow",
+            30,
+        )
     rep.step("renshe.leader and baita.leader notified (turned_yellow)")
     wait_for(lambda: case()["supervision_color"] == "red", "red", colour_timeout)
     rep.step("supervision code turned red", "red")
-    wait_for(lambda: any(n["kind"] == "turned_red" and n["case_id"] == case_id for n in inbox("county_leader")),
-             "county leader told of red", 30)
+    wait_for(
+        lambda: any(n["kind"] == "turned_red" and n["case_id"] == case_id for n in inbox("county_leader")),
+        "county leader told of red",
+        30,
+    )
     board = api.get("/api/v1/supervision/board", headers=hdr["supervisor"]).json()
     expect(any(x.get("case_id") == case_id for x in board.get("red", [])), "red list on the board")
     rep.step("county_leader notified (turned_red); case on the board's red list with its task force")
-    now = datetime.now(timezone.utc).isoformat()
-    r = api.post(f"/api/v1/cases/{case_id}/consultations", headers=hdr["county_leader"],
-                 json={"summary": "专班会商：人社局、白塔镇联合约谈项目方", "held_at": now, "participants": ["人社局", "白塔镇"]})
+    now = datetime.now(UTC).isoformat()
+    r = api.post(
+        f"/api/v1/cases/{case_id}/consultations",
+        headers=hdr["county_leader"],
+        json={
+            "summary": "专班会商：人社局、白塔镇联合约谈项目方",
+            "held_at": now,
+            "participants": ["人社局", "白塔镇"],
+        },
+    )
     expect(r.status_code == 200, f"consultation: {r.status_code} {r.text[:200]}")
 
     # --- mediation, resolution, rating ---
-    r = api.post(f"/api/v1/cases/{case_id}/mediations", headers=hdr["renshe.mediator"],
-                 json={"summary": "组织劳资双方调解，项目方同意分两期支付", "held_at": now, "participants": ["王小明", "项目方"]})
+    r = api.post(
+        f"/api/v1/cases/{case_id}/mediations",
+        headers=hdr["renshe.mediator"],
+        json={
+            "summary": "组织劳资双方调解，项目方同意分两期支付",
+            "held_at": now,
+            "participants": ["王小明", "项目方"],
+        },
+    )
     expect(r.status_code == 200, f"mediation: {r.status_code} {r.text[:200]}")
-    r = api.post(f"/api/v1/cases/{case_id}/resolve", headers=hdr["renshe.mediator"],
-                 json={"outcome": "agreement", "summary": "达成调解协议，十日内结清"})
+    r = api.post(
+        f"/api/v1/cases/{case_id}/resolve",
+        headers=hdr["renshe.mediator"],
+        json={"outcome": "agreement", "summary": "达成调解协议，十日内结清"},
+    )
     expect(r.status_code == 200 and r.json()["status"] == "resolved", f"resolve: {r.status_code} {r.text[:200]}")
     rep.step("mediation recorded, case resolved", "resolved")
     t = api.get(f"/api/v1/track/{code}").json()
@@ -191,8 +279,18 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
     # --- audit ---
     events = api.get(f"/api/v1/cases/{case_id}/history", headers=hdr["auditor"]).json()["events"]
     types = [e["type"] for e in events]
-    for t_ in ("received", "routed", "assigned", "team_formed", "turned_yellow", "turned_red",
-               "mediation_recorded", "resolved", "rated", "closed"):
+    for t_ in (
+        "received",
+        "routed",
+        "assigned",
+        "team_formed",
+        "turned_yellow",
+        "turned_red",
+        "mediation_recorded",
+        "resolved",
+        "rated",
+        "closed",
+    ):
         expect(t_ in types, f"history lacks {t_}: {types}")
     r = api.post(f"/api/v1/cases/{case_id}/replay", headers=hdr["auditor"]).json()
     expect(r["deterministic"], f"replay: {r}")
@@ -219,10 +317,14 @@ def main() -> int:
         print(f"FAILED: {e}", file=sys.stderr)
         return 1
     t, c = rep.timings, rep.clock_seconds
-    print(f"seen over HTTP: intake→routed {t['routed'] - t['intake']:.2f}s, intake→assigned "
-          f"{t['assigned'] - t['intake']:.2f}s, intake→team {t['team'] - t['intake']:.2f}s")
-    print("recorded by the workflow (intake → met or breached): "
-          + ", ".join(f"{name} {seconds:.3f}s" for name, seconds in c.items()))
+    print(
+        f"seen over HTTP: intake→routed {t['routed'] - t['intake']:.2f}s, intake→assigned "
+        f"{t['assigned'] - t['intake']:.2f}s, intake→team {t['team'] - t['intake']:.2f}s"
+    )
+    print(
+        "recorded by the workflow (intake → met or breached): "
+        + ", ".join(f"{name} {seconds:.3f}s" for name, seconds in c.items())
+    )
     return 0
 
 

@@ -1,6 +1,7 @@
 """Who looked at which case: every read of a case's history, replay or dossier is appended to the
 `access_log` table, after the reader passed the permission check and before anything is read. Append-only: the
 API has no route that changes or deletes a row."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,20 +16,23 @@ from store.tables import AccessLogRow, utcnow
 HISTORY, REPLAY, DOSSIER = "history", "replay", "dossier"
 
 
-def record(engine: Engine, reader: Actor, case_id: str, what: str, client: str | None = None,
-           at: datetime | None = None) -> AccessLogRow:
+def record(
+    engine: Engine, reader: Actor, case_id: str, what: str, client: str | None = None, at: datetime | None = None
+) -> AccessLogRow:
     """Append one access in its own transaction (apart from the route's session, so it lands even if the read
     fails afterwards)."""
-    row = AccessLogRow(username=reader.username, role=reader.role.value, case_id=case_id, what=what,
-                       at=at or utcnow(), client=client)
+    row = AccessLogRow(
+        username=reader.username, role=reader.role.value, case_id=case_id, what=what, at=at or utcnow(), client=client
+    )
     with session(engine) as db:
         db.add(row)
         db.commit()
     return row
 
 
-def entries(engine: Engine, case_id: str | None = None, username: str | None = None,
-            limit: int = 200) -> list[AccessLogRow]:
+def entries(
+    engine: Engine, case_id: str | None = None, username: str | None = None, limit: int = 200
+) -> list[AccessLogRow]:
     """Newest first."""
     q = select(AccessLogRow)
     if case_id is not None:

@@ -1,4 +1,5 @@
 """Staff sign-in: a username and password checked against the directory."""
+
 from __future__ import annotations
 
 from sqlmodel import Session

@@ -3,6 +3,7 @@ replay of that history against the code this process runs, the dossier's data, a
 
 Every read of a case's history, replay or dossier is logged (services/access_log.py) after the permission
 check and before anything is read."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ from services.schemas import HistoryEvent, HistoryOut, ReplayOut
 from store import directory
 
 
-async def _records(svc: Services, case_id: str, reader: Actor, what: str,
-                   client: str | None) -> tuple[int, list[tuple[datetime, CaseRecord]]]:
+async def _records(
+    svc: Services, case_id: str, reader: Actor, what: str, client: str | None
+) -> tuple[int, list[tuple[datetime, CaseRecord]]]:
     """Check the reader may see the case (404 / 403), log the access, and decode the workflow's writes once."""
     await cases.find_for(svc, case_id, reader)
     await asyncio.to_thread(access_log.record, svc.engine, reader, case_id, what, client)
@@ -29,8 +31,9 @@ async def _records(svc: Services, case_id: str, reader: Actor, what: str,
     return len(runs), await history.records(temporal, runs)
 
 
-async def case_history(svc: Services, case_id: str, reader: Actor, as_of: datetime | None,
-                       client: str | None) -> HistoryOut:
+async def case_history(
+    svc: Services, case_id: str, reader: Actor, as_of: datetime | None, client: str | None
+) -> HistoryOut:
     """Every business step in order, with who took it; with `as_of`, the steps up to then and the state then."""
     if as_of is not None and as_of.tzinfo is None:
         raise invalid("as_of_needs_offset", "as_of 须带时区，例如 2026-11-28T10:00:00+08:00")
@@ -39,9 +42,13 @@ async def case_history(svc: Services, case_id: str, reader: Actor, as_of: dateti
     if as_of is None:
         return HistoryOut(case_id=case_id, runs=runs, events=[HistoryEvent(**e) for e in events])
     state = history.state_at(records, as_of)
-    return HistoryOut(case_id=case_id, runs=runs, as_of=as_of,
-                      events=[HistoryEvent(**e) for e in events if e["at"] <= as_of],
-                      state=views.case_from_state(state, reader) if state is not None else None)
+    return HistoryOut(
+        case_id=case_id,
+        runs=runs,
+        as_of=as_of,
+        events=[HistoryEvent(**e) for e in events if e["at"] <= as_of],
+        state=views.case_from_state(state, reader) if state is not None else None,
+    )
 
 
 async def replay(svc: Services, case_id: str, reader: Actor, client: str | None) -> ReplayOut:
@@ -56,7 +63,7 @@ async def replay(svc: Services, case_id: str, reader: Actor, client: str | None)
 class DossierData:
     state: CaseState
     events: list[dict[str, Any]]
-    names: dict[str, str]           # usernames → display names of everyone in it
+    names: dict[str, str]  # usernames → display names of everyone in it
 
 
 async def dossier(svc: Services, case_id: str, reader: Actor, client: str | None) -> DossierData:

@@ -3,13 +3,15 @@ model), show it as the caller may see it, list and filter cases within the calle
 material, and send a step to a case.
 
 404 for an unknown case, 403 for one outside the caller's jurisdiction (domain/jurisdiction.py)."""
+
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
@@ -32,9 +34,9 @@ CASE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 @dataclass
 class Found:
     case_id: str
-    state: CaseState | None      # live, from the workflow
-    row: Case | None             # the read model's copy, when the workflow did not answer
-    stale: bool = False          # the workflow exists but did not answer in time
+    state: CaseState | None  # live, from the workflow
+    row: Case | None  # the read model's copy, when the workflow did not answer
+    stale: bool = False  # the workflow exists but did not answer in time
 
     @property
     def status(self) -> str:
@@ -56,9 +58,9 @@ async def find(svc: Services, case_id: str) -> Found:
         if state is not None:
             return Found(case_id, state, None)
         answered_missing = True
-    except Refusal as err:           # Temporal unreachable
+    except Refusal as err:  # Temporal unreachable
         failure, answered_missing = err, False
-    except engine.NoAnswer:          # no worker answered in time
+    except engine.NoAnswer:  # no worker answered in time
         failure = worker_unavailable()
         answered_missing = False
     row = await run(svc.engine, lambda db: db.get(Case, case_id))
@@ -101,8 +103,9 @@ async def get_case(svc: Services, case_id: str, actor: Actor) -> CaseView:
     return await run(svc.engine, lambda db: view(svc, found, actor, db))
 
 
-async def act(svc: Services, case_id: str, actor: Actor, update: Callable[..., Any],
-              make_action: Callable[[Found, Actor], Any]) -> CaseView:
+async def act(
+    svc: Services, case_id: str, actor: Actor, update: Callable[..., Any], make_action: Callable[[Found, Actor], Any]
+) -> CaseView:
     """Check the caller may see the case (403), build the step (422 on bad references), send it: the
     workflow's validator has the last word (403 / 409 / 422, leaving no trace when it refuses)."""
     found = await find_for(svc, case_id, actor)
@@ -121,14 +124,21 @@ async def citizen_step(svc: Services, case_id: str, update: Callable[..., Any], 
 
 # --- lists -----------------------------------------------------------------------------------------------
 
+
 def list_conditions(actor: Actor, query: CaseListQuery) -> list[Any]:
     """The WHERE clauses of a case list: the caller's jurisdiction and the list's filters."""
     conds: list[Any] = []
     scope = sql_jurisdiction.case_filter(scope_of(actor))
     if scope is not None:
         conds.append(scope)
-    for column, values in ((Case.status, query.status), (Case.colour, query.color), (Case.category, query.category),
-                           (Case.unit, query.unit), (Case.township, query.township), (Case.handler, query.handler)):
+    for column, values in (
+        (Case.status, query.status),
+        (Case.colour, query.color),
+        (Case.category, query.category),
+        (Case.unit, query.unit),
+        (Case.township, query.township),
+        (Case.handler, query.handler),
+    ):
         if values:
             conds.append(column.in_(values))
     if query.overdue is not None:
@@ -138,10 +148,14 @@ def list_conditions(actor: Actor, query: CaseListQuery) -> list[Any]:
         if valid_phone(text):
             conds.append(Case.citizen_phone == normalise_phone(text))
         else:
-            conds.append(or_(Case.case_no.contains(text, autoescape=True),
-                             Case.description.contains(text, autoescape=True),
-                             Case.address.contains(text, autoescape=True),
-                             Case.citizen_name.contains(text, autoescape=True)))
+            conds.append(
+                or_(
+                    Case.case_no.contains(text, autoescape=True),
+                    Case.description.contains(text, autoescape=True),
+                    Case.address.contains(text, autoescape=True),
+                    Case.citizen_name.contains(text, autoescape=True),
+                )
+            )
     return conds
 
 
@@ -149,13 +163,20 @@ def list_cases(db: Session, actor: Actor, query: CaseListQuery) -> CaseListOut:
     """The cases the caller's jurisdiction allows, newest first, with citizens' names and phones masked."""
     conds = list_conditions(actor, query)
     total = db.exec(select(func.count()).select_from(Case).where(*conds)).one()
-    rows = db.exec(select(Case).where(*conds).order_by(Case.received_at.desc(), Case.case_no.desc())
-                   .offset((query.page - 1) * query.page_size).limit(query.page_size)).all()
-    return CaseListOut(items=[views.list_item(r) for r in rows], total=total, page=query.page,
-                       page_size=query.page_size)
+    rows = db.exec(
+        select(Case)
+        .where(*conds)
+        .order_by(Case.received_at.desc(), Case.case_no.desc())
+        .offset((query.page - 1) * query.page_size)
+        .limit(query.page_size)
+    ).all()
+    return CaseListOut(
+        items=[views.list_item(r) for r in rows], total=total, page=query.page, page_size=query.page_size
+    )
 
 
 # --- materials -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class MaterialFile:

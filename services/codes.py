@@ -2,11 +2,12 @@
 
 The tracking code is the citizen's credential: random, unrelated to the case number, and only its SHA-256
 is stored, so the database alone cannot be used to follow a case."""
+
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from sqlalchemy import delete, update
@@ -19,13 +20,15 @@ from services.schemas import TrackingLinks
 from store.db import session
 from store.tables import CaseNumberCounter, TrackingCode
 
+
 def allocate_case_no(engine: Engine, now: datetime) -> str:
     """Atomically take the day's next number (the update holds the row's write lock until commit)."""
     day = now.astimezone(CHINA).strftime("%Y%m%d")
     for _ in range(10):
         with session(engine) as db:
-            result = db.exec(update(CaseNumberCounter).where(CaseNumberCounter.day == day)
-                             .values(last=CaseNumberCounter.last + 1))
+            result = db.exec(
+                update(CaseNumberCounter).where(CaseNumberCounter.day == day).values(last=CaseNumberCounter.last + 1)
+            )
             if result.rowcount:
                 number = db.exec(select(CaseNumberCounter.last).where(CaseNumberCounter.day == day)).one()
                 db.commit()
@@ -57,10 +60,11 @@ def new_tracking_code(engine: Engine, case_id: str) -> tuple[str, str]:
 def reissue_tracking_code(engine: Engine, case_id: str) -> str:
     """Revoke every live code of the case and issue a new one, in one transaction."""
     code = secrets.token_urlsafe(16)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with session(engine) as db:
-        for row in db.exec(select(TrackingCode).where(TrackingCode.case_id == case_id,
-                                                      TrackingCode.revoked_at.is_(None))):
+        for row in db.exec(
+            select(TrackingCode).where(TrackingCode.case_id == case_id, TrackingCode.revoked_at.is_(None))
+        ):
             row.revoked_at = now
             db.add(row)
         db.add(TrackingCode(code_hash=code_hash(code), case_id=case_id))
@@ -90,6 +94,9 @@ def tracking_url(public_base: str, code: str) -> str:
 
 
 def tracking_links(case_id: str, code: str, public_base: str) -> TrackingLinks:
-    return TrackingLinks(case_id=case_id, tracking_code=code,
-                         tracking_url=tracking_url(public_base, code),
-                         qr_url=f"/api/v1/track/{quote(code, safe='')}/qr.svg")
+    return TrackingLinks(
+        case_id=case_id,
+        tracking_code=code,
+        tracking_url=tracking_url(public_base, code),
+        qr_url=f"/api/v1/track/{quote(code, safe='')}/qr.svg",
+    )

@@ -1,5 +1,6 @@
 """What every service works with: the settings, the read model's engine, the county's taxonomy, the link to the
 case engine, the rate limiter and the triage model. One per process, built by its entry point."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,9 +1,11 @@
 """Read-model work from async services: SQL runs in a worker thread with its own session, never on the event
 loop, so one slow query does not hold up every other request of the process."""
+
 from __future__ import annotations
 
 import asyncio
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session

@@ -5,16 +5,20 @@ live state, send it a step — with Temporal's errors turned into Refusals.
 Nothing here decides a business rule: the workflow's update validators do, and their ApplicationError
 (type forbidden / illegal_state / invalid, details[0] = {"code": ...}) becomes a 403 / 409 / 422 Refusal.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 from temporalio.client import (
-    Client, WorkflowQueryFailedError, WorkflowUpdateFailedError,
+    Client,
+    WorkflowQueryFailedError,
+    WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.exceptions import ApplicationError
@@ -28,9 +32,9 @@ from workflows.temporal_client import connect
 
 log = logging.getLogger("wuhuan.api.temporal")
 
-CONNECT_TIMEOUT = 5.0       # one connection attempt
-RECONNECT_PAUSE = 1.0       # after a failed attempt, requests fail fast for this long
-UPDATE_TIMEOUT = 30.0       # a step waits this long for a worker to take it
+CONNECT_TIMEOUT = 5.0  # one connection attempt
+RECONNECT_PAUSE = 1.0  # after a failed attempt, requests fail fast for this long
+UPDATE_TIMEOUT = 30.0  # a step waits this long for a worker to take it
 START_TIMEOUT = 10.0
 STATUS_FOR_KIND = {"forbidden": 403, "illegal_state": 409, "invalid": 422}
 
@@ -90,11 +94,14 @@ class TemporalLink:
 
 # --- case calls --------------------------------------------------------------------------------------
 
+
 def unavailable(err: BaseException) -> bool:
     """Temporal did not answer (as opposed to answering no)."""
     return isinstance(err, (asyncio.TimeoutError, RuntimeError, ConnectionError)) or (
-        isinstance(err, RPCError) and err.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED,
-                                                     RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN))
+        isinstance(err, RPCError)
+        and err.status
+        in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN)
+    )
 
 
 class NoAnswer(Exception):
@@ -104,10 +111,15 @@ class NoAnswer(Exception):
 async def start_case(client: Client, settings: Settings, start: CaseStart) -> None:
     try:
         await asyncio.wait_for(
-            client.start_workflow(DisputeCase.run, start, id=workflow_id(start.case_id),
-                                  task_queue=settings.temporal_task_queue,
-                                  rpc_timeout=timedelta(seconds=START_TIMEOUT)),
-            START_TIMEOUT + 1)
+            client.start_workflow(
+                DisputeCase.run,
+                start,
+                id=workflow_id(start.case_id),
+                task_queue=settings.temporal_task_queue,
+                rpc_timeout=timedelta(seconds=START_TIMEOUT),
+            ),
+            START_TIMEOUT + 1,
+        )
     except Exception as err:
         if unavailable(err):
             raise temporal_unavailable() from None
@@ -120,12 +132,13 @@ async def query_state(client: Client, settings: Settings, case_id: str) -> CaseS
     timeout = settings.query_timeout_seconds
     try:
         return await asyncio.wait_for(
-            handle.query(DisputeCase.state, rpc_timeout=timedelta(seconds=timeout)), timeout + 1)
+            handle.query(DisputeCase.state, rpc_timeout=timedelta(seconds=timeout)), timeout + 1
+        )
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             return None
         raise NoAnswer(str(err)) from None
-    except (asyncio.TimeoutError, WorkflowQueryFailedError, RuntimeError) as err:
+    except (TimeoutError, WorkflowQueryFailedError, RuntimeError) as err:
         raise NoAnswer(str(err)) from None
 
 
@@ -134,8 +147,8 @@ async def run_update(client: Client, case_id: str, update: Callable, action: Any
     handle = client.get_workflow_handle(workflow_id(case_id))
     try:
         return await asyncio.wait_for(
-            handle.execute_update(update, action, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT)),
-            UPDATE_TIMEOUT + 1)
+            handle.execute_update(update, action, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT)), UPDATE_TIMEOUT + 1
+        )
     except WorkflowUpdateFailedError as err:
         raise _refusal(err) from None
     except RPCError as err:
@@ -146,7 +159,7 @@ async def run_update(client: Client, case_id: str, update: Callable, action: Any
         if unavailable(err):
             raise temporal_unavailable() from None
         raise
-    except (asyncio.TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
         raise worker_unavailable() from None
     except RuntimeError:
         raise temporal_unavailable() from None

@@ -5,20 +5,28 @@ it concerns, the CLI as a line on stderr.
 `status` uses HTTP's numbers because they are the vocabulary everybody already knows: 401 who are you, 403 not
 yours, 404 unknown, 409 not in this state, 413 too large, 415 wrong kind of file, 422 invalid, 429 too many,
 503 try again later."""
+
 from __future__ import annotations
 
 from typing import Any
 
 
 class Refusal(Exception):
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                 field: str | None = None, **extra: Any):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: dict[str, str] | None = None,
+        field: str | None = None,
+        **extra: Any,
+    ):
         super().__init__(message)
         self.status_code = status
         self.code = code
         self.message = message
         self.headers = headers
-        self.field = field            # the input field it concerns, for forms
+        self.field = field  # the input field it concerns, for forms
         self.detail: dict[str, Any] = {"code": code, "message": message, **extra}
 
 

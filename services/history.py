@@ -1,9 +1,10 @@
 """A case's history as the workflow itself recorded it: every run's Temporal history (across continue-as-new),
 the writes it asked of the read model decoded from it, the business events and the state at any moment, and a
 replay against the code this process runs. The auditor's routes and the `wuhuan audit` commands share it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio.client import Client, WorkflowHistory
@@ -29,8 +30,11 @@ async def fetch_runs(client: Client, case_id: str) -> list[WorkflowHistory]:
             history = await handle.fetch_history(rpc_timeout=timedelta(seconds=30))
             runs.append(history)
             first = history.events[0] if history.events else None
-            previous = (first.workflow_execution_started_event_attributes.continued_execution_run_id
-                        if first is not None else "")
+            previous = (
+                first.workflow_execution_started_event_attributes.continued_execution_run_id
+                if first is not None
+                else ""
+            )
             if not previous or len(runs) > 10_000:
                 break
             run_id = previous
@@ -56,7 +60,7 @@ async def records(client: Client, runs: list[WorkflowHistory]) -> list[tuple[dat
             if attrs.activity_type.name != "record_case_events":
                 continue
             [record] = await client.data_converter.decode(attrs.input.payloads, [CaseRecord])
-            found.append((event.event_time.ToDatetime(tzinfo=timezone.utc), record))
+            found.append((event.event_time.ToDatetime(tzinfo=UTC), record))
     return found
 
 
@@ -65,8 +69,7 @@ def events_of(records_: list[tuple[datetime, CaseRecord]]) -> list[dict[str, Any
     seen: dict[int, dict[str, Any]] = {}
     for _, record in records_:
         for e in record.events:
-            seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor,
-                                    "detail": e.detail})
+            seen.setdefault(e.seq, {"seq": e.seq, "at": e.at, "type": e.type, "actor": e.actor, "detail": e.detail})
     return [seen[k] for k in sorted(seen)]
 
 
@@ -86,8 +89,10 @@ async def business_events(client: Client, runs: list[WorkflowHistory]) -> list[d
     return events_of(await records(client, runs))
 
 
-async def replay(runs: list[WorkflowHistory], data_converter: DataConverter = pydantic_data_converter,
-                 ) -> dict[str, Any]:
+async def replay(
+    runs: list[WorkflowHistory],
+    data_converter: DataConverter = pydantic_data_converter,
+) -> dict[str, Any]:
     """Pass the client's converter (`client.data_converter`): histories are encrypted (workflows/codec.py)."""
     replayer = Replayer(workflows=[DisputeCase], data_converter=data_converter)
     error: str | None = None
@@ -96,5 +101,9 @@ async def replay(runs: list[WorkflowHistory], data_converter: DataConverter = py
         if result.replay_failure is not None:
             error = f"{history.run_id}: {result.replay_failure}"
             break
-    return {"deterministic": error is None, "events": sum(len(h.events) for h in runs), "runs": len(runs),
-            "error": error}
+    return {
+        "deterministic": error is None,
+        "events": sum(len(h.events) for h in runs),
+        "runs": len(runs),
+        "error": error,
+    }

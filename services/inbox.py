@@ -1,4 +1,5 @@
 """A staff member's inbox of notifications."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select
@@ -10,8 +11,7 @@ from store.tables import Notification
 
 def _out(n: Notification) -> NotificationOut:
     assert n.id is not None
-    return NotificationOut(id=n.id, case_id=n.case_id, kind=n.kind, text=n.text, created_at=n.created_at,
-                           read=n.read)
+    return NotificationOut(id=n.id, case_id=n.case_id, kind=n.kind, text=n.text, created_at=n.created_at, read=n.read)
 
 
 def inbox(db: Session, username: str, unread_only: bool, limit: int) -> list[NotificationOut]:

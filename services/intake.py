@@ -3,12 +3,13 @@
 Anonymous requests (kiosk, web) are rate-limited per client address; a clerk or supervisor may register a
 request on a citizen's behalf (window or phone). Nothing is left behind when the case engine is away: the
 tracking code is dropped again and the caller gets a 503."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain.models import CITIZEN, Actor, CaseStart, Role
 from services import codes, engine
@@ -38,8 +39,9 @@ def check_request(svc: Services, body: IntakeIn) -> None:
         raise invalid(first.code, first.message, field=first.field)
 
 
-async def take_in(svc: Services, body: IntakeIn, staff: Actor | None, client_address: str,
-                  public_base: str) -> IntakeOut:
+async def take_in(
+    svc: Services, body: IntakeIn, staff: Actor | None, client_address: str, public_base: str
+) -> IntakeOut:
     """Register a citizen's request and start its case."""
     check_caller(body, staff)
     check_request(svc, body)
@@ -49,11 +51,17 @@ async def take_in(svc: Services, body: IntakeIn, staff: Actor | None, client_add
 
     client = await svc.temporal.get()  # 503 before anything is written when Temporal is away
     case_id = uuid.uuid4().hex
-    received_at = datetime.now(timezone.utc)
+    received_at = datetime.now(UTC)
     case_no = await asyncio.to_thread(codes.allocate_case_no, svc.engine, received_at)
     code, digest = await asyncio.to_thread(codes.new_tracking_code, svc.engine, case_id)
-    start = CaseStart(case_id=case_id, case_no=case_no, received_at=received_at, intake=body.to_intake(),
-                      intake_by=intake_by, levels=svc.settings.service_levels())
+    start = CaseStart(
+        case_id=case_id,
+        case_no=case_no,
+        received_at=received_at,
+        intake=body.to_intake(),
+        intake_by=intake_by,
+        levels=svc.settings.service_levels(),
+    )
     try:
         await engine.start_case(client, svc.settings, start)
     except BaseException:

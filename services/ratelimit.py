@@ -2,6 +2,7 @@
 
 Per API process: with N replicas behind a balancer a client gets at most N times the limit, which is enough
 to stop a script hammering intake or guessing tracking codes."""
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,7 @@ class RateLimiter:
                 hits.popleft()
             if len(hits) >= limit:
                 retry = max(1, int(hits[0] + window - now) + 1)
-                raise Refusal(429, "too_many_requests", "请求过于频繁，请稍后再试",
-                               headers={"Retry-After": str(retry)})
+                raise Refusal(429, "too_many_requests", "请求过于频繁，请稍后再试", headers={"Retry-After": str(retry)})
             hits.append(now)
 
     def _prune(self, now: float, window: float) -> None:

@@ -5,10 +5,11 @@ payloads are in domain.models).
 Validation lives here once. Shape and format are checked by pydantic when a model is built; checks that need
 the county's taxonomy or a setting are methods (`IntakeIn.problems`). Every problem names its field and has a
 code, so the JSON API answers `{"code", "message"}` and a page shows the message beside the field."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -34,6 +35,7 @@ class Problem:
     code: str
     message: str
 
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -44,6 +46,7 @@ class _In(BaseModel):
 
 
 # --- auth ----------------------------------------------------------------------------------------------
+
 
 class TokenOut(BaseModel):
     access_token: str
@@ -59,6 +62,7 @@ class MeOut(BaseModel):
 
 
 # --- intake --------------------------------------------------------------------------------------------
+
 
 class CitizenIn(_In):
     name: str
@@ -81,8 +85,11 @@ class IntakeIn(_In):
         if not description:
             found.append(Problem("description", "description_required", "请填写您遇到的问题或诉求"))
         elif len(description) > limit:
-            found.append(Problem("description", "description_too_long",
-                                 f"诉求内容不能超过 {limit} 字（现有 {len(description)} 字）"))
+            found.append(
+                Problem(
+                    "description", "description_too_long", f"诉求内容不能超过 {limit} 字（现有 {len(description)} 字）"
+                )
+            )
         name = self.citizen.name.strip()
         if not name:
             found.append(Problem("name", "invalid_name", "请填写您的姓名"))
@@ -91,8 +98,13 @@ class IntakeIn(_In):
         if not self.citizen.phone.strip():
             found.append(Problem("phone", "invalid_phone", "请填写联系电话，便于承办人联系您"))
         elif not valid_phone(self.citizen.phone):
-            found.append(Problem("phone", "invalid_phone",
-                                 "电话号码格式不正确：请填写11位手机号，或带区号的固定电话（如 0576-87654321）"))
+            found.append(
+                Problem(
+                    "phone",
+                    "invalid_phone",
+                    "电话号码格式不正确：请填写11位手机号，或带区号的固定电话（如 0576-87654321）",
+                )
+            )
         if len((self.address or "").strip()) > ADDRESS_MAX:
             found.append(Problem("address", "address_too_long", f"地址不能超过 {ADDRESS_MAX} 字"))
         township = (self.township or "").strip()
@@ -100,20 +112,27 @@ class IntakeIn(_In):
             found.append(Problem("township", "unknown_township", f"未知的乡镇（街道）：{township}，请从列表中选择"))
         category = (self.category or "").strip()
         if category and taxonomy.category(category) is None:
-            found.append(Problem("category", "unknown_category", f"未知的纠纷类别：{category}，请从列表中选择或选“不确定”"))
+            found.append(
+                Problem("category", "unknown_category", f"未知的纠纷类别：{category}，请从列表中选择或选“不确定”")
+            )
         return found
 
     def to_intake(self) -> CaseIntake:
         """The case's intake record; call after `problems` found nothing."""
-        return CaseIntake(description=self.description.strip(), citizen_name=self.citizen.name.strip(),
-                          citizen_phone=normalise_phone(self.citizen.phone),
-                          address=(self.address or "").strip() or None,
-                          township_hint=(self.township or "").strip() or None,
-                          category_hint=(self.category or "").strip() or None, channel=self.channel)
+        return CaseIntake(
+            description=self.description.strip(),
+            citizen_name=self.citizen.name.strip(),
+            citizen_phone=normalise_phone(self.citizen.phone),
+            address=(self.address or "").strip() or None,
+            township_hint=(self.township or "").strip() or None,
+            category_hint=(self.category or "").strip() or None,
+            channel=self.channel,
+        )
 
 
 class TrackingLinks(BaseModel):
     """A case's tracking code (returned once, to hand to the citizen) and where it leads."""
+
     case_id: str
     tracking_code: str
     tracking_url: str
@@ -126,6 +145,7 @@ class IntakeOut(TrackingLinks):
 
 class CaseListQuery(BaseModel):
     """The filters of a case list (each may name several values) and its page."""
+
     status: list[str] = Field(default_factory=list)
     color: list[str] = Field(default_factory=list)
     category: list[str] = Field(default_factory=list)
@@ -139,6 +159,7 @@ class CaseListQuery(BaseModel):
 
 
 # --- staff steps ---------------------------------------------------------------------------------------
+
 
 class TriageIn(_In):
     category: Code
@@ -160,6 +181,7 @@ class TeamIn(_In):
 
 class MeetingIn(_In):
     """A mediation session or a task-force consultation."""
+
     summary: Text
     held_at: datetime = Field(description="ISO-8601; without an offset it is read as China time (UTC+8)")
     participants: list[ShortText] = Field(default_factory=list, max_length=50)
@@ -168,7 +190,7 @@ class MeetingIn(_In):
     @classmethod
     def _not_in_future(cls, value: datetime) -> datetime:
         at = from_china_wall_time(value)
-        if at > datetime.now(timezone.utc).replace(microsecond=0) + MEETING_FUTURE_SLACK:
+        if at > datetime.now(UTC).replace(microsecond=0) + MEETING_FUTURE_SLACK:
             raise PydanticCustomError("held_at_in_future", "召开时间不能晚于当前时间")
         return at
 
@@ -188,6 +210,7 @@ class ReasonIn(_In):
 
 # --- citizen steps -------------------------------------------------------------------------------------
 
+
 class CitizenUpdateIn(_In):
     text: str
 
@@ -198,6 +221,7 @@ class RatingIn(_In):
 
 
 # --- views ---------------------------------------------------------------------------------------------
+
 
 class ClockView(BaseModel):
     name: str
@@ -235,7 +259,7 @@ class MaterialView(BaseModel):
 class IntakeView(BaseModel):
     description: str
     citizen_name: str
-    citizen_phone: str       # masked
+    citizen_phone: str  # masked
     address: str | None = None
     channel: str
     township_hint: str | None = None
@@ -246,31 +270,33 @@ class IntakeView(BaseModel):
 class MatchingRecord(BaseModel):
     """One handler or team choice of the case (or a member declining), with the matcher's score breakdown:
     read from the case's events, oldest first."""
+
     seq: int
     at: datetime
-    type: str        # assigned | reassigned | assignment_pending | team_formed | team_incomplete |
-                     # team_member_declined | team_member_replaced | team_member_unavailable
+    type: str  # assigned | reassigned | assignment_pending | team_formed | team_incomplete |
+    # team_member_declined | team_member_replaced | team_member_unavailable
     actor: str
     reason: str = ""
-    member: str | None = None        # the handler chosen, or the member who declined / joined
-    replaces: str | None = None      # the member a replacement stands in for
+    member: str | None = None  # the handler chosen, or the member who declined / joined
+    replaces: str | None = None  # the member a replacement stands in for
     candidates: list[CandidateScore] = Field(default_factory=list)  # ranking behind a single choice
-    slots: list[TeamSlot] = Field(default_factory=list)             # each seat of a team with its ranking
+    slots: list[TeamSlot] = Field(default_factory=list)  # each seat of a team with its ranking
 
 
 class DeliveryView(BaseModel):
     """One message of the case on an external channel (the webhook): pending until the channel accepts it."""
-    recipient: str                   # staff username
+
+    recipient: str  # staff username
     kind: str
     kind_zh: str
-    channel: str                     # webhook
+    channel: str  # webhook
     status: Literal["pending", "delivered"]
-    status_zh: str                   # 待送达 / 已送达
+    status_zh: str  # 待送达 / 已送达
     attempts: int
-    last_error: str | None = None    # e.g. "HTTP 503", "timeout"; never the message text
+    last_error: str | None = None  # e.g. "HTTP 503", "timeout"; never the message text
     created_at: datetime
     last_attempt_at: datetime | None = None
-    next_attempt_at: datetime | None = None   # pending only
+    next_attempt_at: datetime | None = None  # pending only
     delivered_at: datetime | None = None
 
 
@@ -284,16 +310,19 @@ class CaseView(BaseModel):
     unit: str | None
     township: str | None
     needs_team: bool = False
-    team_units: list[str] = Field(default_factory=list,
-                                  description="the departments the case's category draws a team from")
-    member_units: list[str] = Field(default_factory=list,
-                                    description="the departments the team's members actually come from")
+    team_units: list[str] = Field(
+        default_factory=list, description="the departments the case's category draws a team from"
+    )
+    member_units: list[str] = Field(
+        default_factory=list, description="the departments the team's members actually come from"
+    )
     handler: str | None
     team: list[str]
     team_members: list[PersonView] = Field(default_factory=list)
     team_declined: list[str] = Field(default_factory=list, description="members who declined this case")
-    matching: list[MatchingRecord] = Field(default_factory=list,
-                                           description="handler and team choices with their score breakdown")
+    matching: list[MatchingRecord] = Field(
+        default_factory=list, description="handler and team choices with their score breakdown"
+    )
     clocks: list[ClockView]
     overdue: bool = False
     received_at: datetime
@@ -308,8 +337,9 @@ class CaseView(BaseModel):
     auto_close_at: datetime | None = None
     closed_at: datetime | None = None
     actions: list[str] = Field(default_factory=list, description="steps the caller may take now")
-    deliveries: list[DeliveryView] = Field(default_factory=list,
-                                           description="the case's messages on external channels, oldest first")
+    deliveries: list[DeliveryView] = Field(
+        default_factory=list, description="the case's messages on external channels, oldest first"
+    )
     undelivered: int = Field(0, description="how many of them the channel has not accepted yet")
     source: Literal["workflow", "read_model"]
     stale: bool
@@ -328,9 +358,9 @@ class CaseListItem(BaseModel):
     overdue: bool
     needs_manual_triage: bool
     channel: str
-    citizen_name: str       # masked
-    citizen_phone: str      # masked
-    summary: str            # description, phone/ID numbers masked, shortened
+    citizen_name: str  # masked
+    citizen_phone: str  # masked
+    summary: str  # description, phone/ID numbers masked, shortened
     received_at: datetime
     resolved_at: datetime | None
     closed_at: datetime | None
@@ -368,7 +398,7 @@ class TrackView(BaseModel):
     resolution: dict[str, Any] | None = None
     rating: dict[str, Any] | None = None
     can_rate: bool
-    can_review: bool = False     # rated 1–2 and still within the review window (申请复核)
+    can_review: bool = False  # rated 1–2 and still within the review window (申请复核)
     review: dict[str, Any] | None = None  # {status, reason, decision_reason, requested_at, decided_at}
     stale: bool = False
 
@@ -390,7 +420,7 @@ class HistoryOut(BaseModel):
     runs: int
     events: list[HistoryEvent]
     as_of: datetime | None = None
-    state: "CaseView | None" = None   # with as_of: the case as it stood then
+    state: CaseView | None = None  # with as_of: the case as it stood then
 
 
 class ReplayOut(BaseModel):
@@ -410,6 +440,7 @@ class NotificationOut(BaseModel):
 
 
 # --- triage (分流) ----------------------------------------------------------------------------------------
+
 
 class TriagePreviewIn(_In):
     text: Text
@@ -439,7 +470,7 @@ class QueueItemOut(BaseModel):
     case_no: str
     received_at: datetime
     waiting_minutes: float
-    description: str                 # personal numbers masked
+    description: str  # personal numbers masked
     township: str | None
     suggestions: list[SuggestionOut]
     reason: str
@@ -453,6 +484,7 @@ class QueueOut(BaseModel):
 
 
 # --- review (复核) and code reissue ----------------------------------------------------------------------
+
 
 class ReviewIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]

@@ -1,14 +1,27 @@
 """The staff steps on a case (分流 交办 组团 记录调解 办结 督办 会商 撤回 不予受理 复核 补发查询码): each turns
 validated input into the step's typed action — looking up the people and codes it names — and sends it to the
 case's workflow through services.cases.act. The workflow's validator decides whether the step is allowed."""
+
 from __future__ import annotations
 
 import asyncio
 import logging
 
 from domain.models import (
-    Actor, AssignAction, CodeReissueAction, ConsultationAction, DeclineTeamAction, MediationAction, RejectAction,
-    ResolveAction, ReviewDecisionAction, TeamAction, TeamRequest, TriageAction, UrgeAction, WithdrawAction,
+    Actor,
+    AssignAction,
+    CodeReissueAction,
+    ConsultationAction,
+    DeclineTeamAction,
+    MediationAction,
+    RejectAction,
+    ResolveAction,
+    ReviewDecisionAction,
+    TeamAction,
+    TeamRequest,
+    TriageAction,
+    UrgeAction,
+    WithdrawAction,
 )
 from domain.taxonomy import TOWNSHIP_LED
 from domain.times import from_china_wall_time
@@ -18,8 +31,17 @@ from services.context import Services
 from services.db import run_sync
 from services.errors import Refusal, invalid
 from services.schemas import (
-    AssignIn, CaseView, MeetingIn, ReasonIn, ReissueIn, ResolveIn, ReviewDecisionIn, TeamIn, TrackingLinks,
-    TriageIn, UrgeIn,
+    AssignIn,
+    CaseView,
+    MeetingIn,
+    ReasonIn,
+    ReissueIn,
+    ResolveIn,
+    ReviewDecisionIn,
+    TeamIn,
+    TrackingLinks,
+    TriageIn,
+    UrgeIn,
 )
 from store import directory
 from workflows.dispute_case import DisputeCase
@@ -49,23 +71,33 @@ async def triage(svc: Services, case_id: str, actor: Actor, body: TriageIn) -> C
             raise invalid("unknown_township", f"未知的乡镇（街道）代码：{township}")
         if body.unit == TOWNSHIP_LED and township is None:
             raise invalid("township_required", "属地乡镇承办的案件须指明乡镇（街道）")
-        return TriageAction(actor=actor, category=category.code, unit=body.unit, township=township,
-                            needs_team=category.team, team_units=category.team_units, reason=body.reason)
+        return TriageAction(
+            actor=actor,
+            category=category.code,
+            unit=body.unit,
+            township=township,
+            needs_team=category.team,
+            team_units=category.team_units,
+            reason=body.reason,
+        )
 
     return await act(svc, case_id, actor, DisputeCase.triage, make)
 
 
 async def assign(svc: Services, case_id: str, actor: Actor, body: AssignIn) -> CaseView:
     """交办: name the person responsible (a staff username of the lead unit)."""
+
     def make(found: Found, actor: Actor) -> AssignAction:
-        return AssignAction(actor=actor, handler=_person(svc, body.handler, "unknown_handler", "承办人"),
-                            reason=body.reason)
+        return AssignAction(
+            actor=actor, handler=_person(svc, body.handler, "unknown_handler", "承办人"), reason=body.reason
+        )
 
     return await act(svc, case_id, actor, DisputeCase.assign, make)
 
 
 async def form_team(svc: Services, case_id: str, actor: Actor, body: TeamIn) -> CaseView:
     """组团: the members by username, or (no members / accept_suggestion) the matcher's suggestion."""
+
     def make(found: Found, actor: Actor) -> TeamAction:
         if body.members is not None and not body.accept_suggestion:
             people = [_person(svc, name, "unknown_member", "组团成员") for name in body.members]
@@ -73,11 +105,23 @@ async def form_team(svc: Services, case_id: str, actor: Actor, body: TeamIn) -> 
         s = found.state
         if s is None:
             raise Refusal(503, "worker_unavailable", "案件处理服务暂未响应，无法生成组团建议")
-        suggestion = team_suggestion.suggest(svc, TeamRequest(
-            case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township,
-            handler=s.handler, exclude=list(s.team_declined)))
-        return TeamAction(actor=actor, members=suggestion.members,
-                          reason=body.reason or f"采纳系统建议：{suggestion.reason}", slots=suggestion.slots)
+        suggestion = team_suggestion.suggest(
+            svc,
+            TeamRequest(
+                case_id=s.case_id,
+                category=s.category,
+                team_units=s.team_units,
+                township=s.township,
+                handler=s.handler,
+                exclude=list(s.team_declined),
+            ),
+        )
+        return TeamAction(
+            actor=actor,
+            members=suggestion.members,
+            reason=body.reason or f"采纳系统建议：{suggestion.reason}",
+            slots=suggestion.slots,
+        )
 
     return await act(svc, case_id, actor, DisputeCase.form_team, make)
 
@@ -85,59 +129,98 @@ async def form_team(svc: Services, case_id: str, actor: Actor, body: TeamIn) -> 
 async def decline_team(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:
     """谢绝组团: the caller, a team member who is not the handler, steps out with a reason; the matcher then
     invites the next person of the same unit (or tells that unit's leader when there is nobody)."""
-    return await act(svc, case_id, actor, DisputeCase.decline_team,
-                     lambda found, actor: DeclineTeamAction(actor=actor, reason=body.reason))
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.decline_team,
+        lambda found, actor: DeclineTeamAction(actor=actor, reason=body.reason),
+    )
 
 
 async def record_mediation(svc: Services, case_id: str, actor: Actor, body: MeetingIn) -> CaseView:
-    return await act(svc, case_id, actor, DisputeCase.record_mediation,
-                     lambda found, actor: MediationAction(actor=actor, summary=body.summary,
-                                                          held_at=from_china_wall_time(body.held_at),
-                                                          participants=body.participants))
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.record_mediation,
+        lambda found, actor: MediationAction(
+            actor=actor,
+            summary=body.summary,
+            held_at=from_china_wall_time(body.held_at),
+            participants=body.participants,
+        ),
+    )
 
 
 async def record_consultation(svc: Services, case_id: str, actor: Actor, body: MeetingIn) -> CaseView:
     """专班会商 of a red case's task force."""
-    return await act(svc, case_id, actor, DisputeCase.record_consultation,
-                     lambda found, actor: ConsultationAction(actor=actor, summary=body.summary,
-                                                             held_at=from_china_wall_time(body.held_at),
-                                                             participants=body.participants))
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.record_consultation,
+        lambda found, actor: ConsultationAction(
+            actor=actor,
+            summary=body.summary,
+            held_at=from_china_wall_time(body.held_at),
+            participants=body.participants,
+        ),
+    )
 
 
 async def resolve(svc: Services, case_id: str, actor: Actor, body: ResolveIn) -> CaseView:
-    return await act(svc, case_id, actor, DisputeCase.resolve,
-                     lambda found, actor: ResolveAction(actor=actor, outcome=body.outcome, summary=body.summary))
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.resolve,
+        lambda found, actor: ResolveAction(actor=actor, outcome=body.outcome, summary=body.summary),
+    )
 
 
 async def urge(svc: Services, case_id: str, actor: Actor, body: UrgeIn | None) -> CaseView:
     note = body.note if body else None
-    return await act(svc, case_id, actor, DisputeCase.urge,
-                     lambda found, actor: UrgeAction(actor=actor, note=note or None))
+    return await act(
+        svc, case_id, actor, DisputeCase.urge, lambda found, actor: UrgeAction(actor=actor, note=note or None)
+    )
 
 
 async def withdraw(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:
-    return await act(svc, case_id, actor, DisputeCase.withdraw,
-                     lambda found, actor: WithdrawAction(actor=actor, reason=body.reason))
+    return await act(
+        svc, case_id, actor, DisputeCase.withdraw, lambda found, actor: WithdrawAction(actor=actor, reason=body.reason)
+    )
 
 
 async def reject(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:
-    return await act(svc, case_id, actor, DisputeCase.reject,
-                     lambda found, actor: RejectAction(actor=actor, reason=body.reason))
+    return await act(
+        svc, case_id, actor, DisputeCase.reject, lambda found, actor: RejectAction(actor=actor, reason=body.reason)
+    )
 
 
 async def review_decision(svc: Services, case_id: str, actor: Actor, body: ReviewDecisionIn) -> CaseView:
     """复核决定 (supervisor): send the case back for re-handling, or uphold the result with a written reason the
     citizen sees."""
-    return await act(svc, case_id, actor, DisputeCase.review_decision,
-                     lambda found, actor: ReviewDecisionAction(actor=actor, rehandle=body.rehandle,
-                                                               reason=body.reason))
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.review_decision,
+        lambda found, actor: ReviewDecisionAction(actor=actor, rehandle=body.rehandle, reason=body.reason),
+    )
 
 
-async def reissue_code(svc: Services, case_id: str, actor: Actor, body: ReissueIn | None,
-                       public_base: str) -> TrackingLinks:
+async def reissue_code(
+    svc: Services, case_id: str, actor: Actor, body: ReissueIn | None, public_base: str
+) -> TrackingLinks:
     """补发查询码 (clerk): the old code stops working at once; the new one is returned once, to hand over."""
-    await act(svc, case_id, actor, DisputeCase.reissue_code,
-              lambda found, actor: CodeReissueAction(actor=actor, reason=body.reason if body else None))
+    await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.reissue_code,
+        lambda found, actor: CodeReissueAction(actor=actor, reason=body.reason if body else None),
+    )
     code = await asyncio.to_thread(codes.reissue_tracking_code, svc.engine, case_id)
     log.info("tracking code of case %s reissued by %s", case_id, actor.username)
     return codes.tracking_links(case_id, code, public_base)

@@ -2,18 +2,25 @@
 masked and no phone numbers; takes materials, updates, the rating and a request for review.
 
 Every look-up, right code or wrong, counts against the client address's rate, so codes cannot be guessed."""
+
 from __future__ import annotations
 
 import asyncio
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
 from domain.case_flow import can_request_review
 from domain.models import (
-    CITIZEN, CaseState, CitizenUpdateAction, Material, MaterialAction, RateAction, ReviewRequestAction,
+    CITIZEN,
+    CaseState,
+    CitizenUpdateAction,
+    Material,
+    MaterialAction,
+    RateAction,
+    ReviewRequestAction,
 )
 from services import cases, codes, uploads, views
 from services.context import Services
@@ -36,38 +43,66 @@ async def open_case(svc: Services, code: str, client_address: str) -> str:
     return case_id
 
 
-def _view(db: Session, svc: Services, case_id: str, state: CaseState | None, row: Case | None,
-          stale: bool) -> TrackView:
+def _view(
+    db: Session, svc: Services, case_id: str, state: CaseState | None, row: Case | None, stale: bool
+) -> TrackView:
     events = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)).all()
     handler = state.handler.username if state and state.handler else (row.handler if row else None)
-    names = directory.display_names(db, {e.detail.get("handler") for e in events
-                                         if e.type in ("assigned", "reassigned") and e.detail.get("handler")}
-                                    | ({handler} if handler else set()))
+    names = directory.display_names(
+        db,
+        {e.detail.get("handler") for e in events if e.type in ("assigned", "reassigned") and e.detail.get("handler")}
+        | ({handler} if handler else set()),
+    )
     timeline = views.timeline(events, svc.taxonomy, names)
     handler_name = names.get(handler) if handler else None
     if state is not None:
         res = state.resolution
         return views.track_view(
-            case_no=state.case_no, status=state.status.value, colour=state.colour.value, category=state.category,
-            unit=state.unit, township=state.township, handler_name=handler_name, received_at=state.received_at,
+            case_no=state.case_no,
+            status=state.status.value,
+            colour=state.colour.value,
+            category=state.category,
+            unit=state.unit,
+            township=state.township,
+            handler_name=handler_name,
+            received_at=state.received_at,
             clocks=[views.clock_view(c) for c in state.clocks],
             resolution=views.citizen_resolution(res.outcome, res.at, res.summary) if res else None,
             rating=state.rating.model_dump(mode="json") if state.rating else None,
-            events=timeline, tx=svc.taxonomy, stale=False, can_review=can_request_review(state),
-            review=(state.review.model_dump(mode="json", include={"status", "reason", "decision_reason",
-                                                                   "requested_at", "decided_at"})
-                    if state.review else None))
+            events=timeline,
+            tx=svc.taxonomy,
+            stale=False,
+            can_review=can_request_review(state),
+            review=(
+                state.review.model_dump(
+                    mode="json", include={"status", "reason", "decision_reason", "requested_at", "decided_at"}
+                )
+                if state.review
+                else None
+            ),
+        )
     assert row is not None
     return views.track_view(
-        case_no=row.case_no, status=row.status, colour=row.colour, category=row.category, unit=row.unit,
-        township=row.township, handler_name=handler_name, received_at=row.received_at,
+        case_no=row.case_no,
+        status=row.status,
+        colour=row.colour,
+        category=row.category,
+        unit=row.unit,
+        township=row.township,
+        handler_name=handler_name,
+        received_at=row.received_at,
         clocks=[views.clock_view(c) for c in row.clocks or []],
         resolution=views.citizen_resolution(row.outcome, row.resolved_at, None),
-        rating={"score": row.rating} if row.rating else None, events=timeline, tx=svc.taxonomy, stale=stale)
+        rating={"score": row.rating} if row.rating else None,
+        events=timeline,
+        tx=svc.taxonomy,
+        stale=stale,
+    )
 
 
-async def _answer(svc: Services, case_id: str, state: CaseState | None, row: Case | None = None,
-                  stale: bool = False) -> TrackView:
+async def _answer(
+    svc: Services, case_id: str, state: CaseState | None, row: Case | None = None, stale: bool = False
+) -> TrackView:
     return await run(svc.engine, lambda db: _view(db, svc, case_id, state, row, stale))
 
 
@@ -104,15 +139,22 @@ async def add_material(svc: Services, case_id: str, upload: Upload) -> MaterialO
     except uploads.UnreadableImage:
         raise Refusal(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
     stored = await asyncio.to_thread(uploads.store, svc.settings.data_dir, content)
-    material = Material(material_id=uuid.uuid4().hex, filename=filename, content_type=content_type,
-                        size=len(content), note=note, stored_name=stored)
+    material = Material(
+        material_id=uuid.uuid4().hex,
+        filename=filename,
+        content_type=content_type,
+        size=len(content),
+        note=note,
+        stored_name=stored,
+    )
     try:
-        await cases.citizen_step(svc, case_id, DisputeCase.add_material,
-                                 MaterialAction(actor=CITIZEN, material=material))
+        await cases.citizen_step(
+            svc, case_id, DisputeCase.add_material, MaterialAction(actor=CITIZEN, material=material)
+        )
     except BaseException:
         await asyncio.to_thread(uploads.remove, svc.settings.data_dir, stored)
         raise
-    return MaterialOut(**material.model_dump(exclude={"stored_name"}), uploaded_at=datetime.now(timezone.utc))
+    return MaterialOut(**material.model_dump(exclude={"stored_name"}), uploaded_at=datetime.now(UTC))
 
 
 async def citizen_update(svc: Services, code: str, client_address: str, body: CitizenUpdateIn) -> TrackView:
@@ -123,22 +165,25 @@ async def citizen_update(svc: Services, code: str, client_address: str, body: Ci
         raise invalid("text_required", "请填写更新内容", field="text")
     if len(text) > svc.settings.max_description_chars:
         raise invalid("text_too_long", f"内容不能超过 {svc.settings.max_description_chars} 字", field="text")
-    state = await cases.citizen_step(svc, case_id, DisputeCase.citizen_update,
-                                     CitizenUpdateAction(actor=CITIZEN, text=text))
+    state = await cases.citizen_step(
+        svc, case_id, DisputeCase.citizen_update, CitizenUpdateAction(actor=CITIZEN, text=text)
+    )
     return await _answer(svc, case_id, state)
 
 
 async def request_review(svc: Services, code: str, client_address: str, body: ReviewIn) -> TrackView:
     """申请复核: after a rating of 1–2, within the review window (409 otherwise)."""
     case_id = await open_case(svc, code, client_address)
-    state = await cases.citizen_step(svc, case_id, DisputeCase.request_review,
-                                     ReviewRequestAction(actor=CITIZEN, reason=body.reason))
+    state = await cases.citizen_step(
+        svc, case_id, DisputeCase.request_review, ReviewRequestAction(actor=CITIZEN, reason=body.reason)
+    )
     return await _answer(svc, case_id, state)
 
 
 async def rate(svc: Services, code: str, client_address: str, body: RatingIn) -> TrackView:
     """评价: 1–5 stars once the case is resolved (409 before that)."""
     case_id = await open_case(svc, code, client_address)
-    state = await cases.citizen_step(svc, case_id, DisputeCase.rate,
-                                     RateAction(actor=CITIZEN, score=body.score, comment=body.comment or None))
+    state = await cases.citizen_step(
+        svc, case_id, DisputeCase.rate, RateAction(actor=CITIZEN, score=body.score, comment=body.comment or None)
+    )
     return await _answer(svc, case_id, state)

@@ -1,5 +1,6 @@
 """Citizens' materials: accepted by content (magic bytes), not by the name or the declared type, and stored
 under data_dir/materials with a random name."""
+
 from __future__ import annotations
 
 import io

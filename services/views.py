@@ -1,21 +1,23 @@
 """Shaping what services answer from live workflow state or read-model rows. Personal data is masked here:
 citizens' phones everywhere, citizens' names in lists, staff names (as masked display names) to citizens."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 
 from sqlmodel import Session, select
 
-from services import schemas as out
 from domain import case_flow
 from domain.case_flow import STATUS_ZH
+from domain.jurisdiction import member_units
+from domain.messages import KIND_ZH
 from domain.models import Actor, CaseState, CaseStatus, Clock
 from domain.privacy import mask_name, mask_phone, mask_text
-from domain.messages import KIND_ZH
-from domain.jurisdiction import member_units
 from domain.taxonomy import Taxonomy, is_department
 from domain.times import as_utc
+from services import schemas as out
 from store.tables import Case, CaseEventRow, NotificationDelivery
 
 OUTCOME_ZH = {"agreement": "达成调解协议", "handled": "已依法处理", "referred": "已引导至其他途径解决"}
@@ -37,49 +39,84 @@ def clock_view(c: Clock | dict[str, Any]) -> out.ClockView:
 def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
     i = s.intake
     return out.CaseView(
-        case_id=s.case_id, case_no=s.case_no, status=s.status.value, status_zh=STATUS_ZH[s.status],
-        supervision_color=s.colour.value, category=s.category, unit=s.unit, township=s.township,
-        needs_team=s.needs_team, team_units=list(s.team_units), member_units=member_units(s),
+        case_id=s.case_id,
+        case_no=s.case_no,
+        status=s.status.value,
+        status_zh=STATUS_ZH[s.status],
+        supervision_color=s.colour.value,
+        category=s.category,
+        unit=s.unit,
+        township=s.township,
+        needs_team=s.needs_team,
+        team_units=list(s.team_units),
+        member_units=member_units(s),
         handler=s.handler.username if s.handler else None,
         team=[m.username for m in s.team],
         team_members=[out.PersonView(**m.model_dump(mode="json")) for m in s.team],
         team_declined=list(s.team_declined),
-        clocks=[clock_view(c) for c in s.clocks], overdue=any(c.breached for c in s.clocks),
+        clocks=[clock_view(c) for c in s.clocks],
+        overdue=any(c.breached for c in s.clocks),
         received_at=s.received_at,
-        intake=out.IntakeView(description=mask_text(i.description), citizen_name=i.citizen_name,
-                              citizen_phone=mask_phone(i.citizen_phone), address=i.address, channel=i.channel,
-                              township_hint=i.township_hint, category_hint=i.category_hint,
-                              intake_by=s.intake_by),
+        intake=out.IntakeView(
+            description=mask_text(i.description),
+            citizen_name=i.citizen_name,
+            citizen_phone=mask_phone(i.citizen_phone),
+            address=i.address,
+            channel=i.channel,
+            township_hint=i.township_hint,
+            category_hint=i.category_hint,
+            intake_by=s.intake_by,
+        ),
         mediations=[out.MeetingView(**m.model_dump()) for m in s.mediations],
         resolution=s.resolution.model_dump(mode="json") if s.resolution else None,
         rating=s.rating.model_dump(mode="json") if s.rating else None,
         materials=[out.MaterialView(**m.model_dump()) for m in s.materials],
         citizen_updates=[{**u, "text": mask_text(str(u.get("text", "")))} for u in s.citizen_updates],
         task_force=s.task_force.model_dump(mode="json") if s.task_force else None,
-        urge_count=s.urge_count, auto_close_at=s.auto_close_at, closed_at=s.closed_at,
-        actions=case_flow.allowed_steps(s, actor), source="workflow", stale=False,
+        urge_count=s.urge_count,
+        auto_close_at=s.auto_close_at,
+        closed_at=s.closed_at,
+        actions=case_flow.allowed_steps(s, actor),
+        source="workflow",
+        stale=False,
     )
 
 
-MATCHING_EVENTS = ("assigned", "reassigned", "assignment_pending", "team_formed", "team_incomplete",
-                   "team_member_declined", "team_member_replaced", "team_member_unavailable")
+MATCHING_EVENTS = (
+    "assigned",
+    "reassigned",
+    "assignment_pending",
+    "team_formed",
+    "team_incomplete",
+    "team_member_declined",
+    "team_member_replaced",
+    "team_member_unavailable",
+)
 
 
 def matching_record(e: CaseEventRow) -> out.MatchingRecord:
     d = e.detail or {}
     member = d.get("handler") if e.type in ("assigned", "reassigned") else d.get("member")
     return out.MatchingRecord(
-        seq=e.seq, at=e.at, type=e.type, actor=e.actor, reason=str(d.get("reason") or ""), member=member,
+        seq=e.seq,
+        at=e.at,
+        type=e.type,
+        actor=e.actor,
+        reason=str(d.get("reason") or ""),
+        member=member,
         replaces=d.get("replaces"),
         candidates=[out.CandidateScore.model_validate(c) for c in d.get("scores") or []],
-        slots=[out.TeamSlot.model_validate(x) for x in d.get("slots") or []])
+        slots=[out.TeamSlot.model_validate(x) for x in d.get("slots") or []],
+    )
 
 
 def matching(db: Session, case_id: str) -> list[out.MatchingRecord]:
     """Every handler and team choice of a case with its score breakdown, from the read model's events."""
-    rows = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id,
-                                              CaseEventRow.type.in_(MATCHING_EVENTS))
-                   .order_by(CaseEventRow.seq)).all()
+    rows = db.exec(
+        select(CaseEventRow)
+        .where(CaseEventRow.case_id == case_id, CaseEventRow.type.in_(MATCHING_EVENTS))
+        .order_by(CaseEventRow.seq)
+    ).all()
     return [matching_record(e) for e in rows]
 
 
@@ -88,14 +125,28 @@ DELIVERY_STATUS_ZH = {"pending": "待送达", "delivered": "已送达"}
 
 def deliveries(db: Session, case_id: str) -> list[out.DeliveryView]:
     """The case's messages on external channels (the webhook outbox), oldest first; no message text."""
-    rows = db.exec(select(NotificationDelivery).where(NotificationDelivery.case_id == case_id)
-                   .order_by(NotificationDelivery.created_at, NotificationDelivery.id)).all()
-    return [out.DeliveryView(
-        recipient=r.recipient, kind=r.kind, kind_zh=KIND_ZH.get(r.kind, r.kind), channel=r.channel,
-        status=r.status, status_zh=DELIVERY_STATUS_ZH.get(r.status, r.status), attempts=r.attempts,
-        last_error=r.last_error, created_at=as_utc(r.created_at), last_attempt_at=as_utc(r.last_attempt_at),
-        next_attempt_at=as_utc(r.next_attempt_at) if r.status == "pending" else None,
-        delivered_at=as_utc(r.delivered_at)) for r in rows]
+    rows = db.exec(
+        select(NotificationDelivery)
+        .where(NotificationDelivery.case_id == case_id)
+        .order_by(NotificationDelivery.created_at, NotificationDelivery.id)
+    ).all()
+    return [
+        out.DeliveryView(
+            recipient=r.recipient,
+            kind=r.kind,
+            kind_zh=KIND_ZH.get(r.kind, r.kind),
+            channel=r.channel,
+            status=r.status,
+            status_zh=DELIVERY_STATUS_ZH.get(r.status, r.status),
+            attempts=r.attempts,
+            last_error=r.last_error,
+            created_at=as_utc(r.created_at),
+            last_attempt_at=as_utc(r.last_attempt_at),
+            next_attempt_at=as_utc(r.next_attempt_at) if r.status == "pending" else None,
+            delivered_at=as_utc(r.delivered_at),
+        )
+        for r in rows
+    ]
 
 
 def with_read_model(v: out.CaseView, db: Session, case_id: str) -> out.CaseView:
@@ -110,33 +161,64 @@ def case_from_row(row: Case, tx: Taxonomy) -> out.CaseView:
     """The read model's copy, when no worker answers the live query: marked stale."""
     category = tx.category(row.category)
     return out.CaseView(
-        case_id=row.case_id, case_no=row.case_no, status=row.status, status_zh=_status_zh(row.status),
-        supervision_color=row.colour, category=row.category, unit=row.unit, township=row.township,
-        needs_team=bool(category and category.team), team_units=category.team_units if category else [],
-        member_units=list(row.member_units or []), handler=row.handler, team=list(row.team or []),
-        clocks=[clock_view(c) for c in row.clocks or []], overdue=row.overdue, received_at=row.received_at,
-        intake=out.IntakeView(description=mask_text(row.description), citizen_name=row.citizen_name,
-                              citizen_phone=mask_phone(row.citizen_phone), address=row.address,
-                              channel=row.channel),
+        case_id=row.case_id,
+        case_no=row.case_no,
+        status=row.status,
+        status_zh=_status_zh(row.status),
+        supervision_color=row.colour,
+        category=row.category,
+        unit=row.unit,
+        township=row.township,
+        needs_team=bool(category and category.team),
+        team_units=category.team_units if category else [],
+        member_units=list(row.member_units or []),
+        handler=row.handler,
+        team=list(row.team or []),
+        clocks=[clock_view(c) for c in row.clocks or []],
+        overdue=row.overdue,
+        received_at=row.received_at,
+        intake=out.IntakeView(
+            description=mask_text(row.description),
+            citizen_name=row.citizen_name,
+            citizen_phone=mask_phone(row.citizen_phone),
+            address=row.address,
+            channel=row.channel,
+        ),
         resolution={"outcome": row.outcome, "at": row.resolved_at} if row.resolved_at else None,
         rating={"score": row.rating} if row.rating else None,
-        closed_at=row.closed_at, source="read_model", stale=True,
+        closed_at=row.closed_at,
+        source="read_model",
+        stale=True,
     )
 
 
 def list_item(row: Case) -> out.CaseListItem:
     summary = mask_text(row.description or "")
     return out.CaseListItem(
-        case_id=row.case_id, case_no=row.case_no, status=row.status, supervision_color=row.colour,
-        category=row.category, unit=row.unit, township=row.township, handler=row.handler,
-        team=list(row.team or []), overdue=row.overdue, needs_manual_triage=row.needs_manual_triage,
-        channel=row.channel, citizen_name=mask_name(row.citizen_name), citizen_phone=mask_phone(row.citizen_phone),
-        summary=summary if len(summary) <= 80 else summary[:80] + "…", received_at=row.received_at,
-        resolved_at=row.resolved_at, closed_at=row.closed_at, rating=row.rating,
+        case_id=row.case_id,
+        case_no=row.case_no,
+        status=row.status,
+        supervision_color=row.colour,
+        category=row.category,
+        unit=row.unit,
+        township=row.township,
+        handler=row.handler,
+        team=list(row.team or []),
+        overdue=row.overdue,
+        needs_manual_triage=row.needs_manual_triage,
+        channel=row.channel,
+        citizen_name=mask_name(row.citizen_name),
+        citizen_phone=mask_phone(row.citizen_phone),
+        summary=summary if len(summary) <= 80 else summary[:80] + "…",
+        received_at=row.received_at,
+        resolved_at=row.resolved_at,
+        closed_at=row.closed_at,
+        rating=row.rating,
     )
 
 
 # --- the citizen's view --------------------------------------------------------------------------------
+
 
 def _where(tx: Taxonomy, unit: str | None, township: str | None) -> str:
     parts = []
@@ -160,8 +242,12 @@ def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str
             case "received":
                 add(e, "received", f"您的诉求已受理（{CHANNEL_ZH.get(d.get('channel'), '网上')}渠道）")
             case "routed" | "rerouted":
-                add(e, "routed", f"已分流：{tx.category_zh(d.get('category'))}，"
-                                 f"由{_where(tx, d.get('unit'), d.get('township'))}办理")
+                add(
+                    e,
+                    "routed",
+                    f"已分流：{tx.category_zh(d.get('category'))}，"
+                    f"由{_where(tx, d.get('unit'), d.get('township'))}办理",
+                )
             case "assigned" | "reassigned":
                 name = mask_name(staff_names.get(d.get("handler", ""), "")) or "专人"
                 add(e, "assigned", f"已交办，承办人：{name}")
@@ -204,25 +290,55 @@ def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str
     return items
 
 
-def track_view(*, case_no: str, status: str, colour: str, category: str | None, unit: str | None,
-               township: str | None, handler_name: str | None, received_at: datetime,
-               clocks: list[out.ClockView], resolution: dict[str, Any] | None, rating: dict[str, Any] | None,
-               events: list[out.TimelineEntry], tx: Taxonomy, stale: bool, can_review: bool = False,
-               review: dict[str, Any] | None = None) -> out.TrackView:
+def track_view(
+    *,
+    case_no: str,
+    status: str,
+    colour: str,
+    category: str | None,
+    unit: str | None,
+    township: str | None,
+    handler_name: str | None,
+    received_at: datetime,
+    clocks: list[out.ClockView],
+    resolution: dict[str, Any] | None,
+    rating: dict[str, Any] | None,
+    events: list[out.TimelineEntry],
+    tx: Taxonomy,
+    stale: bool,
+    can_review: bool = False,
+    review: dict[str, Any] | None = None,
+) -> out.TrackView:
     return out.TrackView(
-        case_no=case_no, status=status, status_zh=_status_zh(status), supervision_color=colour,
-        category=category, category_zh=tx.category_zh(category) if category else None,
-        unit=unit, unit_zh=tx.unit_zh(unit) if unit else None,
-        township=township, township_zh=tx.township_zh(township) if township else None,
-        handler=mask_name(handler_name) if handler_name else None, received_at=received_at,
-        timeline=events, clocks=clocks, resolution=resolution, rating=rating,
-        can_rate=status == CaseStatus.resolved.value and rating is None, stale=stale,
-        can_review=can_review, review=review,
+        case_no=case_no,
+        status=status,
+        status_zh=_status_zh(status),
+        supervision_color=colour,
+        category=category,
+        category_zh=tx.category_zh(category) if category else None,
+        unit=unit,
+        unit_zh=tx.unit_zh(unit) if unit else None,
+        township=township,
+        township_zh=tx.township_zh(township) if township else None,
+        handler=mask_name(handler_name) if handler_name else None,
+        received_at=received_at,
+        timeline=events,
+        clocks=clocks,
+        resolution=resolution,
+        rating=rating,
+        can_rate=status == CaseStatus.resolved.value and rating is None,
+        stale=stale,
+        can_review=can_review,
+        review=review,
     )
 
 
 def citizen_resolution(outcome: str | None, at: datetime | None, summary: str | None) -> dict[str, Any] | None:
     if not outcome:
         return None
-    return {"outcome": outcome, "outcome_zh": OUTCOME_ZH.get(outcome, outcome), "at": at,
-            "summary": mask_text(summary) if summary else None}
+    return {
+        "outcome": outcome,
+        "outcome_zh": OUTCOME_ZH.get(outcome, outcome),
+        "at": at,
+        "summary": mask_text(summary) if summary else None,
+    }

@@ -5,6 +5,7 @@
   store.migrate when it adopts a database made before migrations, never at a worker's or API's start);
 - `chains` / `heads`: what `wuhuan audit verify` and `wuhuan audit digest` read.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -21,6 +22,7 @@ from store.tables import Case, CaseEventRow
 
 def default_alg() -> str:
     from domain.settings import get_settings
+
     return get_settings().audit_hash
 
 
@@ -44,8 +46,7 @@ def prev_hash_for(db: Session, case_id: str, hashes: dict[int, str | None], seq:
     row = rows[-1]  # the nearest earlier row (a gap before `seq` is for verify to report)
     if row.hash is not None:
         return row.hash
-    return audit_chain.link_hash(row.hash_alg or alg, row.prev_hash or audit_chain.GENESIS,
-                                 audit_chain.content_of(row))
+    return audit_chain.link_hash(row.hash_alg or alg, row.prev_hash or audit_chain.GENESIS, audit_chain.content_of(row))
 
 
 def _rows(db: Session, case_id: str) -> list[CaseEventRow]:
@@ -53,7 +54,7 @@ def _rows(db: Session, case_id: str) -> list[CaseEventRow]:
 
 
 def seal_legacy(engine: Engine | Connection, alg: str | None = None) -> int:
-    """Chain the events of every case none of whose rows has a hash yet (a database written before issue 5).
+    """Chain the events of every case none of whose rows has a hash yet (a database written before the chain existed).
     Cases with some hashed rows are left alone: a missing hash there is for `audit verify` to report, not to
     paper over. Returns how many rows were sealed. Given a connection in a transaction, it writes in that
     transaction."""
@@ -63,8 +64,13 @@ def seal_legacy(engine: Engine | Connection, alg: str | None = None) -> int:
         if not unsealed:
             return 0
         alg = alg or default_alg()
-        partly = set(db.exec(select(CaseEventRow.case_id).where(CaseEventRow.case_id.in_(unsealed),
-                                                                CaseEventRow.hash.is_not(None)).distinct()).all())
+        partly = set(
+            db.exec(
+                select(CaseEventRow.case_id)
+                .where(CaseEventRow.case_id.in_(unsealed), CaseEventRow.hash.is_not(None))
+                .distinct()
+            ).all()
+        )
         for case_id in sorted(unsealed - partly):
             rows = _rows(db, case_id)
             audit_chain.seal_chain(rows, alg)
@@ -81,8 +87,9 @@ def case_numbers(db: Session, case_ids: list[str] | None = None) -> dict[str, tu
     return {cid: (no, last) for cid, no, last in db.exec(q).all()}
 
 
-def chains(db: Session, case_id: str | None = None,
-           until: datetime | None = None) -> Iterator[tuple[str, list[CaseEventRow]]]:
+def chains(
+    db: Session, case_id: str | None = None, until: datetime | None = None
+) -> Iterator[tuple[str, list[CaseEventRow]]]:
     """(case_id, its rows by seq) for one case or all, optionally only rows whose time is before `until`."""
     q = select(CaseEventRow)
     if case_id is not None:

@@ -1,5 +1,6 @@
 """Engine and sessions for the read model (SQLite by default, PostgreSQL in production). The schema comes from
 the migrations (store/migrate.py), never from the models here."""
+
 from __future__ import annotations
 
 from functools import lru_cache

@@ -1,4 +1,5 @@
 """The staff directory: people as the rules see them, and their names for display."""
+
 from __future__ import annotations
 
 from sqlmodel import Session, select

@@ -1,5 +1,6 @@
 """Jurisdiction as SQL: domain.jurisdiction's scope turned into a WHERE clause over `cases` rows, and a row
 turned into the facts the in-memory reading looks at. The rule itself lives in domain/jurisdiction.py."""
+
 from __future__ import annotations
 
 import json
@@ -33,5 +34,10 @@ def case_filter(scope: Scope) -> ColumnElement[bool] | None:
 
 
 def facts_of_row(row: Case) -> CaseFacts:
-    return CaseFacts(handler=row.handler, team=tuple(row.team or ()), unit=row.unit, township=row.township,
-                     member_units=tuple(row.member_units or ()))
+    return CaseFacts(
+        handler=row.handler,
+        team=tuple(row.team or ()),
+        unit=row.unit,
+        township=row.township,
+        member_units=tuple(row.member_units or ()),
+    )

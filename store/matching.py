@@ -5,6 +5,7 @@ team suggestion a person may accept (services/steps.py) both ask this.
 
 Reads per decision: the candidates of the unit(s) concerned (indexed by unit / township) and their open
 caseload from `case_assignments` (one grouped query over those people only), whatever the number of cases."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,7 +16,14 @@ from sqlmodel import and_, or_, select
 from domain import matching
 from domain.matching import Candidate, Need
 from domain.models import (
-    HandlerChoice, HandlerRequest, MemberRequest, Role, Actor, TaskForceRequest, TeamChoice, TeamRequest,
+    Actor,
+    HandlerChoice,
+    HandlerRequest,
+    MemberRequest,
+    Role,
+    TaskForceRequest,
+    TeamChoice,
+    TeamRequest,
     TeamSlot,
 )
 from domain.taxonomy import Taxonomy, is_department
@@ -24,8 +32,8 @@ from store.db import session
 from store.tables import Staff
 
 HANDLER_ROLES = (Role.mediator.value, Role.leader.value)  # a leader only when no mediator can
-TEAM_ROLES = (Role.mediator.value,)                        # a unit's leader is told, not drafted
-SHOWN = 5                                                  # candidates recorded with each choice
+TEAM_ROLES = (Role.mediator.value,)  # a unit's leader is told, not drafted
+SHOWN = 5  # candidates recorded with each choice
 
 Seat = tuple[str | None, str | None]  # (unit, None) or (None, township)
 
@@ -53,16 +61,37 @@ class Matcher:
             conds.append(and_(Staff.unit.is_(None), Staff.township.in_(towns)))
         if not conds:
             return pools
-        rows = db.exec(select(Staff.username, Staff.role, Staff.unit, Staff.township, Staff.skills, Staff.capacity,
-                              Staff.on_duty, Staff.leave_until, Staff.home_township, Staff.last_assigned_at)
-                       .where(Staff.active, Staff.role.in_(roles), or_(*conds))).all()
+        rows = db.exec(
+            select(
+                Staff.username,
+                Staff.role,
+                Staff.unit,
+                Staff.township,
+                Staff.skills,
+                Staff.capacity,
+                Staff.on_duty,
+                Staff.leave_until,
+                Staff.home_township,
+                Staff.last_assigned_at,
+            ).where(Staff.active, Staff.role.in_(roles), or_(*conds))
+        ).all()
         loads = workload.open_loads(db, [r[0] for r in rows])
         for name, role, unit, town, skills, capacity, on_duty, leave_until, home, last in rows:
             total, handling = loads.get(name, (0, 0))
-            c = Candidate(username=name, role=role, unit=unit, township=town,
-                          skills=tuple(skills) if skills is not None else None, capacity=capacity,
-                          open_cases=total, handling=handling, on_duty=on_duty, leave_until=leave_until,
-                          home_township=home, last_assigned_at=last)
+            c = Candidate(
+                username=name,
+                role=role,
+                unit=unit,
+                township=town,
+                skills=tuple(skills) if skills is not None else None,
+                capacity=capacity,
+                open_cases=total,
+                handling=handling,
+                on_duty=on_duty,
+                leave_until=leave_until,
+                home_township=home,
+                last_assigned_at=last,
+            )
             seat: Seat = (unit, None) if unit else (None, town)
             if seat in pools:
                 pools[seat].append(c)
@@ -73,16 +102,28 @@ class Matcher:
         return self.taxonomy.unit_zh(unit) if unit else self.taxonomy.township_zh(township)
 
     def need(self, now: datetime, category: str | None, township: str | None, declined=(), fallback=()) -> Need:
-        return Need(category=category, township=township, now=now, declined=frozenset(declined),
-                    fallback_roles=frozenset(fallback), names=self.names)
+        return Need(
+            category=category,
+            township=township,
+            now=now,
+            declined=frozenset(declined),
+            fallback_roles=frozenset(fallback),
+            names=self.names,
+        )
 
     def fill(self, seat: Seat, pool: list[Candidate], need: Need, taken: set[str]) -> TeamSlot:
         """One seat by the score; people already on the case are not candidates."""
         ranked = matching.rank([c for c in pool if c.username not in taken], need)
         chosen = matching.best(ranked)
         member = next((_ref(c) for c in pool if chosen and c.username == chosen.username), None)
-        return TeamSlot(unit=seat[0], township=seat[1], label=self.label(seat), member=member,
-                        reason=matching.summary(ranked, self.label(seat)), candidates=ranked[:SHOWN])
+        return TeamSlot(
+            unit=seat[0],
+            township=seat[1],
+            label=self.label(seat),
+            member=member,
+            reason=matching.summary(ranked, self.label(seat)),
+            candidates=ranked[:SHOWN],
+        )
 
     # --- choices -----------------------------------------------------------------------------------
 
@@ -110,8 +151,10 @@ class Matcher:
 
         def handler_sits(seat: Seat) -> bool:
             unit, township = seat
-            return h is not None and ((unit is not None and h.unit == unit)
-                                      or (township is not None and h.unit is None and h.township == township))
+            return h is not None and (
+                (unit is not None and h.unit == unit)
+                or (township is not None and h.unit is None and h.township == township)
+            )
 
         open_seats = [seat for seat in seats if not handler_sits(seat)]
         need = self.need(now, req.category, req.township, declined=req.exclude)
@@ -122,8 +165,16 @@ class Matcher:
         for seat in seats:
             if handler_sits(seat):
                 assert h is not None
-                slots.append(TeamSlot(unit=seat[0], township=seat[1], label=self.label(seat), member=h,
-                                      kept_handler=True, reason=f"{self.label(seat)}：承办人 {h.username}"))
+                slots.append(
+                    TeamSlot(
+                        unit=seat[0],
+                        township=seat[1],
+                        label=self.label(seat),
+                        member=h,
+                        kept_handler=True,
+                        reason=f"{self.label(seat)}：承办人 {h.username}",
+                    )
+                )
                 continue
             slot = self.fill(seat, pools[seat], need, taken)
             if slot.member is not None:
@@ -131,8 +182,9 @@ class Matcher:
             slots.append(slot)
         members = [s.member for s in slots if s.member is not None]
         missing = [s.unit or s.township or "" for s in slots if s.member is None]
-        return TeamChoice(members=members, missing_units=missing, reason="；".join(s.reason for s in slots),
-                          slots=slots)
+        return TeamChoice(
+            members=members, missing_units=missing, reason="；".join(s.reason for s in slots), slots=slots
+        )
 
     def find_team_member(self, req: MemberRequest, now: datetime) -> TeamSlot:
         """The next person for a seat a member declined; `member` None when nobody can be found."""
@@ -145,6 +197,9 @@ class Matcher:
     def task_force_leader(self, req: TaskForceRequest) -> str | None:
         """The county leader who leads the task force of a red case (the first on the roster)."""
         with session(self.engine) as db:
-            leader = db.exec(select(Staff.username).where(Staff.active, Staff.role == Role.county_leader.value)
-                             .order_by(Staff.username)).first()
+            leader = db.exec(
+                select(Staff.username)
+                .where(Staff.active, Staff.role == Role.county_leader.value)
+                .order_by(Staff.username)
+            ).first()
         return leader

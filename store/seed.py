@@ -1,16 +1,17 @@
 """Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
-docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township). Idempotent: existing rows are left
-as they are, except that demo accounts made before profiles existed (skills never set) get theirs."""
+docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township). Idempotent:
+existing rows are left as they are, except that demo accounts made before profiles existed (skills never set)
+get theirs."""
+
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
 from domain.models import Role
 from domain.passwords import hash_password
-from domain.taxonomy import Taxonomy
+from domain.taxonomy import TOWNSHIP_LED, Taxonomy, is_department
 from store.db import session
 from store.tables import Staff, Township, Unit
-from domain.taxonomy import TOWNSHIP_LED, is_department
 
 CENTRE_ACCOUNTS = [
     ("clerk", "中心受理员", Role.clerk),
@@ -21,7 +22,7 @@ CENTRE_ACCOUNTS = [
 ]
 
 
-LEADER_CAPACITY = 10     # a leader handles a case only when nobody else can
+LEADER_CAPACITY = 10  # a leader handles a case only when nobody else can
 MEDIATOR_CAPACITY = 30
 
 
@@ -38,25 +39,58 @@ def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
         if not is_department(unit.code):
             continue
         skills = unit_skills(taxonomy, unit.code)
-        people.append(Staff(username=f"{unit.code}.leader", display_name=f"{unit.zh}主要领导",
-                            role=Role.leader.value, unit=unit.code, password_hash="", skills=skills,
-                            capacity=LEADER_CAPACITY))
-        people.append(Staff(username=f"{unit.code}.mediator", display_name=f"{unit.zh}调解员",
-                            role=Role.mediator.value, unit=unit.code, password_hash="", skills=skills,
-                            capacity=MEDIATOR_CAPACITY))
+        people.append(
+            Staff(
+                username=f"{unit.code}.leader",
+                display_name=f"{unit.zh}主要领导",
+                role=Role.leader.value,
+                unit=unit.code,
+                password_hash="",
+                skills=skills,
+                capacity=LEADER_CAPACITY,
+            )
+        )
+        people.append(
+            Staff(
+                username=f"{unit.code}.mediator",
+                display_name=f"{unit.zh}调解员",
+                role=Role.mediator.value,
+                unit=unit.code,
+                password_hash="",
+                skills=skills,
+                capacity=MEDIATOR_CAPACITY,
+            )
+        )
     township_skills = unit_skills(taxonomy, TOWNSHIP_LED)
     for t in taxonomy.townships:
-        people.append(Staff(username=f"{t.code}.leader", display_name=f"{t.zh}主要领导",
-                            role=Role.leader.value, township=t.code, password_hash="", skills=township_skills,
-                            capacity=LEADER_CAPACITY, home_township=t.code))
-        people.append(Staff(username=f"{t.code}.mediator", display_name=f"{t.zh}调解员",
-                            role=Role.mediator.value, township=t.code, password_hash="", skills=township_skills,
-                            capacity=MEDIATOR_CAPACITY, home_township=t.code))
+        people.append(
+            Staff(
+                username=f"{t.code}.leader",
+                display_name=f"{t.zh}主要领导",
+                role=Role.leader.value,
+                township=t.code,
+                password_hash="",
+                skills=township_skills,
+                capacity=LEADER_CAPACITY,
+                home_township=t.code,
+            )
+        )
+        people.append(
+            Staff(
+                username=f"{t.code}.mediator",
+                display_name=f"{t.zh}调解员",
+                role=Role.mediator.value,
+                township=t.code,
+                password_hash="",
+                skills=township_skills,
+                capacity=MEDIATOR_CAPACITY,
+                home_township=t.code,
+            )
+        )
     return people
 
 
-def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int = 3,
-              memory_kib: int = 65536) -> int:
+def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int = 3, memory_kib: int = 65536) -> int:
     """Returns how many accounts were created. The schema must be in place (store.migrate.upgrade): seeding
     writes rows, it never makes tables."""
     created = 0

@@ -1,8 +1,10 @@
 """SQLModel tables: the organisation, the case read model, its append-only event log, materials,
-notifications (inbox and outbox of the external channel) and the task forces of red cases. The workflow is the truth; these are its views."""
+notifications (inbox and outbox of the external channel) and the task forces of red cases. The workflow is the
+truth; these are its views. The schema is made and changed by the migrations in store/migrations/."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
@@ -10,7 +12,7 @@ from sqlmodel import Field, SQLModel
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Unit(SQLModel, table=True):
@@ -37,10 +39,10 @@ class Staff(SQLModel, table=True):
     phone: str | None = None
     password_hash: str
     active: bool = True
-    on_duty: bool = True             # False: on leave (until leave_until, inclusive, when it is set)
-    capacity: int = 30               # most open cases at once (as handler or team member)
+    on_duty: bool = True  # False: on leave (until leave_until, inclusive, when it is set)
+    capacity: int = 30  # most open cases at once (as handler or team member)
     created_at: datetime = Field(default_factory=utcnow)
-    # Matching profile (issue 3). Nullable: store.db adds them to tables created before them.
+    # Matching profile. Nullable: databases from before it are adopted with the columns empty (store.migrate).
     skills: list[str] | None = Field(default=None, sa_column=Column(JSON))  # category codes
     leave_until: date | None = None
     home_township: str | None = None
@@ -49,6 +51,7 @@ class Staff(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     """One row per case, upserted by the record activity from the workflow's snapshot."""
+
     __tablename__ = "cases"
     case_id: str = Field(primary_key=True)
     case_no: str = Field(index=True, unique=True)
@@ -82,17 +85,19 @@ class Case(SQLModel, table=True):
 class CaseAssignment(SQLModel, table=True):
     """Who works on which case, as handler or team member: the matcher's open caseload. Derived from each
     case's snapshot by the record activity (store.workload), so it can always be rebuilt from `cases`."""
+
     __tablename__ = "case_assignments"
     __table_args__ = (Index("ix_case_assignments_load", "username", "open", "part"),)
     case_id: str = Field(primary_key=True)
     username: str = Field(primary_key=True)
-    part: str                        # handler | member
+    part: str  # handler | member
     open: bool = True
     assigned_at: datetime
 
 
 class CaseEventRow(SQLModel, table=True):
     """Append-only log of business steps; (case_id, seq) makes a retried write a no-op."""
+
     __tablename__ = "case_events"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -103,7 +108,7 @@ class CaseEventRow(SQLModel, table=True):
     actor: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     recorded_at: datetime = Field(default_factory=utcnow)
-    # Tamper-evident chain (issue 5, domain/audit_chain.py): hash = H(prev_hash || canonical content), per case.
+    # Tamper-evident chain (domain/audit_chain.py): hash = H(prev_hash || canonical content), per case.
     # Nullable only for the upgrade step (store/chain.py seals rows written before it); new rows always have them.
     prev_hash: str | None = None
     hash: str | None = None
@@ -111,19 +116,21 @@ class CaseEventRow(SQLModel, table=True):
 
 
 class AccessLogRow(SQLModel, table=True):
-    """Append-only: who read which case's history or dossier, when, from where (issue 5)."""
+    """Append-only: who read which case's history or dossier, when, from where."""
+
     __tablename__ = "access_log"
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(index=True)
     role: str
     case_id: str = Field(index=True)
-    what: str                        # history | replay | dossier
+    what: str  # history | replay | dossier
     at: datetime = Field(default_factory=utcnow, index=True)
-    client: str | None = None        # client address
+    client: str | None = None  # client address
 
 
 class TrackingCode(SQLModel, table=True):
     """民声码: only a hash of the code is kept; a reissued code revokes the old one."""
+
     __tablename__ = "tracking_codes"
     code_hash: str = Field(primary_key=True)
     case_id: str = Field(index=True)
@@ -152,6 +159,7 @@ class MaterialRow(SQLModel, table=True):
 
 class Notification(SQLModel, table=True):
     """In-app inbox. (key, recipient) is unique: a retried send delivers nothing twice."""
+
     __tablename__ = "notifications"
     __table_args__ = (UniqueConstraint("key", "recipient"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -166,31 +174,35 @@ class Notification(SQLModel, table=True):
 
 
 class NotificationDelivery(SQLModel, table=True):
-    """Outbox of the external message channel (issue 5): one row per (notification key, recipient, channel),
+    """Outbox of the external message channel: one row per (notification key, recipient, channel),
     written in the same transaction as the inbox row and sent by the relay (activities/delivery.py), which
     retries with backoff until the channel accepts it. The text is the inbox row's; none is copied here."""
+
     __tablename__ = "notification_deliveries"
-    __table_args__ = (UniqueConstraint("key", "recipient", "channel"),
-                      Index("ix_notification_deliveries_due", "status", "next_attempt_at"))
+    __table_args__ = (
+        UniqueConstraint("key", "recipient", "channel"),
+        Index("ix_notification_deliveries_due", "status", "next_attempt_at"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     key: str
     recipient: str
     case_id: str = Field(index=True)
     kind: str
     channel: str = "webhook"
-    status: str = "pending"                  # pending | delivered
+    status: str = "pending"  # pending | delivered
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)  # e.g. "HTTP 503"; never message text
     created_at: datetime = Field(default_factory=utcnow)
     last_attempt_at: datetime | None = None
     next_attempt_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = None
-    lease_until: datetime | None = None      # a relay is sending it; another may take it over after this
-    lease_token: str | None = None           # which claim holds the lease
+    lease_until: datetime | None = None  # a relay is sending it; another may take it over after this
+    lease_token: str | None = None  # which claim holds the lease
 
 
 class TaskForceRow(SQLModel, table=True):
     """专班: started when a case turns red, led by a county leader, listed on the board (挂图作战)."""
+
     __tablename__ = "task_forces"
     case_id: str = Field(primary_key=True)
     led_by: str | None = None

@@ -5,10 +5,11 @@ case is still open. The record activity rewrites a case's rows from every snapsh
 retry changes nothing and the table never drifts from `cases`; `backfill` rebuilds it for a database that had
 cases before the table existed (store.migrate, when it adopts a database made before migrations). Each new
 assignment also moves the person's `staff.last_assigned_at` forward (fair rotation)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, func, select
@@ -27,8 +28,7 @@ def wanted(handler: str | None, team: Iterable[str]) -> dict[str, str]:
     return parts
 
 
-def sync(db: Session, case_id: str, handler: str | None, team: Iterable[str], is_open: bool,
-         at: datetime) -> None:
+def sync(db: Session, case_id: str, handler: str | None, team: Iterable[str], is_open: bool, at: datetime) -> None:
     """Make the case's rows match its snapshot (in the caller's transaction)."""
     want = wanted(handler, team)
     rows = {r.username: r for r in db.exec(select(CaseAssignment).where(CaseAssignment.case_id == case_id))}
@@ -58,13 +58,17 @@ def backfill(engine: Engine | Connection, batch: int = 2000) -> int:
         if db.exec(select(Case.case_id).limit(1)).first() is None:
             return 0
         last: dict[str, datetime] = {}
-        rows = db.exec(select(Case.case_id, Case.handler, Case.team, Case.status, Case.assigned_at,
-                              Case.received_at)).all()
+        rows = db.exec(
+            select(Case.case_id, Case.handler, Case.team, Case.status, Case.assigned_at, Case.received_at)
+        ).all()
         for case_id, handler, team, status, assigned_at, received_at in rows:
             at = as_utc(assigned_at or received_at)
             for name, part in wanted(handler, team or []).items():
-                db.add(CaseAssignment(case_id=case_id, username=name, part=part, open=status in OPEN_VALUES,
-                                      assigned_at=at))
+                db.add(
+                    CaseAssignment(
+                        case_id=case_id, username=name, part=part, open=status in OPEN_VALUES, assigned_at=at
+                    )
+                )
                 last[name] = max(last.get(name, at), at)
                 written += 1
                 if written % batch == 0:
@@ -81,9 +85,11 @@ def open_loads(db: Session, usernames: list[str]) -> dict[str, tuple[int, int]]:
     """username → (open cases, of which as handler), for the given people only (one indexed query)."""
     if not usernames:
         return {}
-    rows = db.exec(select(CaseAssignment.username, CaseAssignment.part, func.count())
-                   .where(CaseAssignment.username.in_(usernames), CaseAssignment.open)
-                   .group_by(CaseAssignment.username, CaseAssignment.part)).all()
+    rows = db.exec(
+        select(CaseAssignment.username, CaseAssignment.part, func.count())
+        .where(CaseAssignment.username.in_(usernames), CaseAssignment.open)
+        .group_by(CaseAssignment.username, CaseAssignment.part)
+    ).all()
     loads: dict[str, tuple[int, int]] = {}
     for name, part, n in rows:
         total, handling = loads.get(name, (0, 0))

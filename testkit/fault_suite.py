@@ -30,6 +30,7 @@ written by `make fault`). Importing this module sets in the environment, unless 
 tests/conftest.py has set them first): cheap password hashing, the shared triage model directory and a random
 payload key. The worker processes it starts inherit that environment, so they and the suite's client read each
 other's encrypted payloads."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,7 +46,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("WUHUAN_PASSWORD_HASH_TIME_COST", "1")
@@ -58,7 +59,15 @@ from temporalio.exceptions import WorkflowAlreadyStartedError  # noqa: E402
 from temporalio.worker import Replayer  # noqa: E402
 
 from domain.models import (  # noqa: E402
-    CITIZEN, Actor, CaseIntake, CaseStart, MediationAction, RateAction, ResolveAction, ServiceLevels, WithdrawAction,
+    CITIZEN,
+    Actor,
+    CaseIntake,
+    CaseStart,
+    MediationAction,
+    RateAction,
+    ResolveAction,
+    ServiceLevels,
+    WithdrawAction,
 )
 from testkit.gateway import ACCEPT, Gateway  # noqa: E402
 from testkit.processes import DevServer, WuhuanProcess  # noqa: E402
@@ -81,20 +90,20 @@ class Config:
     kills: int = 5
     yellow: float = 10.0
     red: float = 20.0
-    spread: float = 60.0            # cases are started over this many seconds, so faults hit cases in flight
+    spread: float = 60.0  # cases are started over this many seconds, so faults hit cases in flight
     server_restart: bool = True
-    server_down: float = 3.0        # seconds the dev server stays stopped
-    db_outage: float = 35.0         # seconds the read model stays locked (0: skip); > the 30 s busy timeout
+    server_down: float = 3.0  # seconds the dev server stays stopped
+    db_outage: float = 35.0  # seconds the read model stays locked (0: skip); > the 30 s busy timeout
     seed: int | None = None
-    timeout: float = 600.0          # the whole run
+    timeout: float = 600.0  # the whole run
     cached_workflows: int | None = None  # the worker's WUHUAN_WORKER_CACHED_WORKFLOWS (None: its default)
-    webhook_outage: float = 30.0    # seconds the message webhook refuses everything from the start (0: no webhook)
+    webhook_outage: float = 30.0  # seconds the message webhook refuses everything from the start (0: no webhook)
 
 
 @dataclass
 class Fault:
     what: str
-    at: float                       # seconds since the start of the run
+    at: float  # seconds since the start of the run
     recovered_after: float | None = None
     note: str = ""
 
@@ -112,35 +121,47 @@ class Result:
     broken_chains: list[str] = field(default_factory=list)
     not_replaying: list[str] = field(default_factory=list)
     replayed: int = 0
-    undelivered: list[str] = field(default_factory=list)     # webhook messages still pending at the end
+    undelivered: list[str] = field(default_factory=list)  # webhook messages still pending at the end
     missing_outbox: list[str] = field(default_factory=list)  # inbox messages with no webhook delivery row
-    webhook_refused: int = 0        # POSTs the webhook refused during its outage
+    webhook_refused: int = 0  # POSTs the webhook refused during its outage
     webhook_accepted: int = 0
-    webhook_repeats: int = 0        # accepted POSTs repeating a delivery id already accepted (receiver drops them)
-    events_during_outage: int = 0   # case events recorded while the webhook refused: the cases did not wait
+    webhook_repeats: int = 0  # accepted POSTs repeating a delivery id already accepted (receiver drops them)
+    events_during_outage: int = 0  # case events recorded while the webhook refused: the cases did not wait
     chains_verified: int = 0
     events: int = 0
     notifications: int = 0
-    locked_failures: int = 0        # activity attempts that failed on the locked read model (worker log)
+    locked_failures: int = 0  # activity attempts that failed on the locked read model (worker log)
     ended: Counter = field(default_factory=Counter)
     duration: float = 0.0
     worker_starts: int = 0
-    worker_cpu: float = 0.0         # CPU seconds (user + system) of every worker process of the run
+    worker_cpu: float = 0.0  # CPU seconds (user + system) of every worker process of the run
     query_ms: list[float] = field(default_factory=list)  # each driver's query of its open case, as the API does
 
     @property
     def problems(self) -> list[str]:
         out = []
-        for name in ("wrong_end", "duplicate_clocks", "duplicate_notifications", "missing_notifications",
-                     "seq_gaps", "drift", "broken_chains", "not_replaying", "undelivered", "missing_outbox"):
+        for name in (
+            "wrong_end",
+            "duplicate_clocks",
+            "duplicate_notifications",
+            "missing_notifications",
+            "seq_gaps",
+            "drift",
+            "broken_chains",
+            "not_replaying",
+            "undelivered",
+            "missing_outbox",
+        ):
             out += [f"{name}: {p}" for p in getattr(self, name)]
         if self.config.webhook_outage > 0 and (self.webhook_refused == 0 or self.events_during_outage == 0):
             out.append("webhook outage: nothing was refused, or the cases recorded nothing while it lasted")
         if self.config.db_outage >= 31 and self.locked_failures == 0:
             out.append("db outage: no activity failed on the locked read model, so nothing proved it retried")
         if any(f.recovered_after is None for f in self.faults):
-            out.append("a fault was never recovered from: " + ", ".join(
-                f.what for f in self.faults if f.recovered_after is None))
+            out.append(
+                "a fault was never recovered from: "
+                + ", ".join(f.what for f in self.faults if f.recovered_after is None)
+            )
         return out
 
     @property
@@ -150,7 +171,7 @@ class Result:
     def table(self) -> str:
         c = self.config
         lines = [
-            f"fault suite, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {self.duration:.0f} s",
+            f"fault suite, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {self.duration:.0f} s",
             f"cases {c.cases} (resolve {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'resolve')}, "
             f"red {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'red')}, "
             f"withdraw {sum(1 for i in range(c.cases) if PLANS[i % 3] == 'withdraw')}); "
@@ -183,8 +204,7 @@ class Result:
             f"{'histories replayed / not deterministic':<44}{self.replayed} / {len(self.not_replaying)}",
             f"{'worker CPU (s), per case (ms)':<44}{self.worker_cpu:.1f}, "
             f"{1000 * self.worker_cpu / max(c.cases, 1):.0f}",
-            f"{'worker cached workflows':<44}"
-            f"{'default' if c.cached_workflows is None else c.cached_workflows}",
+            f"{'worker cached workflows':<44}{'default' if c.cached_workflows is None else c.cached_workflows}",
             f"{'events / notifications in the read model':<44}{self.events} / {self.notifications}",
             "",
             "PASS" if self.ok else "FAIL\n" + "\n".join(self.problems[:30]),
@@ -195,6 +215,7 @@ class Result:
 async def connect(target: str, timeout: float = 60) -> Client:
     from domain.settings import Settings
     from workflows.temporal_client import data_converter
+
     converter = data_converter(Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"]))
     deadline = time.monotonic() + timeout
     while True:
@@ -218,14 +239,16 @@ class ReadModel:
     def __init__(self, path: Path):
         self.path = path
         self.rows: dict[str, tuple[str | None, str, str]] = {}  # case_id: (handler, colour, status)
-        self.progress: list[tuple[float, int]] = []            # (monotonic time, events in the read model)
+        self.progress: list[tuple[float, int]] = []  # (monotonic time, events in the read model)
 
     def poll_once(self) -> None:
         con = sqlite3.connect(self.path, timeout=5)
         try:
             n = con.execute("SELECT count(*) FROM case_events").fetchone()[0]
-            self.rows = {cid: (h, col, st) for cid, h, col, st in
-                         con.execute("SELECT case_id, handler, colour, status FROM cases")}
+            self.rows = {
+                cid: (h, col, st)
+                for cid, h, col, st in con.execute("SELECT case_id, handler, colour, status FROM cases")
+            }
         finally:
             con.close()
         self.progress.append((time.monotonic(), n))
@@ -280,17 +303,33 @@ async def _until(check, what: str, timeout: float = 300):
         await asyncio.sleep(0.5)
 
 
-async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, case_id: str, plan: str,
-                     levels: ServiceLevels, delay: float, query_ms: list[float]) -> str:
+async def drive_case(
+    client: Client,
+    task_queue: str,
+    rm: ReadModel,
+    i: int,
+    case_id: str,
+    plan: str,
+    levels: ServiceLevels,
+    delay: float,
+    query_ms: list[float],
+) -> str:
     await asyncio.sleep(delay)
     start = CaseStart(
-        case_id=case_id, case_no=f"FLT-{i:04d}", received_at=datetime.now(timezone.utc),
-        intake=CaseIntake(description=TEXTS[i % len(TEXTS)], citizen_name=f"测试{i}",
-                          citizen_phone=f"139{i:08d}", channel="web"),
-        intake_by=CITIZEN, levels=levels)
+        case_id=case_id,
+        case_no=f"FLT-{i:04d}",
+        received_at=datetime.now(UTC),
+        intake=CaseIntake(
+            description=TEXTS[i % len(TEXTS)], citizen_name=f"测试{i}", citizen_phone=f"139{i:08d}", channel="web"
+        ),
+        intake_by=CITIZEN,
+        levels=levels,
+    )
     try:
-        await _retry(lambda: client.start_workflow(DisputeCase.run, start, id=workflow_id(case_id),
-                                                   task_queue=task_queue), f"starting case {i}")
+        await _retry(
+            lambda: client.start_workflow(DisputeCase.run, start, id=workflow_id(case_id), task_queue=task_queue),
+            f"starting case {i}",
+        )
     except WorkflowAlreadyStartedError:
         pass  # an earlier attempt started it and its answer was lost
     handle = client.get_workflow_handle_for(DisputeCase.run, workflow_id(case_id))
@@ -314,14 +353,22 @@ async def drive_case(client: Client, task_queue: str, rm: ReadModel, i: int, cas
                 raise
 
     if plan == "withdraw":
-        await update("withdraw", DisputeCase.withdraw, WithdrawAction(actor=handler, reason="当事人自行和解"),
-                     {"withdrawn"})
+        await update(
+            "withdraw", DisputeCase.withdraw, WithdrawAction(actor=handler, reason="当事人自行和解"), {"withdrawn"}
+        )
     else:
-        await update("mediate", DisputeCase.record_mediation, MediationAction(
-            actor=handler, summary="组织双方调解", held_at=datetime.now(timezone.utc), participants=["申请人"]),
-            {"mediating", "resolved", "closed"})
-        await update("resolve", DisputeCase.resolve, ResolveAction(
-            actor=handler, outcome="agreement", summary="达成协议"), {"resolved", "closed"})
+        await update(
+            "mediate",
+            DisputeCase.record_mediation,
+            MediationAction(actor=handler, summary="组织双方调解", held_at=datetime.now(UTC), participants=["申请人"]),
+            {"mediating", "resolved", "closed"},
+        )
+        await update(
+            "resolve",
+            DisputeCase.resolve,
+            ResolveAction(actor=handler, outcome="agreement", summary="达成协议"),
+            {"resolved", "closed"},
+        )
         await update("rate", DisputeCase.rate, RateAction(actor=CITIZEN, score=5), {"closed"})
     outcome = await _retry(lambda: handle.result(), f"result of case {i}", timeout=600)
     return outcome.status.value
@@ -339,17 +386,20 @@ def cpu_seconds(process: WuhuanProcess) -> float:
 
 
 def _lock_holder(db: Path, seconds: float) -> subprocess.Popen:
-    code = ("import sqlite3, sys, time\n"
-            "con = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
-            "con.execute('BEGIN EXCLUSIVE')\n"
-            "print('locked', flush=True)\n"
-            "time.sleep(float(sys.argv[2]))\n"
-            "con.execute('ROLLBACK')\n")
+    code = (
+        "import sqlite3, sys, time\n"
+        "con = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
+        "con.execute('BEGIN EXCLUSIVE')\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(float(sys.argv[2]))\n"
+        "con.execute('ROLLBACK')\n"
+    )
     return subprocess.Popen([sys.executable, "-c", code, str(db), str(seconds)], stdout=subprocess.PIPE)
 
 
-async def chaos(cfg: Config, rm: ReadModel, worker: WuhuanProcess, server: DevServer, t0: float,
-                result: Result, say) -> None:
+async def chaos(
+    cfg: Config, rm: ReadModel, worker: WuhuanProcess, server: DevServer, t0: float, result: Result, say
+) -> None:
     rnd = random.Random(cfg.seed)
 
     async def recovered(fault: Fault, since: float) -> None:
@@ -419,7 +469,7 @@ async def webhook_outage(cfg: Config, gateway, rm: ReadModel, t0: float, result:
     before = rm.count()
     await asyncio.sleep(max(0.0, cfg.webhook_outage - (time.monotonic() - t0 - fault.at)))
     result.events_during_outage = rm.count() - before
-    backlog_until = datetime.now(timezone.utc)
+    backlog_until = datetime.now(UTC)
     gateway.then = ACCEPT
     back = time.monotonic()
     fault.note = f"{pending_deliveries(rm.path, backlog_until)} messages waiting when it came back"
@@ -452,8 +502,9 @@ async def check_webhook(gateway, engine, result: Result, timeout: float = 60) ->
         if not pending or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
-    result.undelivered = [f"{r.case_id} {r.kind} to {r.recipient}: {r.attempts} attempts, {r.last_error}"
-                          for r in pending]
+    result.undelivered = [
+        f"{r.case_id} {r.kind} to {r.recipient}: {r.attempts} attempts, {r.last_error}" for r in pending
+    ]
     queued = {(r.key, r.recipient) for r in rows}
     result.missing_outbox = [f"{key} to {recipient}" for key, recipient in sorted(inbox - queued)]
     posts = gateway.posts()
@@ -495,12 +546,25 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
     gateway = None
     if cfg.webhook_outage > 0:
         gateway = Gateway(then=503)  # a real HTTP server; backoff compressed like the clocks
-        extra.update(WUHUAN_NOTIFY_WEBHOOK_URL=gateway.url, WUHUAN_NOTIFY_RETRY_INITIAL="PT1S",
-                     WUHUAN_NOTIFY_RETRY_MAX="PT4S", WUHUAN_NOTIFY_RELAY_INTERVAL="PT0.5S")
-    worker = WuhuanProcess("worker", dict(
-        os.environ, **extra, WUHUAN_TEMPORAL_ADDRESS=server.target, WUHUAN_TEMPORAL_NAMESPACE="default",
-        WUHUAN_DATABASE_URL=db_url, WUHUAN_TEMPORAL_TASK_QUEUE=task_queue,
-        WUHUAN_DATA_DIR=str(workdir / "data")), workdir / "worker.log")
+        extra.update(
+            WUHUAN_NOTIFY_WEBHOOK_URL=gateway.url,
+            WUHUAN_NOTIFY_RETRY_INITIAL="PT1S",
+            WUHUAN_NOTIFY_RETRY_MAX="PT4S",
+            WUHUAN_NOTIFY_RELAY_INTERVAL="PT0.5S",
+        )
+    worker = WuhuanProcess(
+        "worker",
+        dict(
+            os.environ,
+            **extra,
+            WUHUAN_TEMPORAL_ADDRESS=server.target,
+            WUHUAN_TEMPORAL_NAMESPACE="default",
+            WUHUAN_DATABASE_URL=db_url,
+            WUHUAN_TEMPORAL_TASK_QUEUE=task_queue,
+            WUHUAN_DATA_DIR=str(workdir / "data"),
+        ),
+        workdir / "worker.log",
+    )
     rm = ReadModel(db_path)
     tasks: list[asyncio.Task] = []
     try:
@@ -512,32 +576,51 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         poller = asyncio.create_task(rm.run())
         tasks.append(poller)
         levels = ServiceLevels(
-            routed_within=timedelta(minutes=3), assigned_within=timedelta(minutes=5), team_within=timedelta(hours=1),
-            yellow_after=timedelta(seconds=cfg.yellow), red_after=timedelta(seconds=cfg.red),
-            close_unrated_after=timedelta(days=7))
+            routed_within=timedelta(minutes=3),
+            assigned_within=timedelta(minutes=5),
+            team_within=timedelta(hours=1),
+            yellow_after=timedelta(seconds=cfg.yellow),
+            red_after=timedelta(seconds=cfg.red),
+            close_unrated_after=timedelta(days=7),
+        )
         ids = [uuid.uuid4().hex for _ in range(cfg.cases)]
         plans = {cid: PLANS[i % 3] for i, cid in enumerate(ids)}
-        drivers = [asyncio.create_task(drive_case(client, task_queue, rm, i, cid, plans[cid], levels,
-                                                  cfg.spread * i / max(cfg.cases, 1), result.query_ms))
-                   for i, cid in enumerate(ids)]
+        drivers = [
+            asyncio.create_task(
+                drive_case(
+                    client,
+                    task_queue,
+                    rm,
+                    i,
+                    cid,
+                    plans[cid],
+                    levels,
+                    cfg.spread * i / max(cfg.cases, 1),
+                    result.query_ms,
+                )
+            )
+            for i, cid in enumerate(ids)
+        ]
         tasks += drivers
         faults = [asyncio.create_task(chaos(cfg, rm, worker, server, t0, result, say))]
         if gateway is not None:
             faults.append(asyncio.create_task(webhook_outage(cfg, gateway, rm, t0, result, say)))
         tasks += faults
         await asyncio.wait_for(asyncio.gather(*faults), cfg.timeout)
-        outcomes = await asyncio.wait_for(asyncio.gather(*drivers, return_exceptions=True),
-                                          max(30.0, cfg.timeout - (time.monotonic() - t0)))
+        outcomes = await asyncio.wait_for(
+            asyncio.gather(*drivers, return_exceptions=True), max(30.0, cfg.timeout - (time.monotonic() - t0))
+        )
         say(f"all cases ended at {time.monotonic() - t0:.1f} s; checking")
 
         # The end state, from the workflow and from the read model (the latter may lag by a moment).
         def read_rows():
             rm.poll_once()
             return all(rm.rows.get(cid, (None, None, None))[2] == EXPECTED_STATUS[plans[cid]] for cid in ids)
+
         deadline = time.monotonic() + 30
         while not read_rows() and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-        for i, (cid, outcome) in enumerate(zip(ids, outcomes)):
+        for i, (cid, outcome) in enumerate(zip(ids, outcomes, strict=True)):
             row = rm.rows.get(cid, (None, None, None))
             result.ended[str(outcome) if not isinstance(outcome, BaseException) else "error"] += 1
             if isinstance(outcome, BaseException):
@@ -548,8 +631,9 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
                 result.wrong_end.append(f"case {i} (red): colour {row[1]}")
 
         with session(engine) as db:
-            events = list(db.exec(select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.type,
-                                         CaseEventRow.detail)))
+            events = list(
+                db.exec(select(CaseEventRow.case_id, CaseEventRow.seq, CaseEventRow.type, CaseEventRow.detail))
+            )
             notes = list(db.exec(select(Notification.case_id, Notification.recipient, Notification.kind)))
             result.events, result.notifications = len(events), len(notes)
             numbers = chain.case_numbers(db)
@@ -581,9 +665,12 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
                 result.missing_notifications.append(f"case {i} ({plans[cid]}): no {k}")
 
         drifts = await reconcile(client, engine, ids, dry_run=True)
-        result.drift = [f"{d.case_id}: cannot be read: {d.unreadable}" if d.unreadable else
-                        f"{d.case_id}: fields {sorted(d.fields)} missing row {d.missing_row} "
-                        f"missing events {d.missing_events}" for d in drifts]
+        result.drift = [
+            f"{d.case_id}: cannot be read: {d.unreadable}"
+            if d.unreadable
+            else f"{d.case_id}: fields {sorted(d.fields)} missing row {d.missing_row} missing events {d.missing_events}"
+            for d in drifts
+        ]
         # Replay every run of every case against today's code: a crash must never leave a history behind that
         # a fresh worker (or an auditor) cannot replay.
         replayer = Replayer(workflows=WORKFLOWS, data_converter=client.data_converter)

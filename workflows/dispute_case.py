@@ -6,11 +6,13 @@ What each step is allowed to do and what it changes is decided in domain.case_fl
 an answer of the classifier or a matcher in domain.automation, and the clocks in domain.clocks; this file asks
 the questions, applies the answers and records the results.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -20,10 +22,33 @@ with workflow.unsafe.imports_passed_through():
     from domain import automation, case_flow, clocks
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
-        AssignAction, CaseEvent, CaseOutcome, CaseRecord, CaseStart, CaseState, CaseStatus, CitizenUpdateAction,
-        CodeReissueAction, ConsultationAction, DeclineTeamAction, HandlerRequest, MaterialAction, MediationAction,
-        MemberRequest, NotificationRequest, RateAction, RejectAction, ResolveAction, ReviewDecisionAction,
-        ReviewRequestAction, RouteRequest, TaskForceRequest, TeamAction, TeamRequest, TriageAction, UrgeAction,
+        AssignAction,
+        CaseEvent,
+        CaseOutcome,
+        CaseRecord,
+        CaseStart,
+        CaseState,
+        CaseStatus,
+        CitizenUpdateAction,
+        CodeReissueAction,
+        ConsultationAction,
+        DeclineTeamAction,
+        HandlerRequest,
+        MaterialAction,
+        MediationAction,
+        MemberRequest,
+        NotificationRequest,
+        RateAction,
+        RejectAction,
+        ResolveAction,
+        ReviewDecisionAction,
+        ReviewRequestAction,
+        RouteRequest,
+        TaskForceRequest,
+        TeamAction,
+        TeamRequest,
+        TriageAction,
+        UrgeAction,
         WithdrawAction,
     )
     from workflows import activity_api as act
@@ -50,8 +75,14 @@ class DisputeCase:
         if start.carried is not None:
             self.s = start.carried
         else:
-            self.s = CaseState(case_id=start.case_id, case_no=start.case_no, received_at=start.received_at,
-                               intake=start.intake, intake_by=start.intake_by.username, levels=start.levels)
+            self.s = CaseState(
+                case_id=start.case_id,
+                case_no=start.case_no,
+                received_at=start.received_at,
+                intake=start.intake,
+                intake_by=start.intake_by.username,
+                levels=start.levels,
+            )
             self.s.clocks = clocks.initial_clocks(self.s)
         self._start = start
         self._events: list[CaseEvent] = []
@@ -66,8 +97,13 @@ class DisputeCase:
         s = self.s
         if start.carried is None:
             fx = Effects()
-            fx.event("received", start.intake_by.username, channel=start.intake.channel,
-                     category_hint=start.intake.category_hint, township_hint=start.intake.township_hint)
+            fx.event(
+                "received",
+                start.intake_by.username,
+                channel=start.intake.channel,
+                category_hint=start.intake.category_hint,
+                township_hint=start.intake.township_hint,
+            )
             self._emit(fx)
         while True:
             await self._automate()
@@ -97,9 +133,8 @@ class DisputeCase:
         reached = None
         if timeout is None or timeout > 0:
             try:
-                await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(),
-                                              timeout=timeout)
-            except asyncio.TimeoutError:
+                await workflow.wait_condition(lambda: bool(self._events) or self._automation_due(), timeout=timeout)
+            except TimeoutError:
                 reached = deadline
         if not by_timer:
             return workflow.now()  # cases started before the patch decided on the clock's reading
@@ -109,8 +144,9 @@ class DisputeCase:
         """The automatic steps: each runs once per routing, and stands aside if a person acted meanwhile."""
         s = self.s
         if s.status == CaseStatus.received and not s.routing_attempted:
-            decision = await self._ask(act.route_case, RouteRequest(
-                case_id=s.case_id, intake=s.intake, received_at=s.received_at))
+            decision = await self._ask(
+                act.route_case, RouteRequest(case_id=s.case_id, intake=s.intake, received_at=s.received_at)
+            )
             s.routing_attempted = True
             if decision.repeat_of and workflow.patched(patches.REPEAT_REQUESTS):
                 self._emit(automation.repeat_flagged(decision))
@@ -122,8 +158,10 @@ class DisputeCase:
                     self._emit(automation.routing_pending(decision))
         if automation.needs_handler(s):
             version = s.routing_version
-            choice = await self._ask(act.choose_handler, HandlerRequest(
-                case_id=s.case_id, category=s.category, unit=s.unit or "", township=s.township))
+            choice = await self._ask(
+                act.choose_handler,
+                HandlerRequest(case_id=s.case_id, category=s.category, unit=s.unit or "", township=s.township),
+            )
             s.assignment_attempted_for = version
             if s.status == CaseStatus.routed and s.handler is None and s.routing_version == version:
                 assign = automation.assignment_step(choice)
@@ -133,9 +171,17 @@ class DisputeCase:
                     self._emit(automation.assignment_pending(s, choice))
         if automation.needs_team_matching(s):
             version = s.routing_version
-            team = await self._ask(act.match_team, TeamRequest(
-                case_id=s.case_id, category=s.category, team_units=s.team_units, township=s.township,
-                handler=s.handler, exclude=list(s.team_declined)))
+            team = await self._ask(
+                act.match_team,
+                TeamRequest(
+                    case_id=s.case_id,
+                    category=s.category,
+                    team_units=s.team_units,
+                    township=s.township,
+                    handler=s.handler,
+                    exclude=list(s.team_declined),
+                ),
+            )
             s.team_attempted_for = version
             if s.status in WORKING and not s.team and s.routing_version == version:
                 form = automation.team_step(team)
@@ -149,21 +195,29 @@ class DisputeCase:
         if s.team_vacancies:
             # A member declined (decline_team): the next person for that seat, or the seat's leader is told.
             vacancy = s.team_vacancies[0]
-            slot = await self._ask(act.find_team_member, MemberRequest(
-                case_id=s.case_id, category=s.category, unit=vacancy.unit,
-                township=vacancy.township if vacancy.unit is None else s.township,
-                exclude=list(s.team_declined),
-                on_case=[m.username for m in s.team] + ([s.handler.username] if s.handler else [])))
+            slot = await self._ask(
+                act.find_team_member,
+                MemberRequest(
+                    case_id=s.case_id,
+                    category=s.category,
+                    unit=vacancy.unit,
+                    township=vacancy.township if vacancy.unit is None else s.township,
+                    exclude=list(s.team_declined),
+                    on_case=[m.username for m in s.team] + ([s.handler.username] if s.handler else []),
+                ),
+            )
             if vacancy in s.team_vacancies:
                 s.team_vacancies.remove(vacancy)
                 self._emit(case_flow.fill_vacancy(s, vacancy, slot, workflow.now()))
 
     def _automation_due(self) -> bool:
         s = self.s
-        return (bool(s.team_vacancies)
-                or (s.status == CaseStatus.received and not s.routing_attempted)
-                or automation.needs_handler(s)
-                or automation.needs_team_matching(s))
+        return (
+            bool(s.team_vacancies)
+            or (s.status == CaseStatus.received and not s.routing_attempted)
+            or automation.needs_handler(s)
+            or automation.needs_team_matching(s)
+        )
 
     async def _fire_due_clocks(self, now: datetime) -> None:
         """Breach every clock (and run every scheduled step) due by `now`: the deadline whose timer fired."""
@@ -189,8 +243,10 @@ class DisputeCase:
     async def _start_task_force(self) -> None:
         s = self.s
         units = automation.task_force_units(s)
-        leader = await self._ask(act.start_task_force, TaskForceRequest(
-            case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()))
+        leader = await self._ask(
+            act.start_task_force,
+            TaskForceRequest(case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()),
+        )
         self._emit(automation.start_task_force(s, leader, units, workflow.now()))
 
     # --- staff and citizen steps -------------------------------------------------------------------
@@ -352,13 +408,19 @@ class DisputeCase:
         s = self.s
         first = s.next_seq
         for type_, actor, detail in fx.events:
-            self._events.append(CaseEvent(seq=s.next_seq, at=workflow.now(), type=type_, actor=actor,
-                                          detail=detail))
+            self._events.append(CaseEvent(seq=s.next_seq, at=workflow.now(), type=type_, actor=actor, detail=detail))
             s.next_seq += 1
         for i, (kind, audience, params) in enumerate(fx.notices):
-            self._notices.append(NotificationRequest(
-                key=f"{s.case_id}:{first}:{i}", case_id=s.case_id, case_no=s.case_no, kind=kind,
-                params=params, audience=audience))
+            self._notices.append(
+                NotificationRequest(
+                    key=f"{s.case_id}:{first}:{i}",
+                    case_id=s.case_id,
+                    case_no=s.case_no,
+                    kind=kind,
+                    params=params,
+                    audience=audience,
+                )
+            )
 
     async def _flush(self) -> None:
         """Record events in order (one writer keeps the log ordered), with their notifications."""
@@ -370,9 +432,11 @@ class DisputeCase:
             # own, beside the case.
             together = workflow.patched(patches.NOTICES_WITH_RECORDS)
             await workflow.execute_activity(
-                act.record_case_events, CaseRecord(case_id=self.s.case_id, events=events, state=self.s,
-                                                   notices=notices if together else []),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RECORD_RETRY)
+                act.record_case_events,
+                CaseRecord(case_id=self.s.case_id, events=events, state=self.s, notices=notices if together else []),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=RECORD_RETRY,
+            )
             self.s.recorded_seq = events[-1].seq
             for notice in [] if together else notices:
                 task = asyncio.create_task(self._notify(notice))
@@ -382,8 +446,9 @@ class DisputeCase:
 
     async def _notify(self, notice: NotificationRequest) -> None:
         # Cases begun before "notices-with-records": runs beside the case, retried, never holding it up.
-        await workflow.execute_activity(act.send_notifications, notice, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                        retry_policy=NOTIFY_RETRY)
+        await workflow.execute_activity(
+            act.send_notifications, notice, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=NOTIFY_RETRY
+        )
 
     async def _drain_notifications(self) -> None:
         if self._sending:
@@ -391,24 +456,34 @@ class DisputeCase:
 
     async def _ask(self, activity: Callable[[Request], Answer], request: Request) -> Answer:
         """Ask an activity for a decision (classifier, matcher, roster); retried until it answers."""
-        return await workflow.execute_activity(activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT,
-                                               retry_policy=DECIDE_RETRY)
+        return await workflow.execute_activity(
+            activity, request, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=DECIDE_RETRY
+        )
 
     def _sync_search_attributes(self) -> None:
         s = self.s
-        wanted = {sa.CASE_STATUS.name: s.status.value, sa.CASE_COLOUR.name: s.colour.value,
-                  sa.CASE_UNIT.name: s.unit or "", sa.CASE_TOWNSHIP.name: s.township or ""}
+        wanted = {
+            sa.CASE_STATUS.name: s.status.value,
+            sa.CASE_COLOUR.name: s.colour.value,
+            sa.CASE_UNIT.name: s.unit or "",
+            sa.CASE_TOWNSHIP.name: s.township or "",
+        }
         if wanted == self._attrs:
             return
-        updates = [key.value_set(wanted[key.name]) if wanted[key.name] else key.value_unset()
-                   for key in sa.ALL if self._attrs.get(key.name) != wanted[key.name]]
+        updates = [
+            key.value_set(wanted[key.name]) if wanted[key.name] else key.value_unset()
+            for key in sa.ALL
+            if self._attrs.get(key.name) != wanted[key.name]
+        ]
         workflow.upsert_search_attributes(updates)
         self._attrs = wanted
 
     def _history_is_long(self) -> bool:
         info = workflow.info()
-        return (info.is_continue_as_new_suggested()
-                or info.get_current_history_length() >= self.s.levels.history_event_limit)
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self.s.levels.history_event_limit
+        )
 
     async def _settle(self) -> None:
         """Let running update handlers finish (they wait for their events to be recorded) and send all.

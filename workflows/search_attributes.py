@@ -1,4 +1,5 @@
 """Custom search attributes the case workflow keeps current, so the Temporal UI can filter cases."""
+
 from temporalio.common import SearchAttributeKey
 
 CASE_STATUS = SearchAttributeKey.for_keyword("WuhuanCaseStatus")

@@ -1,4 +1,5 @@
 """Connecting to Temporal with the project's data converter, and registering its search attributes."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -26,20 +27,25 @@ def data_converter(settings: Settings) -> DataConverter:
     """pydantic_data_converter with every payload encrypted (workflows/codec.py), and failure messages and
     stack traces moved into an (encrypted) payload too, since an error's text may quote personal data.
     The worker, the API, the command line and the Replayer must all use this one."""
-    return dataclasses.replace(pydantic_data_converter, payload_codec=payload_codec(settings),
-                               failure_converter_class=DefaultFailureConverterWithEncodedAttributes)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=payload_codec(settings),
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect(settings: Settings) -> Client:
-    return await Client.connect(settings.temporal_target, namespace=settings.temporal_namespace,
-                                data_converter=data_converter(settings))
+    return await Client.connect(
+        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter(settings)
+    )
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     """Add the custom search attributes that are missing; returns the names added."""
     try:
         existing = await client.operator_service.list_search_attributes(
-            ListSearchAttributesRequest(namespace=namespace))
+            ListSearchAttributesRequest(namespace=namespace)
+        )
         known = set(existing.custom_attributes)
     except RPCError as err:  # the time-skipping test server can add but not list them
         if err.status != RPCStatusCode.UNIMPLEMENTED:
@@ -48,5 +54,6 @@ async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     missing = {k.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for k in sa.ALL if k.name not in known}
     if missing:
         await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
     return sorted(missing)

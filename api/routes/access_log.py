@@ -1,4 +1,5 @@
 """`GET /api/v1/audit/access-log`: who read which case's history, replay or dossier (auditors, supervisors)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,14 +21,21 @@ class AccessEntry(BaseModel):
     username: str
     role: str
     case_id: str
-    what: str                  # history | replay | dossier
+    what: str  # history | replay | dossier
     at: datetime
     client: str | None = None  # client address
 
 
 @router.get("/access-log", response_model=list[AccessEntry])
-def access_log_entries(reader: Auditors, ctx: Ctx, case_id: str | None = None, username: str | None = None,
-                       limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[AccessEntry]:
+def access_log_entries(
+    reader: Auditors,
+    ctx: Ctx,
+    case_id: str | None = None,
+    username: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[AccessEntry]:
     """Newest first; filter by case and/or by reader."""
-    return [AccessEntry.model_validate(r, from_attributes=True)
-            for r in access_log.entries(ctx.engine, case_id, username, limit)]
+    return [
+        AccessEntry.model_validate(r, from_attributes=True)
+        for r in access_log.entries(ctx.engine, case_id, username, limit)
+    ]

@@ -1,5 +1,6 @@
 """The auditor's view: a case's business events read from its workflow's own event history (across
 continue-as-new runs), a replay of that history against the running code, and the dossier (services/audit.py)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,9 +21,13 @@ Replayer = Annotated[Actor, Depends(require_roles(Role.auditor, Role.supervisor)
 
 
 @router.get("/{case_id}/history", response_model=HistoryOut)
-async def history(case_id: str, caller: Caller, ctx: Ctx, request: Request,
-                  as_of: Annotated[datetime | None, Query(description="ISO time: the case as it stood then")] = None,
-                  ) -> HistoryOut:
+async def history(
+    case_id: str,
+    caller: Caller,
+    ctx: Ctx,
+    request: Request,
+    as_of: Annotated[datetime | None, Query(description="ISO time: the case as it stood then")] = None,
+) -> HistoryOut:
     """Every business step in order, with who took it (a username, `citizen` or `system`); with `as_of`, the
     steps up to that moment and the case's state then."""
     return await audit.case_history(ctx, case_id, caller, as_of, client_address(request))
@@ -34,13 +39,20 @@ async def replay(case_id: str, caller: Replayer, ctx: Ctx, request: Request) -> 
     return await audit.replay(ctx, case_id, caller, client_address(request))
 
 
-@router.get("/{case_id}/dossier.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}, "description": "调解卷宗 (PDF)"}})
+@router.get(
+    "/{case_id}/dossier.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "调解卷宗 (PDF)"}},
+)
 async def dossier(case_id: str, caller: Caller, ctx: Ctx, request: Request) -> Response:
     """调解卷宗: parties, timeline, mediation records, agreement, rating and review."""
     data = await audit.dossier(ctx, case_id, caller, client_address(request))
-    pdf = await asyncio.to_thread(dossier_pdf.build, data.state, data.events, ctx.taxonomy, data.names,
-                                  caller.username)
-    return Response(pdf, media_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="dossier-{data.state.case_no}.pdf"',
-        "Cache-Control": "no-store"})
+    pdf = await asyncio.to_thread(dossier_pdf.build, data.state, data.events, ctx.taxonomy, data.names, caller.username)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="dossier-{data.state.case_no}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )

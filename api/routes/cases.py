@@ -1,5 +1,6 @@
 """Cases: intake (citizens and clerks), the staff list and case view, and the staff steps. Each route parses,
 lets the dependencies authenticate, and calls a service (services/intake.py, cases.py, steps.py)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -11,8 +12,21 @@ from api.deps import Caller, Ctx, OptionalCaller, client_address, public_base
 from services import cases, intake, steps
 from services.db import run
 from services.schemas import (
-    AssignIn, CaseListOut, CaseListQuery, CaseView, IntakeIn, IntakeOut, MeetingIn, ReasonIn, ReissueIn,
-    ReissueOut, ResolveIn, ReviewDecisionIn, TeamIn, TriageIn, UrgeIn,
+    AssignIn,
+    CaseListOut,
+    CaseListQuery,
+    CaseView,
+    IntakeIn,
+    IntakeOut,
+    MeetingIn,
+    ReasonIn,
+    ReissueIn,
+    ReissueOut,
+    ResolveIn,
+    ReviewDecisionIn,
+    TeamIn,
+    TriageIn,
+    UrgeIn,
 )
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -30,17 +44,32 @@ def _csv(value: str | None) -> list[str]:
 
 @router.get("", response_model=CaseListOut)
 async def list_cases(
-    caller: Caller, ctx: Ctx,
+    caller: Caller,
+    ctx: Ctx,
     status: Annotated[str | None, Query(description="one status or several, comma-separated")] = None,
-    color: str | None = None, category: str | None = None, unit: str | None = None,
-    township: str | None = None, handler: str | None = None, overdue: bool | None = None,
+    color: str | None = None,
+    category: str | None = None,
+    unit: str | None = None,
+    township: str | None = None,
+    handler: str | None = None,
+    overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1, page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseListOut:
     """The cases the caller's jurisdiction allows, newest first, with citizens' names and phones masked."""
-    query = CaseListQuery(status=_csv(status), color=_csv(color), category=_csv(category), unit=_csv(unit),
-                          township=_csv(township), handler=_csv(handler), overdue=overdue, q=q, page=page,
-                          page_size=page_size)
+    query = CaseListQuery(
+        status=_csv(status),
+        color=_csv(color),
+        category=_csv(category),
+        unit=_csv(unit),
+        township=_csv(township),
+        handler=_csv(handler),
+        overdue=overdue,
+        q=q,
+        page=page,
+        page_size=page_size,
+    )
     return await run(ctx.engine, lambda db: cases.list_cases(db, caller, query))
 
 
@@ -53,11 +82,13 @@ async def get_case(case_id: str, caller: Caller, ctx: Ctx) -> CaseView:
 @router.get("/{case_id}/materials/{material_id}", response_class=FileResponse)
 async def get_material(case_id: str, material_id: str, caller: Caller, ctx: Ctx) -> FileResponse:
     m = await cases.material_file(ctx, case_id, material_id, caller)
-    return FileResponse(m.path, media_type=m.content_type, filename=m.filename,
-                        headers={"X-Content-Type-Options": "nosniff"})
+    return FileResponse(
+        m.path, media_type=m.content_type, filename=m.filename, headers={"X-Content-Type-Options": "nosniff"}
+    )
 
 
 # --- staff steps ---------------------------------------------------------------------------------------
+
 
 @router.post("/{case_id}/triage", response_model=CaseView)
 async def triage(case_id: str, body: TriageIn, caller: Caller, ctx: Ctx) -> CaseView:
@@ -121,7 +152,8 @@ async def review_decision(case_id: str, body: ReviewDecisionIn, caller: Caller, 
 
 
 @router.post("/{case_id}/reissue-code", response_model=ReissueOut)
-async def reissue_code(case_id: str, request: Request, caller: Caller, ctx: Ctx,
-                       body: ReissueIn | None = None) -> ReissueOut:
+async def reissue_code(
+    case_id: str, request: Request, caller: Caller, ctx: Ctx, body: ReissueIn | None = None
+) -> ReissueOut:
     """补发查询码 (clerk): the old code stops working at once; the new one is returned once, to hand over."""
     return await steps.reissue_code(ctx, case_id, caller, body, public_base(request))

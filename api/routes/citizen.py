@@ -1,4 +1,5 @@
 """The citizen's side over HTTP: no account, the tracking code (民声码) is the credential (services/tracking.py)."""
+
 from __future__ import annotations
 
 import io
@@ -15,12 +16,24 @@ from services.schemas import CitizenUpdateIn, MaterialOut, RatingIn, ReviewIn, T
 
 router = APIRouter(prefix="/api/v1/track", tags=["citizen"])
 
-UPLOAD_FORM = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-    "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary",
-                            "description": "JPEG, PNG, WebP or PDF"},
-                   "note": {"type": "string", "maxLength": tracking.NOTE_MAX}}}}}}}
-MULTIPART_SLACK = 64 * 1024   # room for the form's boundaries and headers around the file
+UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or PDF"},
+                        "note": {"type": "string", "maxLength": tracking.NOTE_MAX},
+                    },
+                }
+            }
+        },
+    }
+}
+MULTIPART_SLACK = 64 * 1024  # room for the form's boundaries and headers around the file
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -43,8 +56,9 @@ async def read_upload(request: Request, limit: int) -> tracking.Upload:
         if not isinstance(upload, UploadFile):
             raise invalid("file_required", "请选择要上传的文件", field="file")
         note = form.get("note")
-        return tracking.Upload(filename=upload.filename, content=await upload.read(limit + 1),
-                               note=note if isinstance(note, str) else None)
+        return tracking.Upload(
+            filename=upload.filename, content=await upload.read(limit + 1), note=note if isinstance(note, str) else None
+        )
     finally:
         await form.close()
 

@@ -12,6 +12,7 @@ Every decode is logged with who asked, how many payloads and the namespace; neve
 CORS answers only the Temporal UI's origins (WUHUAN_TEMPORAL_UI_PORT on 127.0.0.1 and localhost), and only on
 these paths.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,9 +27,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from temporalio.api.common.v1 import Payload, Payloads
 
 from api.deps import Ctx, oauth2, optional_staff
-from services.errors import Refusal, unauthorized
 from domain.models import Role
 from domain.settings import Settings
+from services.errors import Refusal, unauthorized
 from store.tables import Staff
 from workflows.codec import EncryptionCodec, PayloadDecryptError, PayloadKeyError
 
@@ -46,8 +47,7 @@ class PayloadsIn(BaseModel):
     payloads: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_PAYLOADS)
 
 
-def codec_reader(request: Request, ctx: Ctx,
-                 token: Annotated[str | None, Depends(oauth2)]) -> Staff:
+def codec_reader(request: Request, ctx: Ctx, token: Annotated[str | None, Depends(oauth2)]) -> Staff:
     """A supervisor or an auditor, by bearer token or by the codec cookie; 401 / 403 otherwise."""
     staff = optional_staff(ctx, token or request.cookies.get(COOKIE))
     if staff is None:
@@ -67,6 +67,7 @@ def codec_of(request: Request) -> EncryptionCodec:
     codec = getattr(state, "payload_codec", None)
     if codec is None:
         from workflows.temporal_client import payload_codec
+
         codec = state.payload_codec = payload_codec(state.ctx.settings)
     return codec
 
@@ -93,8 +94,7 @@ async def decode(body: PayloadsIn, request: Request, staff: CodecReader) -> JSON
     except (PayloadKeyError, PayloadDecryptError) as err:
         log.warning("codec decode by %s (%s) failed, namespace %s: %s", staff.username, staff.role, namespace, err)
         raise Refusal(422, "payload_undecryptable", f"无法解密：{err}") from None
-    log.info("codec decode by %s (%s): %d payloads, namespace %s", staff.username, staff.role, len(payloads),
-             namespace)
+    log.info("codec decode by %s (%s): %d payloads, namespace %s", staff.username, staff.role, len(payloads), namespace)
     return _answer(decoded)
 
 
@@ -108,15 +108,23 @@ async def encode(body: PayloadsIn, request: Request, staff: CodecReader) -> JSON
 
 
 @router.post("/session", status_code=204)
-async def session(staff: CodecReader, ctx: Ctx, token: Annotated[str | None, Depends(oauth2)],
-                  request: Request) -> Response:
+async def session(
+    staff: CodecReader, ctx: Ctx, token: Annotated[str | None, Depends(oauth2)], request: Request
+) -> Response:
     """Keep your token in an HttpOnly cookie for the codec paths only, so that the Temporal UI (with "Include
     cross-origin credentials" on) can call the codec as you. Call it from the browser, e.g. in /docs after
     "Authorize". `DELETE` removes it."""
     token = token or request.cookies.get(COOKIE)
     response = Response(status_code=204)
-    response.set_cookie(COOKIE, token or "", max_age=ctx.settings.token_ttl_minutes * 60, path=PREFIX,
-                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    response.set_cookie(
+        COOKIE,
+        token or "",
+        max_age=ctx.settings.token_ttl_minutes * 60,
+        path=PREFIX,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
     log.info("codec session opened for %s (%s)", staff.username, staff.role)
     return response
 
@@ -148,6 +156,11 @@ def ui_origins(settings: Settings) -> list[str]:
 
 def install(app: FastAPI, settings: Settings) -> None:
     app.include_router(router)
-    app.add_middleware(_CodecCORS, allow_origins=ui_origins(settings), allow_methods=["POST", "OPTIONS"],
-                       allow_headers=["Content-Type", "Authorization", "X-Namespace"], allow_credentials=True,
-                       max_age=600)
+    app.add_middleware(
+        _CodecCORS,
+        allow_origins=ui_origins(settings),
+        allow_methods=["POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Authorization", "X-Namespace"],
+        allow_credentials=True,
+        max_age=600,
+    )

@@ -1,4 +1,5 @@
 """GET /healthz: 200 only when the API, Temporal and the database all answer."""
+
 from __future__ import annotations
 
 import asyncio

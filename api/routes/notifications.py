@@ -1,4 +1,5 @@
 """The caller's inbox."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,8 +14,9 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 
 @router.get("", response_model=list[NotificationOut])
-def inbox(caller: Caller, db: Db, unread: bool = False,
-          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[NotificationOut]:
+def inbox(
+    caller: Caller, db: Db, unread: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[NotificationOut]:
     return inbox_service.inbox(db, caller.username, unread, limit)
 
 

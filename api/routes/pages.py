@@ -6,12 +6,13 @@ their answers (or Refusals) into pages. POSTs answer with a redirect and a one-t
 (POST-redirect-GET) on success, and re-render the page with the message next to the form on a refusal.
 
 Pages that carry a tracking code are never cached and never leak it in a Referer header."""
+
 from __future__ import annotations
 
 import asyncio
 import base64
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -43,8 +44,10 @@ PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
 }
 FLASH_COOKIE = "wuhuan_flash"
 NOTE_MAX = tracking.NOTE_MAX
@@ -64,18 +67,22 @@ CLOCK_ZH = {  # name → (label, whether the label shows the promised duration)
     "yellow": ("办结时限（超期转黄码）", False),
     "red": ("办结时限（超期转红码）", False),
 }
-REVIEW_ZH = {"requested": "复核申请已提交，等待中心督查人员决定",
-             "rehandled": "复核决定：重新办理",
-             "upheld": "复核决定：维持原处理结果"}
+REVIEW_ZH = {
+    "requested": "复核申请已提交，等待中心督查人员决定",
+    "rehandled": "复核决定：重新办理",
+    "upheld": "复核决定：维持原处理结果",
+}
 INTAKE_FORM = ("description", "name", "phone", "address", "township", "category", "channel")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
 
-def _render(request: Request, name: str, context: dict[str, Any], status: int = 200,
-            headers: dict[str, str] | None = None) -> HTMLResponse:
+
+def _render(
+    request: Request, name: str, context: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+) -> HTMLResponse:
     ctx: AppContext = request.app.state.ctx
-    base = {"settings": ctx.settings, "now": datetime.now(timezone.utc)}
+    base = {"settings": ctx.settings, "now": datetime.now(UTC)}
     response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
     response.headers.update(PAGE_HEADERS)
     if headers:
@@ -90,8 +97,13 @@ def _error_page(request: Request, err: Refusal) -> HTMLResponse:
         return _render(request, "404.html", {"detail": detail}, 404)
     if status == 429:
         retry = (err.headers or {}).get("Retry-After")
-        return _render(request, "429.html", {"detail": detail, "retry_after": retry}, 429,
-                       {"Retry-After": retry} if retry else None)
+        return _render(
+            request,
+            "429.html",
+            {"detail": detail, "retry_after": retry},
+            429,
+            {"Retry-After": retry} if retry else None,
+        )
     return _render(request, "error.html", {"detail": detail, "status": status}, status)
 
 
@@ -138,6 +150,7 @@ async def _track_view(code: str, request: Request, ctx: AppContext) -> TrackView
 
 
 # --- the tracking page's presentation --------------------------------------------------------------------
+
 
 def _stages(view: TrackView) -> list[dict[str, Any]]:
     """The six rings 受理—分流—交办—调解—监督—评价, each done / current / waiting, with its time."""
@@ -190,8 +203,11 @@ def _clock_lines(view: TrackView, now: datetime) -> list[dict[str, str]]:
             label = f"{label}（{receipt.zh_exact(due - view.received_at)}内）"
         if c.met_at is not None:
             late = c.breached or c.met_at > due
-            state, text = ("late", f"超时后于 {receipt.china_time(c.met_at)} 完成") if late else \
-                ("met", f"已按时完成（{receipt.china_time(c.met_at)}）")
+            state, text = (
+                ("late", f"超时后于 {receipt.china_time(c.met_at)} 完成")
+                if late
+                else ("met", f"已按时完成（{receipt.china_time(c.met_at)}）")
+            )
         elif c.breached:
             state, text = "missed", f"已超时（期限 {receipt.china_time(due)}），已上报督办"
         elif c.stopped_at is not None:
@@ -206,22 +222,33 @@ def _clock_lines(view: TrackView, now: datetime) -> list[dict[str, str]]:
 
 def _track_context(request: Request, code: str, view: TrackView, **extra: Any) -> dict[str, Any]:
     ctx: AppContext = request.app.state.ctx
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     colour_name, colour_text = COLOUR.get(view.supervision_color, ("绿", ""))
     review = view.review if isinstance(view.review, dict) else None
     return {
-        "code": code, "view": view, "stages": _stages(view), "clocks": _clock_lines(view, now),
-        "colour_name": colour_name, "colour_text": colour_text,
+        "code": code,
+        "view": view,
+        "stages": _stages(view),
+        "clocks": _clock_lines(view, now),
+        "colour_name": colour_name,
+        "colour_text": colour_text,
         "can_add": stages.citizen_may_add(view.status),
         "can_review": bool(getattr(view, "can_review", False)),
-        "review": review, "review_zh": REVIEW_ZH.get(review.get("status"), "") if review else "",
-        "flash": _read_flash(request), "errors": {}, "values": {},
+        "review": review,
+        "review_zh": REVIEW_ZH.get(review.get("status"), "") if review else "",
+        "flash": _read_flash(request),
+        "errors": {},
+        "values": {},
         "max_upload_kb": ctx.settings.max_upload_bytes // 1024,
         "max_upload_label": _size_label(ctx.settings.max_upload_bytes),
         "max_upload_bytes": ctx.settings.max_upload_bytes,
-        "accept": ACCEPT, "note_max": NOTE_MAX, "comment_max": COMMENT_MAX, "reason_max": REASON_MAX,
+        "accept": ACCEPT,
+        "note_max": NOTE_MAX,
+        "comment_max": COMMENT_MAX,
+        "reason_max": REASON_MAX,
         "text_max": ctx.settings.max_description_chars,
-        "receipt_url": _track_url(code, "/receipt"), "track_url": _track_url(code),
+        "receipt_url": _track_url(code, "/receipt"),
+        "track_url": _track_url(code),
         **extra,
     }
 
@@ -234,8 +261,9 @@ def _size_label(size: int) -> str:
     return f"{max(1, size // 1024)} KB"
 
 
-async def _rerender(request: Request, code: str, ctx: AppContext, form: str, err: Refusal,
-                    values: dict[str, str]) -> HTMLResponse:
+async def _rerender(
+    request: Request, code: str, ctx: AppContext, form: str, err: Refusal, values: dict[str, str]
+) -> HTMLResponse:
     """A refused step: the tracking page again, with the message next to the form and what was typed kept."""
     if err.status_code in (404, 429):
         return _error_page(request, err)
@@ -250,6 +278,7 @@ async def _rerender(request: Request, code: str, ctx: AppContext, form: str, err
 
 
 # --- pages -----------------------------------------------------------------------------------------------
+
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
@@ -269,11 +298,18 @@ def lookup(request: Request, code: str = "") -> Response:
     return _redirect(_track_url(text))
 
 
-def _intake_context(ctx: AppContext, values: dict[str, str], errors: dict[str, str],
-                    banner: str | None = None) -> dict[str, Any]:
-    return {"values": values, "errors": errors, "banner": banner,
-            "townships": ctx.taxonomy.townships, "categories": ctx.taxonomy.dispute_categories,
-            "description_max": ctx.settings.max_description_chars, "address_max": ADDRESS_MAX}
+def _intake_context(
+    ctx: AppContext, values: dict[str, str], errors: dict[str, str], banner: str | None = None
+) -> dict[str, Any]:
+    return {
+        "values": values,
+        "errors": errors,
+        "banner": banner,
+        "townships": ctx.taxonomy.townships,
+        "categories": ctx.taxonomy.dispute_categories,
+        "description_max": ctx.settings.max_description_chars,
+        "address_max": ADDRESS_MAX,
+    }
 
 
 @router.get("/intake", response_class=HTMLResponse)
@@ -288,10 +324,14 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
     values = {k: _form_text(form, k) for k in INTAKE_FORM}
     values["consent"] = "yes" if form.get("consent") else ""
     values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
-    body = IntakeIn(description=values["description"],
-                    citizen=CitizenIn(name=values["name"], phone=values["phone"]),
-                    address=values["address"] or None, township=values["township"] or None,
-                    category=values["category"] or None, channel=values["channel"])
+    body = IntakeIn(
+        description=values["description"],
+        citizen=CitizenIn(name=values["name"], phone=values["phone"]),
+        address=values["address"] or None,
+        township=values["township"] or None,
+        category=values["category"] or None,
+        channel=values["channel"],
+    )
     errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
     if not values["consent"]:  # the form asks in so many words; the JSON API's callers agreed elsewhere
         errors["consent"] = "请勾选同意，我们才能受理并联系您"
@@ -304,16 +344,23 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
             return _render(request, "intake.html", _intake_context(ctx, values, {err.field: err.message}), 422)
         if err.status_code == 429:
             return _error_page(request, err)
-        banner = ("系统暂时无法受理，请稍后再试；您填写的内容已保留。" if err.status_code >= 500
-                  else err.message or "提交未成功，请检查后重试")
+        banner = (
+            "系统暂时无法受理，请稍后再试；您填写的内容已保留。"
+            if err.status_code >= 500
+            else err.message or "提交未成功，请检查后重试"
+        )
         return _render(request, "intake.html", _intake_context(ctx, values, {}, banner), err.status_code)
     return _redirect(_track_url(out.tracking_code, "/receipt"))
 
 
 async def _receipt_data(code: str, request: Request, ctx: AppContext) -> receipt.ReceiptData:
     view = await _track_view(code, request, ctx)  # rate limit, 404 for unknown or revoked codes
-    return receipt.ReceiptData(case_no=view.case_no, received_at=view.received_at, code=code,
-                               tracking_url=codes.tracking_url(public_base(request), code))
+    return receipt.ReceiptData(
+        case_no=view.case_no,
+        received_at=view.received_at,
+        code=code,
+        tracking_url=codes.tracking_url(public_base(request), code),
+    )
 
 
 @router.get("/track/{code}/receipt", response_class=HTMLResponse)
@@ -322,10 +369,19 @@ async def receipt_page(code: str, request: Request, ctx: Ctx) -> HTMLResponse:
         data = await _receipt_data(code, request, ctx)
     except Refusal as err:
         return _error_page(request, err)
-    return _render(request, "receipt.html", {
-        "data": data, "code": code, "code_grouped": receipt.grouped_code(code),
-        "qr_svg": receipt.qr_svg(data.tracking_url), "promises": receipt.promises(ctx.settings),
-        "track_url": _track_url(code), "png_url": _track_url(code, "/receipt.png")})
+    return _render(
+        request,
+        "receipt.html",
+        {
+            "data": data,
+            "code": code,
+            "code_grouped": receipt.grouped_code(code),
+            "qr_svg": receipt.qr_svg(data.tracking_url),
+            "promises": receipt.promises(ctx.settings),
+            "track_url": _track_url(code),
+            "png_url": _track_url(code, "/receipt.png"),
+        },
+    )
 
 
 @router.get("/track/{code}/receipt.png")
@@ -337,9 +393,15 @@ async def receipt_png(code: str, request: Request, ctx: Ctx) -> Response:
     if font is None:
         raise Refusal(503, "font_unavailable", "服务器未安装中文字体，无法生成回执图片；请使用网页版回执打印")
     png = await asyncio.to_thread(receipt.receipt_png, data, ctx.settings, font)
-    return Response(png, media_type="image/png",
-                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                             "Content-Disposition": f'inline; filename="receipt-{data.case_no}.png"'})
+    return Response(
+        png,
+        media_type="image/png",
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "Content-Disposition": f'inline; filename="receipt-{data.case_no}.png"',
+        },
+    )
 
 
 @router.get("/track/{code}", response_class=HTMLResponse)
@@ -391,7 +453,9 @@ async def rating_submit(code: str, request: Request, ctx: Ctx) -> Response:
     except Refusal as err:
         return await _rerender(request, code, ctx, "rating", err, values)
     low = is_low_rating(body.score)
-    return _redirect(_track_url(code), ("ok", "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else "")))
+    return _redirect(
+        _track_url(code), ("ok", "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else ""))
+    )
 
 
 @router.post("/track/{code}/review", response_class=HTMLResponse)
@@ -402,8 +466,9 @@ async def review_submit(code: str, request: Request, ctx: Ctx) -> Response:
         try:
             body = ReviewIn(reason=reason)
         except ValidationError:
-            message = ("复核理由不能超过 {} 字".format(REASON_MAX) if len(reason.strip()) > REASON_MAX
-                       else "请写明申请复核的理由")
+            message = (
+                f"复核理由不能超过 {REASON_MAX} 字" if len(reason.strip()) > REASON_MAX else "请写明申请复核的理由"
+            )
             raise Refusal(422, "reason_required", message) from None
         await tracking.request_review(ctx, code, client_address(request), body)
     except Refusal as err:

@@ -1,7 +1,8 @@
 """The supervision board (挂图作战) for the centre, the county and each unit's or township's leaders."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -19,4 +20,4 @@ def supervision_board(viewer: BoardViewer, ctx: Ctx, db: Db) -> dict[str, Any]:
     """Colours by unit and township, service-level compliance, average time to resolution, the yellow and red
     lists, the task forces, satisfaction and the messages an external channel has not accepted yet; a leader
     sees the slice of their unit or township."""
-    return board.board(db, viewer, ctx.taxonomy, datetime.now(timezone.utc))
+    return board.board(db, viewer, ctx.taxonomy, datetime.now(UTC))

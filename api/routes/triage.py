@@ -1,4 +1,5 @@
 """Triage for people: a preview for the intake form, and the clerks' manual triage queue (人工分流)."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,4 +1,5 @@
 """Labelled examples: what the project ships (domain/triage_data/*.jsonl) and a county's own history."""
+
 from __future__ import annotations
 
 import json
@@ -33,9 +34,16 @@ def read_jsonl(path: Path | str, taxonomy: Taxonomy | None = None) -> list[Examp
             category = row.get("category") or ""
             if taxonomy is not None and category and taxonomy.category(category) is None:
                 raise ValueError(f"{path}:{n}: unknown category {category!r}")
-            examples.append(Example(id=str(row.get("id", f"{path.stem}-{n}")), text=row["text"], category=category,
-                                    township=row.get("township"), source=path.name,
-                                    township_labelled="township" in row))
+            examples.append(
+                Example(
+                    id=str(row.get("id", f"{path.stem}-{n}")),
+                    text=row["text"],
+                    category=category,
+                    township=row.get("township"),
+                    source=path.name,
+                    township_labelled="township" in row,
+                )
+            )
     return examples
 
 
@@ -46,6 +54,7 @@ def shipped_examples(taxonomy: Taxonomy) -> list[Example]:
         examples += read_jsonl(path, taxonomy)
     for cat in taxonomy.dispute_categories:
         for i, phrase in enumerate(p for p in cat.examples.replace("，", "、").split("、") if p.strip()):
-            examples.append(Example(id=f"taxonomy-{cat.code}-{i}", text=phrase.strip(), category=cat.code,
-                                    source="taxonomy.yaml"))
+            examples.append(
+                Example(id=f"taxonomy-{cat.code}-{i}", text=phrase.strip(), category=cat.code, source="taxonomy.yaml")
+            )
     return examples

@@ -1,7 +1,8 @@
-"""`wuhuan triage evaluate`: the shipped classifier beside the baseline of issue 3 (character n-gram TF-IDF
+"""`wuhuan triage evaluate`: the shipped classifier beside the first baseline (character n-gram TF-IDF
 with logistic regression, trained on triage_dev.jsonl alone), on one data file, in one run. Where the file's
 texts are part of a system's training data, that system is cross-validated: each fold is predicted by a model
 trained without the fold's texts."""
+
 from __future__ import annotations
 
 import random
@@ -28,7 +29,7 @@ class SystemResult:
     trained_on: int
     cross_validated: bool
     scores: Scores
-    threshold_97: float      # the lowest threshold with ≥ 97% precision in this run
+    threshold_97: float  # the lowest threshold with ≥ 97% precision in this run
     coverage_97: float
 
 
@@ -55,8 +56,9 @@ def _folds(data: list[Example], k: int, seed: int = 7) -> list[int]:
 
 class _Baseline:
     def __init__(self, examples: list[Example]):
-        self.pipe = make_pipeline(TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True),
-                                  LogisticRegression(max_iter=2000))
+        self.pipe = make_pipeline(
+            TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True), LogisticRegression(max_iter=2000)
+        )
         self.pipe.fit([e.text for e in examples], [e.category for e in examples])
 
     def predict(self, texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -75,8 +77,9 @@ class _Ours:
         return [classes[i] for i in probs.argmax(1)], probs.max(1)
 
 
-def _run(name: str, make, training: list[Example], data: list[Example], threshold: float, k: int,
-         taxonomy: Taxonomy) -> SystemResult:
+def _run(
+    name: str, make, training: list[Example], data: list[Example], threshold: float, k: int, taxonomy: Taxonomy
+) -> SystemResult:
     key = lambda e: normalise(e.text, taxonomy)  # noqa: E731
     in_training = {key(e) for e in training}
     overlap = any(key(e) in in_training for e in data)
@@ -97,21 +100,32 @@ def _run(name: str, make, training: list[Example], data: list[Example], threshol
     truth = [e.category for e in data]
     right = np.array(truth) == np.array(predicted)
     t97 = threshold_for_precision(right, confidence, 0.97)
-    return SystemResult(name=name, trained_on=len(training), cross_validated=overlap,
-                        scores=score(truth, predicted, confidence, threshold), threshold_97=t97,
-                        coverage_97=float((confidence >= t97).mean()))
+    return SystemResult(
+        name=name,
+        trained_on=len(training),
+        cross_validated=overlap,
+        scores=score(truth, predicted, confidence, threshold),
+        threshold_97=t97,
+        coverage_97=float((confidence >= t97).mean()),
+    )
 
 
-def evaluate(taxonomy: Taxonomy, data: list[Example], shipped: list[Example], threshold: float,
-             folds: int = 5) -> Evaluation:
+def evaluate(
+    taxonomy: Taxonomy, data: list[Example], shipped: list[Example], threshold: float, folds: int = 5
+) -> Evaluation:
     data = [e for e in data if e.category]
     dev = [e for e in shipped if e.source == BASELINE_SOURCE]
     baseline = _run("baseline: char 1-3 TF-IDF + LR on triage_dev", _Baseline, dev, data, threshold, folds, taxonomy)
     ours = _run("wuhuan: shipped model", lambda ex: _Ours(taxonomy, ex), shipped, data, threshold, folds, taxonomy)
     placed = [e for e in data if e.township_labelled]
     hits = [resolve_township(taxonomy, e.text) == e.township for e in placed]
-    return Evaluation(n=len(data), baseline=baseline, ours=ours,
-                      township_exact=(sum(hits) / len(hits)) if hits else None, township_n=len(hits))
+    return Evaluation(
+        n=len(data),
+        baseline=baseline,
+        ours=ours,
+        township_exact=(sum(hits) / len(hits)) if hits else None,
+        township_n=len(hits),
+    )
 
 
 def report(ev: Evaluation, taxonomy: Taxonomy) -> str:
@@ -124,8 +138,11 @@ def report(ev: Evaluation, taxonomy: Taxonomy) -> str:
         ("precision at 80% automatic", f"{b.scores.precision_at_80:.1%}", f"{o.scores.precision_at_80:.1%}"),
         (f"automatic at threshold {o.scores.threshold:.2f}", f"{b.scores.coverage:.1%}", f"{o.scores.coverage:.1%}"),
         ("precision of automatic", f"{b.scores.auto_precision:.1%}", f"{o.scores.auto_precision:.1%}"),
-        ("threshold for ≥97% precision", f"{b.threshold_97:.2f} ({b.coverage_97:.1%} auto)",
-         f"{o.threshold_97:.2f} ({o.coverage_97:.1%} auto)"),
+        (
+            "threshold for ≥97% precision",
+            f"{b.threshold_97:.2f} ({b.coverage_97:.1%} auto)",
+            f"{o.threshold_97:.2f} ({o.coverage_97:.1%} auto)",
+        ),
     ]
     width = max(len(r[0]) for r in rows) + 2
     lines = [f"{'':<{width}}{'baseline':>24}{'wuhuan':>24}"]

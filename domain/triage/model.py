@@ -6,6 +6,7 @@ regression or a calibrated linear SVM on texts it was not trained on, better cal
 precision reached at a lower threshold, so more cases route without a person), and trained in under a second
 instead of five to twelve. Characters need no word segmenter (jieba misreads dialect such as 渠/弗/屋里 and
 costs a second to load); the n-grams that pushed a text into its category are the model's stated reasons."""
+
 from __future__ import annotations
 
 import hashlib
@@ -31,7 +32,7 @@ class Suggestion:
 
 @dataclass
 class Prediction:
-    suggestions: list[Suggestion]          # best first
+    suggestions: list[Suggestion]  # best first
     reasons: list[str] = field(default_factory=list)  # n-grams that weighed most for the top category
 
     @property
@@ -42,14 +43,15 @@ class Prediction:
 class TriageModel:
     def __init__(self, taxonomy: Taxonomy, alpha: float = 1e-5, ngram_max: int = 3):
         self.taxonomy = taxonomy
-        self.vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, ngram_max), sublinear_tf=True,
-                                          min_df=1, dtype=np.float32)
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, ngram_max), sublinear_tf=True, min_df=1, dtype=np.float32
+        )
         # Fixed seed: the same data always gives the same model (and the same fingerprint's file).
         self.classifier = SGDClassifier(loss="log_loss", alpha=alpha, max_iter=50, tol=1e-4, random_state=0)
         self.fingerprint = ""
         self.trained_on = 0
 
-    def fit(self, texts: list[str], labels: list[str]) -> "TriageModel":
+    def fit(self, texts: list[str], labels: list[str]) -> TriageModel:
         x = self.vectorizer.fit_transform([normalise(t, self.taxonomy) for t in texts])
         self.classifier.fit(x, labels)
         self.trained_on = len(texts)
@@ -75,8 +77,9 @@ class TriageModel:
             row = x.tocoo()
             weights = self.classifier.coef_[order[0]]
             vocab = self._feature_names()
-            contrib = sorted(((row.data[k] * weights[row.col[k]], vocab[row.col[k]]) for k in range(row.nnz)),
-                             reverse=True)
+            contrib = sorted(
+                ((row.data[k] * weights[row.col[k]], vocab[row.col[k]]) for k in range(row.nnz)), reverse=True
+            )
             reasons = [term for w, term in contrib if w > 0 and len(term.strip()) >= 2][:5]
         return Prediction(suggestions=suggestions, reasons=reasons)
 
@@ -90,7 +93,7 @@ class TriageModel:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["taxonomy"] = None   # the loader supplies the county's current taxonomy
+        state["taxonomy"] = None  # the loader supplies the county's current taxonomy
         state["_names"] = None
         return state
 
@@ -102,7 +105,7 @@ class TriageModel:
         tmp.replace(path)  # readers never see half a file
 
     @staticmethod
-    def load(path: Path) -> "TriageModel":
+    def load(path: Path) -> TriageModel:
         # Only files this project wrote itself, under its own data directory, are ever loaded.
         with open(path, "rb") as fh:
             blob = pickle.load(fh)

@@ -4,6 +4,7 @@ The model is trained from data in the repository (and a county's own history), n
 use it is trained and written to the model directory under a fingerprint of its training data, so later
 starts load it in well under a second. `wuhuan triage train` makes a county-specific model and marks it
 current; without one, the model of the shipped data is used."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Text normalisation before classification: the same for training and for a citizen's request."""
+
 from __future__ import annotations
 
 import re

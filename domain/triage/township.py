@@ -1,5 +1,6 @@
 """Which township of the county a text is about: full names (白塔镇), short names (白塔), and villages the
 county's configuration lists. Places outside the county resolve to none."""
+
 from __future__ import annotations
 
 import re

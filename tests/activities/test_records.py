@@ -1,8 +1,9 @@
 """The record activity writes a step's events and the notifications they call for in one transaction: both or
 neither, and a retry of a write that already landed adds nothing — no event twice, nobody told twice."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import func, select
@@ -19,8 +20,10 @@ from tests.workflows.helpers import start_case, until
 
 def counts(engine, case_id: str) -> tuple[int, int, int]:
     with session(engine) as db:
-        return tuple(db.exec(select(func.count()).select_from(table).where(table.case_id == case_id)).one()
-                     for table in (CaseEventRow, Notification, NotificationDelivery))
+        return tuple(
+            db.exec(select(func.count()).select_from(table).where(table.case_id == case_id)).one()
+            for table in (CaseEventRow, Notification, NotificationDelivery)
+        )
 
 
 async def an_urge(skipping_env, task_queue, cases) -> CaseRecord:
@@ -28,13 +31,18 @@ async def an_urge(skipping_env, task_queue, cases) -> CaseRecord:
     h = await start_case(skipping_env, task_queue, cases)
     st = await until(h, lambda s: bool(s.team))
     seq = st.next_seq
-    event = CaseEvent(seq=seq, at=datetime.now(timezone.utc), type="urged", actor="supervisor",
-                      detail={"note": "请加快"})
-    notice = NotificationRequest(key=f"{st.case_id}:{seq}:0", case_id=st.case_id, case_no=st.case_no, kind="urged",
-                                 params={"note": "请加快", "count": 1},
-                                 audience=Audience(usernames=[st.handler.username]))
-    return CaseRecord(case_id=st.case_id, events=[event], state=st.model_copy(update={"next_seq": seq + 1}),
-                      notices=[notice])
+    event = CaseEvent(seq=seq, at=datetime.now(UTC), type="urged", actor="supervisor", detail={"note": "请加快"})
+    notice = NotificationRequest(
+        key=f"{st.case_id}:{seq}:0",
+        case_id=st.case_id,
+        case_no=st.case_no,
+        kind="urged",
+        params={"note": "请加快", "count": 1},
+        audience=Audience(usernames=[st.handler.username]),
+    )
+    return CaseRecord(
+        case_id=st.case_id, events=[event], state=st.model_copy(update={"next_seq": seq + 1}), notices=[notice]
+    )
 
 
 async def test_events_and_their_notifications_land_together_once(skipping_env, worker, task_queue, engine, cases):
@@ -52,14 +60,16 @@ async def test_events_and_their_notifications_land_together_once(skipping_env, w
     assert counts(engine, record.case_id) == (events + 1, inbox + 1, outbox + 1)
 
 
-async def test_a_failed_notification_leaves_the_event_unrecorded_for_the_retry(skipping_env, worker, task_queue,
-                                                                             engine, cases, monkeypatch):
+async def test_a_failed_notification_leaves_the_event_unrecorded_for_the_retry(
+    skipping_env, worker, task_queue, engine, cases, monkeypatch
+):
     record = await an_urge(skipping_env, task_queue, cases)
     before = counts(engine, record.case_id)
     notifier = Notifier(engine, get_taxonomy())
 
     def broken(db, req):
         raise RuntimeError("the database went away mid-write")
+
     monkeypatch.setattr(notifier, "queue", broken)
     with pytest.raises(RuntimeError):
         CaseRecorder(engine, notifier=notifier).record_case_events(record)
@@ -71,9 +81,16 @@ async def test_a_failed_notification_leaves_the_event_unrecorded_for_the_retry(s
 
 
 def test_a_recorder_without_a_notifier_refuses_a_record_with_notices(engine):
-    state = CaseState(case_id="c1", case_no="T-1", received_at=datetime.now(timezone.utc), intake_by="citizen",
-                      intake=CaseIntake(description="邻居占道堆放杂物", citizen_name="张三",
-                                        citizen_phone="13900000000", channel="web"), levels=fast_levels())
+    state = CaseState(
+        case_id="c1",
+        case_no="T-1",
+        received_at=datetime.now(UTC),
+        intake_by="citizen",
+        intake=CaseIntake(
+            description="邻居占道堆放杂物", citizen_name="张三", citizen_phone="13900000000", channel="web"
+        ),
+        levels=fast_levels(),
+    )
     notice = NotificationRequest(key="c1:1:0", case_id="c1", case_no="T-1", kind="urged", audience=Audience())
     with pytest.raises(ValueError, match="Notifier"):
         CaseRecorder(engine).record_case_events(CaseRecord(case_id="c1", events=[], state=state, notices=[notice]))

@@ -1,8 +1,10 @@
 """API tests: the real app over httpx's ASGI transport, the real time-skipping Temporal server, a real worker
 and a real SQLite read model (fixtures of tests/conftest.py)."""
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -16,10 +18,17 @@ PHONE = "13800001234"
 
 
 def make_settings(tmp_path, task_queue: str = "unused", **over: Any) -> Settings:
-    base = dict(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'wuhuan.db'}",
-                temporal_task_queue=task_queue, secret_key="test-secret-key-0123456789abcdef0123",
-                rate_limit_intake="1000/minute", rate_limit_track="1000/minute",
-                max_upload_bytes=4096, max_description_chars=500, query_timeout_seconds=1.0)
+    base = dict(
+        data_dir=tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'wuhuan.db'}",
+        temporal_task_queue=task_queue,
+        secret_key="test-secret-key-0123456789abcdef0123",
+        rate_limit_intake="1000/minute",
+        rate_limit_track="1000/minute",
+        max_upload_bytes=4096,
+        max_description_chars=500,
+        query_timeout_seconds=1.0,
+    )
     base.update(over)
     return Settings(**base)
 
@@ -48,6 +57,7 @@ class Api:
         out = r.json()
         if self.env is not None:
             from workflows.dispute_case import workflow_id
+
             self.started.append(self.env.client.get_workflow_handle(workflow_id(out["case_id"])))
         return out
 
@@ -60,6 +70,7 @@ class Api:
         async def view():
             v = await self.case(case_id, as_user)
             return v if predicate(v) else None
+
         return await poll(view, "the case view")
 
     async def teamed(self, case_id: str) -> dict:
@@ -73,6 +84,7 @@ class Api:
         workflow records events just after it applies the automatic steps)."""
         from tests.workflows.helpers import until
         from workflows.dispute_case import workflow_id
+
         return await until(self.env.client.get_workflow_handle(workflow_id(case_id)), predicate)
 
 
@@ -84,6 +96,7 @@ def settings(tmp_path, task_queue):
 @pytest_asyncio.fixture
 async def api(skipping_env, engine, worker, settings, cases):
     from api.main import create_app
+
     app = create_app(settings, client=skipping_env.client, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         yield Api(http, skipping_env, cases)
@@ -92,7 +105,9 @@ async def api(skipping_env, engine, worker, settings, cases):
 def assert_error(r: httpx.Response, status: int, code: str | None = None) -> dict:
     assert r.status_code == status, f"{r.status_code} {r.text}"
     detail = r.json()["detail"]
-    assert isinstance(detail, dict) and isinstance(detail.get("code"), str) and isinstance(detail.get("message"), str), r.text
+    assert (
+        isinstance(detail, dict) and isinstance(detail.get("code"), str) and isinstance(detail.get("message"), str)
+    ), r.text
     if code is not None:
         assert detail["code"] == code, r.text
     return detail

@@ -1,5 +1,6 @@
 """Who looked at which case: reading a case's history or replaying it leaves a row in `access_log`, listed for
 auditors and supervisors at GET /api/v1/audit/access-log."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -28,13 +29,17 @@ async def test_reading_history_and_replaying_are_logged_with_the_reader(api, eng
     r = await api.get("/api/v1/audit/access-log", params={"case_id": case_id}, headers=await api.auth("auditor"))
     assert r.status_code == 200, r.text
     log = r.json()
-    assert [(e["username"], e["role"], e["what"]) for e in log] == [("supervisor", "supervisor", "replay"),
-                                                                   ("auditor", "auditor", "history")]
+    assert [(e["username"], e["role"], e["what"]) for e in log] == [
+        ("supervisor", "supervisor", "replay"),
+        ("auditor", "auditor", "history"),
+    ]
     assert all(e["case_id"] == case_id and e["at"] and e["client"] for e in log)
-    r = await api.get("/api/v1/audit/access-log", params={"username": "supervisor"},
-                      headers=await api.auth("supervisor"))
+    r = await api.get(
+        "/api/v1/audit/access-log", params={"username": "supervisor"}, headers=await api.auth("supervisor")
+    )
     assert [e["what"] for e in r.json()] == ["replay"]
 
-    assert_error(await api.get("/api/v1/audit/access-log", headers=await api.auth("renshe.mediator")), 403,
-                 "forbidden_role")
+    assert_error(
+        await api.get("/api/v1/audit/access-log", headers=await api.auth("renshe.mediator")), 403, "forbidden_role"
+    )
     assert_error(await api.get("/api/v1/audit/access-log"), 401)

@@ -1,5 +1,6 @@
 """The Temporal UI's remote codec endpoint (api/routes/codec.py): supervisors and auditors only, the remote
 codec protocol, CORS for the UI's origin only, and every decode logged with its actor but no contents."""
+
 from __future__ import annotations
 
 import logging
@@ -23,6 +24,7 @@ UI = "http://127.0.0.1:8233"
 @pytest_asyncio.fixture
 async def http(tmp_path, engine):
     from api.main import create_app
+
     app = create_app(make_settings(tmp_path), engine=engine)  # no Temporal needed: the codec is local
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as c:
         yield c
@@ -60,8 +62,9 @@ async def test_auditor_and_supervisor_read_payloads_and_each_decode_is_logged(ht
     assert PHONE not in str(body)
     caplog.set_level(logging.INFO, logger="wuhuan.api.codec")
     for user in ("auditor", "supervisor"):
-        r = await http.post("/api/v1/codec/decode", json=body,
-                            headers={**await bearer(http, user), "X-Namespace": "default"})
+        r = await http.post(
+            "/api/v1/codec/decode", json=body, headers={**await bearer(http, user), "X-Namespace": "default"}
+        )
         assert r.status_code == 200, r.text
         assert await intake_of(r.json()) == INTAKE
     logged = "\n".join(rec.getMessage() for rec in caplog.records)
@@ -72,8 +75,11 @@ async def test_auditor_and_supervisor_read_payloads_and_each_decode_is_logged(ht
 
 async def test_encode_then_decode_round_trips_and_plain_payloads_pass(http):
     auth = await bearer(http, "auditor")
-    plain = {"payloads": MessageToDict(Payloads(payloads=pydantic_data_converter.payload_converter
-                                                 .to_payloads([INTAKE])))["payloads"]}
+    plain = {
+        "payloads": MessageToDict(Payloads(payloads=pydantic_data_converter.payload_converter.to_payloads([INTAKE])))[
+            "payloads"
+        ]
+    }
     r = await http.post("/api/v1/codec/decode", json=plain, headers=auth)
     assert r.status_code == 200 and r.json() == plain  # recorded before encryption: unchanged
     r = await http.post("/api/v1/codec/encode", json=plain, headers=auth)
@@ -95,12 +101,19 @@ async def test_tampered_or_malformed_payloads_are_refused_clearly(http):
     assert_error(await http.post("/api/v1/codec/decode", json=bad, headers=auth), 422, "invalid_payloads")
 
 
-@pytest.mark.parametrize("origin, allowed", [(UI, True), ("http://localhost:8233", True),
-                                             ("http://evil.example", False), ("http://127.0.0.1:9999", False)])
+@pytest.mark.parametrize(
+    "origin, allowed",
+    [(UI, True), ("http://localhost:8233", True), ("http://evil.example", False), ("http://127.0.0.1:9999", False)],
+)
 async def test_cors_answers_the_temporal_ui_only(http, origin, allowed):
-    r = await http.options("/api/v1/codec/decode", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-namespace"})
+    r = await http.options(
+        "/api/v1/codec/decode",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
+        },
+    )
     assert (r.headers.get("access-control-allow-origin") == origin) is allowed, r.headers
     if allowed:
         assert r.status_code == 200 and r.headers["access-control-allow-credentials"] == "true"
@@ -109,8 +122,9 @@ async def test_cors_answers_the_temporal_ui_only(http, origin, allowed):
 async def test_cors_is_limited_to_the_codec_paths(http):
     r = await http.get("/healthz", headers={"Origin": UI})
     assert "access-control-allow-origin" not in r.headers
-    r = await http.post("/api/v1/codec/decode", json=await sealed_body(),
-                        headers={"Origin": UI, **await bearer(http, "auditor")})
+    r = await http.post(
+        "/api/v1/codec/decode", json=await sealed_body(), headers={"Origin": UI, **await bearer(http, "auditor")}
+    )
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == UI
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlmodel import select
 
@@ -67,7 +67,7 @@ async def test_tracking_view_masks_names_and_never_shows_a_phone(api, engine):
     # A revoked code opens nothing.
     with session(engine) as db:
         row = db.get(TrackingCode, hashlib.sha256(out["tracking_code"].encode()).hexdigest())
-        row.revoked_at = datetime.now(timezone.utc)
+        row.revoked_at = datetime.now(UTC)
         db.add(row)
         db.commit()
     r = await api.get(f"/api/v1/track/{out['tracking_code']}")

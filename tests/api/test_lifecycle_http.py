@@ -1,4 +1,5 @@
 """A case's whole life through HTTP, then the auditor's history and replay."""
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,11 @@ async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
     base = f"/api/v1/cases/{case_id}"
 
     # The citizen adds a photo and an update; the supervisor urges.
-    r = await api.post(f"/api/v1/track/{code}/materials", files={"file": ("欠条.png", PNG, "application/octet-stream")},
-                       data={"note": "工资欠条照片"})
+    r = await api.post(
+        f"/api/v1/track/{code}/materials",
+        files={"file": ("欠条.png", PNG, "application/octet-stream")},
+        data={"note": "工资欠条照片"},
+    )
     assert r.status_code == 201, r.text
     material = r.json()
     assert material["content_type"] == "image/png" and material["filename"] == "欠条.png" and material["size"] > 0
@@ -51,11 +55,20 @@ async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
     dl = await api.get(f"{base}/materials/{material['material_id']}", headers=handler)
     assert dl.status_code == 200 and Image.open(io.BytesIO(dl.content)).size == (40, 30)
 
-    r = await api.post(f"{base}/mediations", headers=handler, json={
-        "summary": "组织劳资双方调解", "held_at": "2026-01-05T10:00:00+08:00", "participants": ["王小明", "包工头"]})
+    r = await api.post(
+        f"{base}/mediations",
+        headers=handler,
+        json={
+            "summary": "组织劳资双方调解",
+            "held_at": "2026-01-05T10:00:00+08:00",
+            "participants": ["王小明", "包工头"],
+        },
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "mediating" and len(r.json()["mediations"]) == 1
-    r = await api.post(f"{base}/resolve", headers=handler, json={"outcome": "agreement", "summary": "达成协议，分两期支付"})
+    r = await api.post(
+        f"{base}/resolve", headers=handler, json={"outcome": "agreement", "summary": "达成协议，分两期支付"}
+    )
     assert r.status_code == 200 and r.json()["status"] == "resolved"
 
     t = (await api.get(f"/api/v1/track/{code}")).json()
@@ -81,9 +94,15 @@ async def test_full_lifecycle_to_closed_with_history_and_replay(api, settings):
     assert [e["seq"] for e in events] == sorted(e["seq"] for e in events) == list(range(1, len(events) + 1))
     by_type = {e["type"]: e for e in events}
     order = [e["type"] for e in events]
-    for earlier, later in [("received", "routed"), ("routed", "assigned"), ("assigned", "team_formed"),
-                           ("team_formed", "mediation_recorded"), ("mediation_recorded", "resolved"),
-                           ("resolved", "rated"), ("rated", "closed")]:
+    for earlier, later in [
+        ("received", "routed"),
+        ("routed", "assigned"),
+        ("assigned", "team_formed"),
+        ("team_formed", "mediation_recorded"),
+        ("mediation_recorded", "resolved"),
+        ("resolved", "rated"),
+        ("rated", "closed"),
+    ]:
         assert order.index(earlier) < order.index(later), order
     assert by_type["received"]["actor"] == "citizen"
     assert by_type["routed"]["actor"] == "system"
@@ -111,9 +130,11 @@ async def test_manual_triage_assign_team_and_withdraw(api):
     out = await api.intake(description="我有个事情想请中心帮忙看看怎么处理")
     case_id = out["case_id"]
     sup = await api.auth("supervisor")
+
     async def waiting_for_a_person():
         listed = (await api.get("/api/v1/cases", params={"status": "received"}, headers=sup)).json()["items"]
         return any(i["case_id"] == case_id and i["needs_manual_triage"] for i in listed)
+
     await poll(waiting_for_a_person, "the case to wait for manual triage")
     assert "triage" in (await api.case(case_id))["actions"]
     base = f"/api/v1/cases/{case_id}"
@@ -138,15 +159,20 @@ async def test_photo_location_is_stripped_before_it_is_kept(api):
     await api.teamed(out["case_id"])
     original = photo("JPEG", gps=True)
     assert Image.open(io.BytesIO(original)).getexif().get(0x8825)
-    r = await api.post(f"/api/v1/track/{out['tracking_code']}/materials", files={"file": ("现场.jpg", original, "image/jpeg")})
+    r = await api.post(
+        f"/api/v1/track/{out['tracking_code']}/materials", files={"file": ("现场.jpg", original, "image/jpeg")}
+    )
     assert r.status_code == 201, r.text
-    dl = await api.get(f"/api/v1/cases/{out['case_id']}/materials/{r.json()['material_id']}",
-                       headers=await api.auth("renshe.mediator"))
+    dl = await api.get(
+        f"/api/v1/cases/{out['case_id']}/materials/{r.json()['material_id']}", headers=await api.auth("renshe.mediator")
+    )
     kept = Image.open(io.BytesIO(dl.content))
     assert kept.size == (40, 30) and not kept.getexif()
     # Bytes that only look like an image are refused.
-    r = await api.post(f"/api/v1/track/{out['tracking_code']}/materials",
-                       files={"file": ("x.jpg", b"\xff\xd8\xff" + b"\x00" * 100, "image/jpeg")})
+    r = await api.post(
+        f"/api/v1/track/{out['tracking_code']}/materials",
+        files={"file": ("x.jpg", b"\xff\xd8\xff" + b"\x00" * 100, "image/jpeg")},
+    )
     assert_error(r, 415, "unreadable_image")
 
 
@@ -156,16 +182,25 @@ async def test_low_rating_review_and_rehandle_over_http(api):
     await api.teamed(case_id)
     handler = await api.auth("renshe.mediator")
     assert_error(await api.post(f"/api/v1/track/{code}/review", json={"reason": "不满意"}), 409)
-    await api.post(f"/api/v1/cases/{case_id}/resolve", headers=handler, json={"outcome": "handled", "summary": "已协调"})
+    await api.post(
+        f"/api/v1/cases/{case_id}/resolve", headers=handler, json={"outcome": "handled", "summary": "已协调"}
+    )
     r = await api.post(f"/api/v1/track/{code}/rating", json={"score": 2, "comment": "钱只给了一半"})
     assert r.status_code == 200 and r.json()["can_review"] is True
     r = await api.post(f"/api/v1/track/{code}/review", json={"reason": "工资只付了一半"})
     assert r.status_code == 200 and r.json()["status"] == "under_review"
     assert r.json()["review"]["status"] == "requested"
-    assert_error(await api.post(f"/api/v1/cases/{case_id}/review-decision", headers=handler,
-                                json={"rehandle": True, "reason": "x"}), 403)
-    r = await api.post(f"/api/v1/cases/{case_id}/review-decision", headers=await api.auth("supervisor"),
-                       json={"rehandle": True, "reason": "协议未履行完毕，退回重办"})
+    assert_error(
+        await api.post(
+            f"/api/v1/cases/{case_id}/review-decision", headers=handler, json={"rehandle": True, "reason": "x"}
+        ),
+        403,
+    )
+    r = await api.post(
+        f"/api/v1/cases/{case_id}/review-decision",
+        headers=await api.auth("supervisor"),
+        json={"rehandle": True, "reason": "协议未履行完毕，退回重办"},
+    )
     assert r.status_code == 200 and r.json()["status"] == "mediating"
     t = (await api.get(f"/api/v1/track/{code}")).json()
     assert t["status"] == "mediating" and t["review"]["status"] == "rehandled" and t["can_rate"] is False
@@ -174,10 +209,14 @@ async def test_low_rating_review_and_rehandle_over_http(api):
 async def test_reissued_code_replaces_the_old_one_at_once(api):
     out = await api.intake()
     await api.teamed(out["case_id"])
-    assert_error(await api.post(f"/api/v1/cases/{out['case_id']}/reissue-code",
-                                headers=await api.auth("renshe.mediator")), 403)
-    r = await api.post(f"/api/v1/cases/{out['case_id']}/reissue-code", headers=await api.auth("clerk"),
-                       json={"reason": "群众称查询码被他人看到"})
+    assert_error(
+        await api.post(f"/api/v1/cases/{out['case_id']}/reissue-code", headers=await api.auth("renshe.mediator")), 403
+    )
+    r = await api.post(
+        f"/api/v1/cases/{out['case_id']}/reissue-code",
+        headers=await api.auth("clerk"),
+        json={"reason": "群众称查询码被他人看到"},
+    )
     assert r.status_code == 200, r.text
     new = r.json()["tracking_code"]
     assert new != out["tracking_code"] and r.json()["tracking_url"].endswith(f"/track/{new}")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from testkit.waiting import poll
 from tests.api.conftest import PHONE, assert_error
 
@@ -20,10 +19,18 @@ async def test_list_masks_personal_data_and_respects_jurisdiction(api):
         return r.json()
 
     everything = await listed("supervisor")
-    assert everything["total"] == 2 and {i["case_id"] for i in everything["items"]} == {labour["case_id"], family["case_id"]}
+    assert everything["total"] == 2 and {i["case_id"] for i in everything["items"]} == {
+        labour["case_id"],
+        family["case_id"],
+    }
     item = next(i for i in everything["items"] if i["case_id"] == labour["case_id"])
     assert item["citizen_phone"] == "138****1234" and item["citizen_name"] == "王**"
-    assert (item["category"], item["unit"], item["township"], item["handler"]) == ("labor", "renshe", "baita", "renshe.mediator")
+    assert (item["category"], item["unit"], item["township"], item["handler"]) == (
+        "labor",
+        "renshe",
+        "baita",
+        "renshe.mediator",
+    )
 
     mine = await listed("renshe.mediator")
     assert [i["case_id"] for i in mine["items"]] == [labour["case_id"]]
@@ -44,8 +51,11 @@ async def test_list_masks_personal_data_and_respects_jurisdiction(api):
     assert_error(await api.get("/api/v1/cases", params={"page_size": 1000}, headers=await api.auth("supervisor")), 422)
 
     # The single case: 403 outside the jurisdiction, visible inside it.
-    assert_error(await api.get(f"/api/v1/cases/{labour['case_id']}", headers=await api.auth("fulian.mediator")), 403,
-                 "not_in_jurisdiction")
+    assert_error(
+        await api.get(f"/api/v1/cases/{labour['case_id']}", headers=await api.auth("fulian.mediator")),
+        403,
+        "not_in_jurisdiction",
+    )
     assert (await api.case(labour["case_id"], "renshe.mediator"))["handler"] == "renshe.mediator"
     assert (await api.case(labour["case_id"], "baita.mediator"))["township"] == "baita"
     assert_error(await api.get("/api/v1/cases"), 401, "not_authenticated")
@@ -58,7 +68,9 @@ async def test_supervision_board(api):
     assert r.status_code == 200, r.text
     b = r.json()
     assert b["by_colour"] == {"green": 1, "yellow": 0, "red": 0}
-    assert b["by_unit"] == [{"unit": "renshe", "unit_zh": "县人力社保局", "green": 1, "yellow": 0, "red": 0, "total": 1}]
+    assert b["by_unit"] == [
+        {"unit": "renshe", "unit_zh": "县人力社保局", "green": 1, "yellow": 0, "red": 0, "total": 1}
+    ]
     assert b["by_township"][0]["township"] == "baita"
     sl = b["service_levels"]
     assert sl["routed"]["met"] == 1 and sl["routed"]["compliance"] == 1.0
@@ -69,23 +81,27 @@ async def test_supervision_board(api):
     leader = (await api.get("/api/v1/supervision/board", headers=await api.auth("fulian.leader"))).json()
     assert leader["totals"]["cases"] == 0 and leader["scope"] == "fulian"
     assert (await api.get("/api/v1/supervision/board", headers=await api.auth("county_leader"))).status_code == 200
-    assert_error(await api.get("/api/v1/supervision/board", headers=await api.auth("renshe.mediator")), 403,
-                 "forbidden_role")
+    assert_error(
+        await api.get("/api/v1/supervision/board", headers=await api.auth("renshe.mediator")), 403, "forbidden_role"
+    )
 
 
 async def test_notifications_inbox(api):
     labour = await api.intake()
     await api.teamed(labour["case_id"])
     mediator = await api.auth("renshe.mediator")
+
     async def inbox():
         return (await api.get("/api/v1/notifications", headers=mediator)).json()
+
     items = await poll(inbox, "the mediator's first notification")
     assert [n["kind"] for n in items] == ["assigned"]
     n = items[0]
     assert set(n) == {"id", "case_id", "kind", "text", "created_at", "read"}
     assert n["case_id"] == labour["case_id"] and n["read"] is False and "交办" in n["text"]
-    assert_error(await api.post(f"/api/v1/notifications/{n['id']}/read", headers=await api.auth("fulian.mediator")),
-                 404)
+    assert_error(
+        await api.post(f"/api/v1/notifications/{n['id']}/read", headers=await api.auth("fulian.mediator")), 404
+    )
     r = await api.post(f"/api/v1/notifications/{n['id']}/read", headers=mediator)
     assert r.status_code == 200 and r.json()["read"] is True
     assert (await api.get("/api/v1/notifications", params={"unread": "true"}, headers=mediator)).json() == []

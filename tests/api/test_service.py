@@ -1,4 +1,5 @@
 """Auth, health, Temporal being away, rate limits, stale reads and logs."""
+
 from __future__ import annotations
 
 import logging
@@ -8,8 +9,8 @@ import stat
 import httpx
 from sqlmodel import func, select
 
-from domain.logs import scrub
 from api.main import create_app
+from domain.logs import scrub
 from store.db import session
 from store.tables import TrackingCode
 from tests.api.conftest import LABOUR, PHONE, Api, assert_error, make_settings
@@ -47,8 +48,9 @@ async def test_sign_in_errors_and_generated_secret_survives_restart(tmp_path, en
         assert_error(bad, 401, "invalid_credentials")
         assert_error(await http.post("/api/v1/auth/token", data={"username": "nobody", "password": "x"}), 401)
         assert_error(await http.post("/api/v1/auth/token", data={}), 422, "invalid_input")
-        token = (await http.post("/api/v1/auth/token",
-                                 data={"username": "renshe.mediator", "password": "wuhuan-demo"})).json()["access_token"]
+        token = (
+            await http.post("/api/v1/auth/token", data={"username": "renshe.mediator", "password": "wuhuan-demo"})
+        ).json()["access_token"]
     key = tmp_path / "secret.key"
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     async with client_for(create_app(settings, engine=engine)) as http:  # a restarted API
@@ -58,8 +60,12 @@ async def test_sign_in_errors_and_generated_secret_survives_restart(tmp_path, en
 
 
 async def test_tracking_lookups_are_rate_limited(tmp_path, engine):
-    app = create_app(make_settings(tmp_path, temporal_address="127.0.0.1:1", rate_limit_track="2/minute",
-                                   rate_limit_intake="1/minute"), engine=engine)
+    app = create_app(
+        make_settings(
+            tmp_path, temporal_address="127.0.0.1:1", rate_limit_track="2/minute", rate_limit_intake="1/minute"
+        ),
+        engine=engine,
+    )
     async with client_for(app) as http:
         assert_error(await http.get("/api/v1/track/wrong-1"), 404, "unknown_tracking_code")
         assert_error(await http.get("/api/v1/track/wrong-2"), 404)
@@ -67,12 +73,13 @@ async def test_tracking_lookups_are_rate_limited(tmp_path, engine):
         assert_error(r, 429, "too_many_requests")
         assert int(r.headers["retry-after"]) >= 1
         body = {"description": LABOUR, "citizen": {"name": "王小明", "phone": PHONE}, "channel": "web"}
-        assert_error(await http.post("/api/v1/cases", json=body), 503)   # counted, Temporal is away
+        assert_error(await http.post("/api/v1/cases", json=body), 503)  # counted, Temporal is away
         assert_error(await http.post("/api/v1/cases", json=body), 429)
 
 
-async def test_case_view_falls_back_to_read_model_when_no_worker_answers(tmp_path, skipping_env, engine, executor,
-                                                                         task_queue, cases):
+async def test_case_view_falls_back_to_read_model_when_no_worker_answers(
+    tmp_path, skipping_env, engine, executor, task_queue, cases
+):
     settings = make_settings(tmp_path, task_queue, query_timeout_seconds=0.3)
     app = create_app(settings, client=skipping_env.client, engine=engine)
     async with client_for(app) as http:

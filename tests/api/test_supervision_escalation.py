@@ -1,4 +1,5 @@
 """Yellow and red through the API: the board's lists, the task force and its consultation, the citizen's view."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,8 +13,15 @@ async def test_red_case_on_board_with_task_force_and_consultation(api, skipping_
     await api.settled(case_id)
     sup = await api.auth("supervisor")
     base = f"/api/v1/cases/{case_id}"
-    assert_error(await api.post(f"{base}/consultations", headers=sup, json={
-        "summary": "会商", "held_at": "2026-01-01T09:00:00", "participants": []}), 409, "illegal_state")
+    assert_error(
+        await api.post(
+            f"{base}/consultations",
+            headers=sup,
+            json={"summary": "会商", "held_at": "2026-01-01T09:00:00", "participants": []},
+        ),
+        409,
+        "illegal_state",
+    )
 
     await skipping_env.sleep(timedelta(days=7, minutes=1))
     await api.settled(case_id, lambda s: s.colour == "yellow")
@@ -29,9 +37,15 @@ async def test_red_case_on_board_with_task_force_and_consultation(api, skipping_
     assert board["task_forces"][0]["case_id"] == case_id and board["task_forces"][0]["led_by"] == "county_leader"
 
     leader = await api.auth("county_leader")
-    r = await api.post(f"{base}/consultations", headers=leader, json={
-        "summary": "专班会商：人社局、白塔镇联合约谈项目方", "held_at": "2026-01-02T09:30:00",
-        "participants": ["人社局", "白塔镇"]})
+    r = await api.post(
+        f"{base}/consultations",
+        headers=leader,
+        json={
+            "summary": "专班会商：人社局、白塔镇联合约谈项目方",
+            "held_at": "2026-01-02T09:30:00",
+            "participants": ["人社局", "白塔镇"],
+        },
+    )
     assert r.status_code == 200, r.text
     tf = r.json()["task_force"]
     assert tf["led_by"] == "county_leader" and len(tf["consultations"]) == 1

@@ -1,4 +1,5 @@
 """POST /cases/{id}/team/decline, and the matcher's score breakdown in the case view."""
+
 from __future__ import annotations
 
 from store.db import session
@@ -9,8 +10,17 @@ from tests.api.conftest import assert_error
 async def test_decline_replaces_the_member_and_the_view_explains_every_choice(api, engine):
     with session(engine) as db:
         first = db.get(Staff, "baita.mediator")  # a second township mediator, same profile and password
-        db.add(Staff(username="baita.mediator2", display_name="白塔镇调解员二", role="mediator", township="baita",
-                     password_hash=first.password_hash, skills=first.skills, home_township="baita"))
+        db.add(
+            Staff(
+                username="baita.mediator2",
+                display_name="白塔镇调解员二",
+                role="mediator",
+                township="baita",
+                password_hash=first.password_hash,
+                skills=first.skills,
+                home_township="baita",
+            )
+        )
         db.commit()
     case_id = (await api.intake())["case_id"]
     await api.settled(case_id)  # the choices' explanations are read from the recorded events
@@ -46,7 +56,10 @@ async def test_decline_replaces_the_member_and_the_view_explains_every_choice(ap
     assert "decline_team" in (await api.case(case_id, "baita.mediator2"))["actions"]
 
     # Not in a working state any more: 409.
-    r = await api.post(f"/api/v1/cases/{case_id}/resolve", json={"outcome": "handled", "summary": "已支付"},
-                       headers=await api.auth("renshe.mediator"))
+    r = await api.post(
+        f"/api/v1/cases/{case_id}/resolve",
+        json={"outcome": "handled", "summary": "已支付"},
+        headers=await api.auth("renshe.mediator"),
+    )
     assert r.status_code == 200, r.text
     assert_error(await api.post(url, json={"reason": "不参加"}, headers=await api.auth("baita.mediator2")), 409)

@@ -1,4 +1,5 @@
 """Triage for people: the intake form's preview, the clerks' queue, routing by a clerk, repeat requests."""
+
 from __future__ import annotations
 
 from sqlmodel import select
@@ -17,8 +18,11 @@ async def test_preview_routes_a_labour_text_like_intake_would(api):
     assert body["suggestions"][0]["category"] == "labor" and body["suggestions"][0]["unit"] == "renshe"
     assert body["township"] == "baita" and body["township_zh"] == "白塔镇" and body["auto"] is True
     assert_error(await api.post("/api/v1/triage/preview", json={"text": ""}), 422)
-    assert_error(await api.post("/api/v1/triage/preview", json={"text": LABOUR, "category": "astrology"}), 422,
-                 "unknown_category")
+    assert_error(
+        await api.post("/api/v1/triage/preview", json={"text": LABOUR, "category": "astrology"}),
+        422,
+        "unknown_category",
+    )
 
 
 async def test_vague_text_waits_in_the_queue_until_a_clerk_routes_it(api, engine):
@@ -32,8 +36,11 @@ async def test_vague_text_waits_in_the_queue_until_a_clerk_routes_it(api, engine
     assert item["suggestions"] and 0 <= item["suggestions"][0]["confidence"] < 1
     assert "人工" in item["reason"] and item["routed_clock_breached"] is False
 
-    r = await api.post(f"/api/v1/cases/{created['case_id']}/triage", headers=await api.auth("clerk"),
-                       json={"category": "neighbor", "unit": "township", "township": "tianshi"})
+    r = await api.post(
+        f"/api/v1/cases/{created['case_id']}/triage",
+        headers=await api.auth("clerk"),
+        json={"category": "neighbor", "unit": "township", "township": "tianshi"},
+    )
     assert r.status_code == 200, r.text
     view = await api.until(created["case_id"], lambda v: v["handler"] is not None)
     assert view["handler"] == "tianshi.mediator"
@@ -47,8 +54,11 @@ async def test_a_repeat_request_is_linked_and_flagged_not_merged(api, engine):
     second = await api.intake(description=LABOUR + "，再次反映")
     await api.settled(second["case_id"])
     with session(engine) as db:
-        flagged = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == second["case_id"],
-                                                     CaseEventRow.type == "repeat_detected")).all()
+        flagged = db.exec(
+            select(CaseEventRow).where(
+                CaseEventRow.case_id == second["case_id"], CaseEventRow.type == "repeat_detected"
+            )
+        ).all()
     assert len(flagged) == 1 and flagged[0].detail["earlier"] == [first["case_id"]]
     both = [await api.case(first["case_id"]), await api.case(second["case_id"])]
     assert all(v["status"] != "closed" for v in both)  # two cases: nothing was merged

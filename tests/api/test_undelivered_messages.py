@@ -1,8 +1,9 @@
 """Messages the webhook has not accepted show on the staff case view and the supervision board (within the
 board's jurisdiction, without their text), until the relay's retries get them through."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 from sqlmodel import select
@@ -30,16 +31,17 @@ async def test_undelivered_messages_show_on_the_case_and_the_board_until_deliver
     case = await api.intake()
     case_id = case["case_id"]
     state = await api.settled(case_id)
-    members = {m.username for m in state.team} - {state.handler.username}   # the handler is told "assigned"
+    members = {m.username for m in state.team} - {state.handler.username}  # the handler is told "assigned"
 
     def queued():
         got = {(r.recipient, r.kind) for r in outbox(engine, case_id)}
         want = {(state.handler.username, "assigned")} | {(m, "team_invited") for m in members}
         return got if want <= got else None
+
     await poll(queued, "the case's messages in the outbox")
 
     relay = WebhookRelay(engine, gateway.url, jitter=0.0)
-    t0 = datetime.now(timezone.utc)
+    t0 = datetime.now(UTC)
     assert (await relay.deliver_due(t0))["failed"] == len(outbox(engine, case_id))
 
     view = await api.case(case_id)
@@ -62,21 +64,32 @@ async def test_undelivered_messages_show_on_the_case_and_the_board_until_deliver
     assert county["messages"] == n
     [entry] = county["cases"]
     assert (entry["case_id"], entry["case_no"], entry["messages"], entry["attempts"], entry["last_error"]) == (
-        case_id, case["case_no"], n, 1, "HTTP 503")
-    assert (await board("baita.leader"))["messages"] == n             # the case's township
+        case_id,
+        case["case_no"],
+        n,
+        1,
+        "HTTP 503",
+    )
+    assert (await board("baita.leader"))["messages"] == n  # the case's township
     assert (await board("renshe.leader"))["cases"][0]["case_id"] == case_id
     assert await board("fuying.leader") == {"messages": 0, "cases": []}  # another township's leader
 
     # The gateway comes back: the next due round gets everything through, once each.
     gateway.then = ACCEPT
-    assert await relay.deliver_due(t0 + timedelta(seconds=1)) == {}   # backoff not over yet
+    assert await relay.deliver_due(t0 + timedelta(seconds=1)) == {}  # backoff not over yet
     late = t0 + timedelta(seconds=2)
     assert (await relay.deliver_due(late))["delivered"] == n
     await relay.aclose()
     view = await api.case(case_id)
     assert view["undelivered"] == 0
-    assert all(d["status"] == "delivered" and d["status_zh"] == "已送达" and d["attempts"] == 2
-               and d["next_attempt_at"] is None and d["last_error"] is None for d in view["deliveries"])
+    assert all(
+        d["status"] == "delivered"
+        and d["status_zh"] == "已送达"
+        and d["attempts"] == 2
+        and d["next_attempt_at"] is None
+        and d["last_error"] is None
+        for d in view["deliveries"]
+    )
     assigned = next(d for d in view["deliveries"] if d["kind"] == "assigned")
     assert datetime.fromisoformat(assigned["delivered_at"]) == late
     assert await board("supervisor") == {"messages": 0, "cases": []}

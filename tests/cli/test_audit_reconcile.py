@@ -1,4 +1,5 @@
 """`wuhuan audit reconcile` and `replay`: the read model repaired from the workflows, histories replayed."""
+
 from __future__ import annotations
 
 import os
@@ -16,8 +17,9 @@ from tests.workflows.helpers import event_types, start_case, until
 HISTORIES = Path(__file__).resolve().parent.parent / "replay" / "histories"
 
 
-async def test_drift_in_the_read_model_is_found_and_repaired_from_the_workflow(skipping_env, worker, task_queue,
-                                                                            engine, cases):
+async def test_drift_in_the_read_model_is_found_and_repaired_from_the_workflow(
+    skipping_env, worker, task_queue, engine, cases
+):
     h = await start_case(skipping_env, task_queue, cases)
     st = await until(h, lambda s: bool(s.team))
     logged = event_types(engine, st.case_id)
@@ -46,12 +48,18 @@ async def test_drift_in_the_read_model_is_found_and_repaired_from_the_workflow(s
 
 async def test_recorded_histories_replay_through_the_audit_command():
     from temporalio.contrib.pydantic import pydantic_data_converter
+
     report = await replay_files(sorted(HISTORIES.glob("*.json")), pydantic_data_converter)
     assert report.replayed >= 8 and report.failures == []
 
 
 def test_audit_replay_command_over_the_recorded_histories():
-    out = subprocess.run([str(Path(sys.executable).parent / "wuhuan"), "audit", "replay", "--dir", str(HISTORIES)],
-                         capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "wuhuan"), "audit", "replay", "--dir", str(HISTORIES)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ),
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 not" in out.stdout

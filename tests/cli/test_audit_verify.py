@@ -1,5 +1,6 @@
 """`wuhuan audit verify | digest`, run as the installed command against a real SQLite read model that the real
 workflow filled (time-skipping server), then tampered with by plain SQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,15 @@ WUHUAN = Path(sys.executable).parent / "wuhuan"
 
 async def wuhuan(engine, tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "WUHUAN_DATABASE_URL": str(engine.url), "WUHUAN_DATA_DIR": str(tmp_path / "data")}
-    return await asyncio.to_thread(subprocess.run, [str(WUHUAN), "audit", *args], env=env, cwd=tmp_path,
-                                   capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(
+        subprocess.run,
+        [str(WUHUAN), "audit", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def two_teamed_cases(skipping_env, task_queue, cases):
@@ -39,8 +47,9 @@ def rows_of(engine, case_id) -> list[CaseEventRow]:
         return list(db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)))
 
 
-async def test_verify_names_the_case_and_seq_of_a_row_changed_by_sql(skipping_env, worker, task_queue, engine, cases,
-                                                                     tmp_path):
+async def test_verify_names_the_case_and_seq_of_a_row_changed_by_sql(
+    skipping_env, worker, task_queue, engine, cases, tmp_path
+):
     one, two = await two_teamed_cases(skipping_env, task_queue, cases)
     rows = rows_of(engine, one.case_id)
     assert len(rows) >= 4 and all(r.hash and r.hash_alg == "sm3" for r in rows)
@@ -53,12 +62,15 @@ async def test_verify_names_the_case_and_seq_of_a_row_changed_by_sql(skipping_en
 
     victim = rows[2]
     with engine.begin() as conn:  # someone edits the record behind the system's back
-        conn.execute(text("UPDATE case_events SET detail = :d WHERE case_id = :c AND seq = :s"),
-                     dict(d=json.dumps({**victim.detail, "handler": "someone.else"}), c=one.case_id, s=victim.seq))
+        conn.execute(
+            text("UPDATE case_events SET detail = :d WHERE case_id = :c AND seq = :s"),
+            dict(d=json.dumps({**victim.detail, "handler": "someone.else"}), c=one.case_id, s=victim.seq),
+        )
     out = await wuhuan(engine, tmp_path, "verify", "--all")
     assert out.returncode == 1, out.stdout + out.stderr
-    assert f"BROKEN  {one.case_no} (case {one.case_id}): seq {victim.seq} ({victim.type}): content changed" \
-        in out.stdout
+    assert (
+        f"BROKEN  {one.case_no} (case {one.case_id}): seq {victim.seq} ({victim.type}): content changed" in out.stdout
+    )
     assert two.case_no not in out.stdout
     assert "verified 2 cases" in out.stdout and "1 intact, 1 broken" in out.stdout
 
@@ -68,10 +80,13 @@ async def test_verify_names_the_case_and_seq_of_a_row_changed_by_sql(skipping_en
     assert out.returncode == 1 and "no case no-such-case" in out.stderr
 
     with engine.begin() as conn:  # the edit undone, the last row deleted instead
-        conn.execute(text("UPDATE case_events SET detail = :d WHERE case_id = :c AND seq = :s"),
-                     dict(d=json.dumps(victim.detail), c=one.case_id, s=victim.seq))
-        conn.execute(text("DELETE FROM case_events WHERE case_id = :c AND seq = :s"),
-                     dict(c=one.case_id, s=rows[-1].seq))
+        conn.execute(
+            text("UPDATE case_events SET detail = :d WHERE case_id = :c AND seq = :s"),
+            dict(d=json.dumps(victim.detail), c=one.case_id, s=victim.seq),
+        )
+        conn.execute(
+            text("DELETE FROM case_events WHERE case_id = :c AND seq = :s"), dict(c=one.case_id, s=rows[-1].seq)
+        )
     out = await wuhuan(engine, tmp_path, "verify", "--case", one.case_id)
     assert out.returncode == 1
     assert f"{one.case_no} (case {one.case_id}): seq {rows[-1].seq}: row missing" in out.stdout, out.stdout
@@ -95,8 +110,7 @@ async def test_a_chain_rewritten_behind_a_digest_is_caught(skipping_env, worker,
 
     # A forger with the database and the code rewrites one event and re-hashes the rest of the chain.
     with session(engine) as db:
-        rows = list(db.exec(select(CaseEventRow).where(CaseEventRow.case_id == one.case_id)
-                            .order_by(CaseEventRow.seq)))
+        rows = list(db.exec(select(CaseEventRow).where(CaseEventRow.case_id == one.case_id).order_by(CaseEventRow.seq)))
         rows[1].detail = {**rows[1].detail, "unit": "sifa"}
         audit_chain.seal_chain(rows[1:], "sm3", prev_hash=rows[0].hash)
         for r in rows:

@@ -1,4 +1,5 @@
 """`wuhuan seed-demo` through the installed console script, against a real SQLite file."""
+
 from __future__ import annotations
 
 import os
@@ -19,11 +20,15 @@ WUHUAN = Path(sys.executable).parent / "wuhuan"
 
 
 def run_seed(tmp_path: Path, password: str = "seed-test-pw") -> str:
-    env = dict(os.environ, WUHUAN_DATABASE_URL=f"sqlite:///{tmp_path / 'read.db'}",
-               WUHUAN_DATA_DIR=str(tmp_path / "data"), WUHUAN_DEMO_PASSWORD=password,
-               WUHUAN_PASSWORD_HASH_TIME_COST="1", WUHUAN_PASSWORD_HASH_MEMORY_KIB="1024")
-    done = subprocess.run([str(WUHUAN), "seed-demo"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=60)
+    env = dict(
+        os.environ,
+        WUHUAN_DATABASE_URL=f"sqlite:///{tmp_path / 'read.db'}",
+        WUHUAN_DATA_DIR=str(tmp_path / "data"),
+        WUHUAN_DEMO_PASSWORD=password,
+        WUHUAN_PASSWORD_HASH_TIME_COST="1",
+        WUHUAN_PASSWORD_HASH_MEMORY_KIB="1024",
+    )
+    done = subprocess.run([str(WUHUAN), "seed-demo"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -53,8 +58,17 @@ def test_seed_demo_is_idempotent_and_creates_the_contract_accounts(tmp_path):
         engine.dispose()
 
     assert set(staff) == expected
-    for name in ("clerk", "supervisor", "auditor", "county_leader", "inspector",
-                 "renshe.mediator", "renshe.leader", "baita.leader", "baita.mediator"):
+    for name in (
+        "clerk",
+        "supervisor",
+        "auditor",
+        "county_leader",
+        "inspector",
+        "renshe.mediator",
+        "renshe.leader",
+        "baita.leader",
+        "baita.mediator",
+    ):
         assert name in staff, name
     assert "township.leader" not in staff and "township.mediator" not in staff
     for unit in taxonomy.units:

@@ -1,4 +1,5 @@
 """`wuhuan triage classify | train | evaluate`, run as the installed command, offline."""
+
 from __future__ import annotations
 
 import json
@@ -11,8 +12,14 @@ WUHUAN = Path(sys.executable).parent / "wuhuan"
 
 
 def run(args, stdin="", env=None):
-    return subprocess.run([str(WUHUAN), *args], input=stdin, capture_output=True, text=True, timeout=300,
-                          env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [str(WUHUAN), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_classify_writes_one_routing_per_line():
@@ -21,8 +28,14 @@ def test_classify_writes_one_routing_per_line():
     assert out.returncode == 0, out.stderr
     rows = [json.loads(x) for x in out.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b"]
-    assert rows[0] | {"confidence": 0} == {"id": "a", "category": "labor", "unit": "renshe", "township": "baita",
-                                          "confidence": 0, "auto": True}
+    assert rows[0] | {"confidence": 0} == {
+        "id": "a",
+        "category": "labor",
+        "unit": "renshe",
+        "township": "baita",
+        "confidence": 0,
+        "auto": True,
+    }
     assert rows[1]["auto"] is False and set(rows[1]) == {"id", "category", "unit", "township", "confidence", "auto"}
 
 
@@ -34,8 +47,12 @@ def test_classify_refuses_a_bad_line_but_answers_the_rest():
 
 def test_train_with_a_county_history_makes_a_current_model(tmp_path):
     history = tmp_path / "county.jsonl"
-    history.write_text(json.dumps({"id": "h1", "text": "村里的水库承包合同到期了不给续", "category": "village_affairs"},
-                                  ensure_ascii=False) + "\n")
+    history.write_text(
+        json.dumps(
+            {"id": "h1", "text": "村里的水库承包合同到期了不给续", "category": "village_affairs"}, ensure_ascii=False
+        )
+        + "\n"
+    )
     env = {"WUHUAN_MODEL_DIR": str(tmp_path / "models"), "WUHUAN_DATA_DIR": str(tmp_path)}
     out = run(["triage", "train", "--history", str(history), "--no-db"], env=env)
     assert out.returncode == 0, out.stderr
@@ -46,10 +63,17 @@ def test_train_with_a_county_history_makes_a_current_model(tmp_path):
 
 def test_evaluate_prints_baseline_and_ours_side_by_side(tmp_path):
     data = tmp_path / "few.jsonl"
-    rows = [("工地老板欠了我们半年的工钱不给", "labor", None), ("楼上天天半夜蹦迪吵死了 我是南峰街道的", "neighbor", "nanfeng"),
-            ("在医院做了手术以后腿一直肿", "medical", None)]
-    data.write_text("".join(json.dumps({"id": str(i), "text": t, "category": c, "township": w}, ensure_ascii=False)
-                            + "\n" for i, (t, c, w) in enumerate(rows)))
+    rows = [
+        ("工地老板欠了我们半年的工钱不给", "labor", None),
+        ("楼上天天半夜蹦迪吵死了 我是南峰街道的", "neighbor", "nanfeng"),
+        ("在医院做了手术以后腿一直肿", "medical", None),
+    ]
+    data.write_text(
+        "".join(
+            json.dumps({"id": str(i), "text": t, "category": c, "township": w}, ensure_ascii=False) + "\n"
+            for i, (t, c, w) in enumerate(rows)
+        )
+    )
     out = run(["triage", "evaluate", "--data", str(data)])
     assert out.returncode == 0, out.stderr
     assert "baseline" in out.stdout and "wuhuan" in out.stdout and "top-1 accuracy" in out.stdout

@@ -1,23 +1,29 @@
 """The case log's hash chain, pure: a sealed chain verifies; each kind of tampering is named at its seq."""
+
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from domain import audit_chain as ac
 
-T0 = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
-STEPS = [("received", "citizen", {"channel": "web"}), ("routed", "system", {"category": "labor", "unit": "renshe"}),
-         ("assigned", "system", {"handler": "renshe.mediator"}),
-         ("mediation_recorded", "renshe.mediator", {"note": "双方同意分期付款", "parties": ["王小明", "李老板"]}),
-         ("resolved", "renshe.mediator", {"outcome": "agreement"}), ("rated", "citizen", {"score": 5})]
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+STEPS = [
+    ("received", "citizen", {"channel": "web"}),
+    ("routed", "system", {"category": "labor", "unit": "renshe"}),
+    ("assigned", "system", {"handler": "renshe.mediator"}),
+    ("mediation_recorded", "renshe.mediator", {"note": "双方同意分期付款", "parties": ["王小明", "李老板"]}),
+    ("resolved", "renshe.mediator", {"outcome": "agreement"}),
+    ("rated", "citizen", {"score": 5}),
+]
 
 
 def chain(alg: str = "sm3", case_id: str = "c1") -> list[ac.Row]:
-    rows = [ac.Row(case_id, i + 1, T0 + timedelta(minutes=i), t, a, copy.deepcopy(d))
-            for i, (t, a, d) in enumerate(STEPS)]
+    rows = [
+        ac.Row(case_id, i + 1, T0 + timedelta(minutes=i), t, a, copy.deepcopy(d)) for i, (t, a, d) in enumerate(STEPS)
+    ]
     ac.seal_chain(rows, alg)
     return rows
 
@@ -39,8 +45,10 @@ def test_canonical_form_is_stable_and_exact():
     a = ac.canonical("c1", 1, naive, "received", "citizen", {"b": 1, "a": {"y": "中", "x": [1, 2]}})
     b = ac.canonical("c1", 1, east8, "received", "citizen", {"a": {"x": [1, 2], "y": "中"}, "b": 1})
     assert a == b
-    assert a.decode() == ('{"actor":"citizen","at":"2026-11-20T08:00:00.000000Z","case_id":"c1",'
-                          '"detail":{"a":{"x":[1,2],"y":"中"},"b":1},"seq":1,"type":"received"}')
+    assert a.decode() == (
+        '{"actor":"citizen","at":"2026-11-20T08:00:00.000000Z","case_id":"c1",'
+        '"detail":{"a":{"x":[1,2],"y":"中"},"b":1},"seq":1,"type":"received"}'
+    )
 
 
 @pytest.mark.parametrize("alg", ["sm3", "sha256"])
@@ -48,7 +56,7 @@ def test_a_sealed_chain_verifies(alg):
     rows = chain(alg)
     assert ac.verify(rows) is None
     assert ac.verify(rows, expected_last_seq=len(rows)) is None
-    assert rows[0].prev_hash == ac.GENESIS and all(r.prev_hash == p.hash for p, r in zip(rows, rows[1:]))
+    assert rows[0].prev_hash == ac.GENESIS and all(r.prev_hash == p.hash for p, r in zip(rows, rows[1:], strict=False))
     assert all(r.hash_alg == alg and len(r.hash) == 64 for r in rows)
     assert ac.verify([]) is None
 
@@ -156,8 +164,7 @@ def test_only_the_first_break_is_reported():
 
 
 def heads(rows_by_case):
-    return [{"case_id": rows[0].case_id, "last_seq": rows[-1].seq, "head_hash": rows[-1].hash}
-            for rows in rows_by_case]
+    return [{"case_id": rows[0].case_id, "last_seq": rows[-1].seq, "head_hash": rows[-1].hash} for rows in rows_by_case]
 
 
 def test_the_heads_digest_covers_every_head_and_the_date():

@@ -1,26 +1,41 @@
 """The pure state machine: the table's allowed moves and who may make them."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from domain import case_flow, clocks
 from domain.case_flow import STEPS, CaseRuleError
 from domain.models import (
-    CITIZEN, Actor, AssignAction, CaseIntake, CaseState, CaseStatus, RateAction, ResolveAction, Role,
+    CITIZEN,
+    Actor,
+    AssignAction,
+    CaseIntake,
+    CaseState,
+    CaseStatus,
+    RateAction,
+    ResolveAction,
+    Role,
     TriageAction,
 )
 from tests.conftest import fast_levels
 
-T0 = datetime(2026, 11, 28, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 SUP = Actor(username="supervisor", role=Role.supervisor)
 BAITA_MED = Actor(username="baita.mediator", role=Role.mediator, township="baita")
 
 
 def new_case() -> CaseState:
-    s = CaseState(case_id="c1", case_no="MT-1", received_at=T0, intake_by="citizen", levels=fast_levels(),
-                  intake=CaseIntake(description="邻居家排水", citizen_name="李四", citizen_phone="13900000000"))
+    s = CaseState(
+        case_id="c1",
+        case_no="MT-1",
+        received_at=T0,
+        intake_by="citizen",
+        levels=fast_levels(),
+        intake=CaseIntake(description="邻居家排水", citizen_name="李四", citizen_phone="13900000000"),
+    )
     s.clocks = clocks.initial_clocks(s)
     return s
 
@@ -33,8 +48,12 @@ def test_every_status_has_a_step_out_or_is_an_end():
 def test_triage_then_assign_meets_both_clocks_and_notifies_the_handler():
     s = new_case()
     case_flow.check(s, "triage", TriageAction(actor=SUP, category="neighbor", unit="township", township="baita"))
-    case_flow.apply(s, "triage", TriageAction(actor=SUP, category="neighbor", unit="township", township="baita"),
-                    T0 + timedelta(minutes=1))
+    case_flow.apply(
+        s,
+        "triage",
+        TriageAction(actor=SUP, category="neighbor", unit="township", township="baita"),
+        T0 + timedelta(minutes=1),
+    )
     action = AssignAction(actor=SUP, handler=BAITA_MED)
     case_flow.check(s, "assign", action)
     fx = case_flow.apply(s, "assign", action, T0 + timedelta(minutes=2))

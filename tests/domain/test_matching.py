@@ -1,8 +1,9 @@
 """The explained matcher (domain.matching): hard limits, the score's factors, ties, and the case-flow side
 of a member declining (domain.case_flow)."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -10,11 +11,18 @@ from domain import case_flow, clocks, matching
 from domain.case_flow import CaseRuleError
 from domain.matching import Candidate, Need
 from domain.models import (
-    Actor, CaseIntake, CaseState, CaseStatus, DeclineTeamAction, Role, TeamSlot, TeamVacancy,
+    Actor,
+    CaseIntake,
+    CaseState,
+    CaseStatus,
+    DeclineTeamAction,
+    Role,
+    TeamSlot,
+    TeamVacancy,
 )
 from tests.conftest import fast_levels
 
-NOW = datetime(2026, 11, 28, 2, 0, tzinfo=timezone.utc)  # 10:00 in the county
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 in the county
 NAMES = {"labor": "劳资纠纷", "baita": "白塔镇", "tianshi": "田市镇"}
 
 
@@ -31,8 +39,9 @@ def person(name: str, **over) -> Candidate:
 
 
 def test_someone_on_leave_is_never_chosen_however_good_their_score():
-    ranked = matching.rank([person("a", on_duty=False, home_township="baita"),
-                            person("b", open_cases=25, skills=("consumer",))], need())
+    ranked = matching.rank(
+        [person("a", on_duty=False, home_township="baita"), person("b", open_cases=25, skills=("consumer",))], need()
+    )
     assert matching.best(ranked).username == "b"
     a = next(s for s in ranked if s.username == "a")
     assert not a.eligible and a.total > ranked[0].total and "休假" in a.excluded_because
@@ -48,8 +57,9 @@ def test_leave_until_a_date_ends_the_day_after():
 
 
 def test_at_or_over_capacity_is_never_chosen_even_when_alone():
-    ranked = matching.rank([person("full", open_cases=30), person("over", open_cases=31),
-                            person("zero", capacity=0)], need())
+    ranked = matching.rank(
+        [person("full", open_cases=30), person("over", open_cases=31), person("zero", capacity=0)], need()
+    )
     assert matching.best(ranked) is None
     assert all(not s.eligible for s in ranked)
     assert "已满" in ranked[0].excluded_because
@@ -71,9 +81,14 @@ def test_locality_breaks_a_tie():
 
 
 def test_rotation_breaks_a_tie_least_recently_assigned_first():
-    ranked = matching.rank([person("a", last_assigned_at=NOW - timedelta(hours=2)),
-                            person("b", last_assigned_at=NOW - timedelta(hours=30)),
-                            person("c")], need())
+    ranked = matching.rank(
+        [
+            person("a", last_assigned_at=NOW - timedelta(hours=2)),
+            person("b", last_assigned_at=NOW - timedelta(hours=30)),
+            person("c"),
+        ],
+        need(),
+    )
     assert [s.username for s in ranked] == ["c", "b", "a"]
     # Beyond the horizon rotation is full for both: the earlier assignment still goes first, then the name.
     old = [person("y", last_assigned_at=NOW - timedelta(days=9)), person("x", last_assigned_at=NOW - timedelta(days=5))]
@@ -92,24 +107,40 @@ def test_skill_and_load_weigh_as_documented():
 
 
 def test_a_leader_is_only_a_fallback_when_asked():
-    ranked = matching.rank([person("boss", role="leader", home_township="baita"), person("med", open_cases=20)],
-                           need(fallback_roles=frozenset({"leader"})))
+    ranked = matching.rank(
+        [person("boss", role="leader", home_township="baita"), person("med", open_cases=20)],
+        need(fallback_roles=frozenset({"leader"})),
+    )
     assert [s.username for s in ranked] == ["med", "boss"] and ranked[1].eligible
     assert "仅在无其他人选时承办" in ranked[1].reason and "仅在" not in ranked[0].reason
-    assert matching.rank([person("boss", role="leader"), person("med", open_cases=29, on_duty=False)],
-                         need(fallback_roles=frozenset({"leader"})))[0].username == "boss"
+    assert (
+        matching.rank(
+            [person("boss", role="leader"), person("med", open_cases=29, on_duty=False)],
+            need(fallback_roles=frozenset({"leader"})),
+        )[0].username
+        == "boss"
+    )
 
 
 def test_the_breakdown_is_complete_and_explained():
-    s = matching.score(person("a", open_cases=3, handling=2, home_township="baita",
-                              last_assigned_at=NOW - timedelta(hours=36)), need())
+    s = matching.score(
+        person("a", open_cases=3, handling=2, home_township="baita", last_assigned_at=NOW - timedelta(hours=36)), need()
+    )
     names = [f.name for f in s.factors]
     assert names == ["skill", "load", "locality", "rotation", "duty", "capacity"]
     scored = [f for f in s.factors if f.weight]
     assert sum(f.weight for f in scored) == 100
     assert s.total == pytest.approx(sum(f.points for f in scored))
     assert s.total == pytest.approx(40 + 27 + 15 + 7.5)
-    for text in ("综合", "专长", "擅长劳资纠纷", "在办 3/30 件（承办 2）", "常驻白塔镇", "距上次交办 36.0 小时", "在岗"):
+    for text in (
+        "综合",
+        "专长",
+        "擅长劳资纠纷",
+        "在办 3/30 件（承办 2）",
+        "常驻白塔镇",
+        "距上次交办 36.0 小时",
+        "在岗",
+    ):
         assert text in s.reason, text
     ranked = matching.rank([person("a"), person("b", open_cases=1)], need())
     assert [s.rank for s in ranked] == [1, 2]
@@ -124,8 +155,14 @@ BAITA2 = Actor(username="baita.mediator2", role=Role.mediator, township="baita")
 
 
 def teamed() -> CaseState:
-    s = CaseState(case_id="c1", case_no="MT-1", received_at=NOW, intake_by="citizen", levels=fast_levels(),
-                  intake=CaseIntake(description="欠薪", citizen_name="王", citizen_phone="13800001234"))
+    s = CaseState(
+        case_id="c1",
+        case_no="MT-1",
+        received_at=NOW,
+        intake_by="citizen",
+        levels=fast_levels(),
+        intake=CaseIntake(description="欠薪", citizen_name="王", citizen_phone="13800001234"),
+    )
     s.clocks = clocks.initial_clocks(s)
     s.category, s.unit, s.township, s.needs_team, s.team_units = "labor", "renshe", "baita", True, ["renshe"]
     clocks.ensure_team_clock(s, True)
@@ -135,8 +172,9 @@ def teamed() -> CaseState:
 
 
 def decline(s, who: Actor, reason="本周在外培训"):
-    return DeclineTeamAction(actor=Actor(username=who.username, role=who.role, unit=who.unit,
-                                         township=who.township), reason=reason)
+    return DeclineTeamAction(
+        actor=Actor(username=who.username, role=who.role, unit=who.unit, township=who.township), reason=reason
+    )
 
 
 def test_only_a_member_who_is_not_the_handler_may_decline_while_working():
@@ -159,8 +197,15 @@ def test_decline_then_replacement_or_the_leader_told_and_the_clock_running_again
     s = teamed()
     fx = case_flow.apply(s, "decline_team", decline(s, BAITA), NOW + timedelta(minutes=5))
     assert [m.username for m in s.team] == ["renshe.mediator"] and s.team_declined == ["baita.mediator"]
-    assert s.team_vacancies == [TeamVacancy(unit=None, township="baita", declined_by="baita.mediator",
-                                            reason="本周在外培训", at=NOW + timedelta(minutes=5))]
+    assert s.team_vacancies == [
+        TeamVacancy(
+            unit=None,
+            township="baita",
+            declined_by="baita.mediator",
+            reason="本周在外培训",
+            at=NOW + timedelta(minutes=5),
+        )
+    ]
     assert [e[0] for e in fx.events] == ["team_member_declined"]
     vacancy = s.team_vacancies.pop()
 
@@ -175,8 +220,9 @@ def test_decline_then_replacement_or_the_leader_told_and_the_clock_running_again
 
     nobody = teamed()
     nobody.team = [RENSHE]
-    fx = case_flow.fill_vacancy(nobody, vacancy, TeamSlot(township="baita", member=None, reason="无"),
-                                NOW + timedelta(minutes=6))
+    fx = case_flow.fill_vacancy(
+        nobody, vacancy, TeamSlot(township="baita", member=None, reason="无"), NOW + timedelta(minutes=6)
+    )
     assert [e[0] for e in fx.events] == ["team_member_unavailable", "clock_reopened"]
     kind, audience, params = fx.notices[0]
     assert kind == "team_member_needed" and audience.township_leaders == ["baita"]

@@ -66,8 +66,9 @@ def test_citizens_hint_is_evidence_and_a_clerks_category_is_a_decision(model):
     assert hinted.suggestions[0].category == "medical"
     if plain.category == "medical":
         assert hinted.confidence >= plain.confidence
-    clerk = routing.decide(TX, model, intake("随便说说", category_hint="consumer", channel="clerk",
-                                             address="白塔镇"), threshold=0.55)
+    clerk = routing.decide(
+        TX, model, intake("随便说说", category_hint="consumer", channel="clerk", address="白塔镇"), threshold=0.55
+    )
     assert (clerk.category, clerk.confidence, clerk.auto, clerk.township) == ("consumer", 1.0, True, "baita")
 
 
@@ -83,6 +84,7 @@ def test_logs_never_carry_a_phone_in_clear(caplog):
     import logging
 
     from domain.logs import MaskingFilter
+
     log = logging.getLogger("wuhuan.test")
     log.addFilter(MaskingFilter())
     log.propagate = True

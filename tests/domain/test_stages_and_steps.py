@@ -1,25 +1,48 @@
 """The rules pages rely on, from their one home: the six stages a citizen follows, and which steps a person may
 take now (the pages offer exactly these; the workflow's validator refuses the rest)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from domain import stages
 from domain.case_flow import STEPS, allowed_steps, can_request_review, is_low_rating
 from domain.models import (
-    Actor, CaseIntake, CaseState, CaseStatus, Rating, Role, ServiceLevels,
+    Actor,
+    CaseIntake,
+    CaseState,
+    CaseStatus,
+    Rating,
+    Role,
+    ServiceLevels,
 )
 
-T0 = datetime(2026, 12, 1, tzinfo=timezone.utc)
-LEVELS = ServiceLevels(routed_within=180, assigned_within=300, team_within=3600, yellow_after=7 * 86400,
-                       red_after=14 * 86400, close_unrated_after=7 * 86400)
+T0 = datetime(2026, 12, 1, tzinfo=UTC)
+LEVELS = ServiceLevels(
+    routed_within=180,
+    assigned_within=300,
+    team_within=3600,
+    yellow_after=7 * 86400,
+    red_after=14 * 86400,
+    close_unrated_after=7 * 86400,
+)
 HANDLER = Actor(username="renshe.mediator", role=Role.mediator, unit="renshe")
 
 
 def case(status: CaseStatus, **over) -> CaseState:
-    return CaseState(case_id="c", case_no="N", received_at=T0, intake_by="citizen", levels=LEVELS, status=status,
-                     intake=CaseIntake(description="x", citizen_name="x", citizen_phone="x"), unit="renshe",
-                     township="baita", handler=HANDLER, **over)
+    return CaseState(
+        case_id="c",
+        case_no="N",
+        received_at=T0,
+        intake_by="citizen",
+        levels=LEVELS,
+        status=status,
+        intake=CaseIntake(description="x", citizen_name="x", citizen_phone="x"),
+        unit="renshe",
+        township="baita",
+        handler=HANDLER,
+        **over,
+    )
 
 
 def test_every_status_has_a_stage():

@@ -1,6 +1,7 @@
 """`wuhuan dev` as a person runs it (through `make run`): it starts the embedded stack, restarts a child that
 dies, stops everything on SIGTERM with exit code 0, keeps all data for the next run, and leaves no orphans
 even when the supervisor itself is killed with SIGKILL."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,7 @@ import signal
 import subprocess
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -27,8 +28,14 @@ class Dev:
 
     def __init__(self, tmp: Path, env: dict[str, str], name: str):
         self.out = tmp / f"{name}.out"
-        self.proc = subprocess.Popen([str(WUHUAN), "dev"], env=env, cwd=tmp, stdout=open(self.out, "wb"),
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [str(WUHUAN), "dev"],
+            env=env,
+            cwd=tmp,
+            stdout=open(self.out, "wb"),
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
 
     def text(self) -> str:
         return self.out.read_text(errors="replace")
@@ -45,6 +52,7 @@ class Dev:
             if self.proc.poll() is not None:
                 raise AssertionError(f"wuhuan dev exited with {self.proc.returncode}:\n{self.text()}")
             return "Press Ctrl-C to stop." in self.text()
+
         try:
             await wait_for(check, "wuhuan dev to be ready", timeout)
         except AssertionError as e:
@@ -53,10 +61,17 @@ class Dev:
 
 @pytest.fixture
 def dev_env(tmp_path):
-    env = dict(os.environ, WUHUAN_DATA_DIR=str(tmp_path / "data"), WUHUAN_API_HOST="127.0.0.1",
-               WUHUAN_API_PORT=str(free_port()), WUHUAN_TEMPORAL_PORT=str(free_port()),
-               WUHUAN_TEMPORAL_UI_PORT=str(free_port()), WUHUAN_TEMPORAL_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:6]}",
-               WUHUAN_PASSWORD_HASH_TIME_COST="1", WUHUAN_PASSWORD_HASH_MEMORY_KIB="1024")
+    env = dict(
+        os.environ,
+        WUHUAN_DATA_DIR=str(tmp_path / "data"),
+        WUHUAN_API_HOST="127.0.0.1",
+        WUHUAN_API_PORT=str(free_port()),
+        WUHUAN_TEMPORAL_PORT=str(free_port()),
+        WUHUAN_TEMPORAL_UI_PORT=str(free_port()),
+        WUHUAN_TEMPORAL_TASK_QUEUE=f"dev-{uuid.uuid4().hex[:6]}",
+        WUHUAN_PASSWORD_HASH_TIME_COST="1",
+        WUHUAN_PASSWORD_HASH_MEMORY_KIB="1024",
+    )
     for var in ("WUHUAN_TEMPORAL_ADDRESS", "WUHUAN_DATABASE_URL", "WUHUAN_PAYLOAD_KEYS"):  # keys: data dir
         env.pop(var, None)
     return env
@@ -85,12 +100,23 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         # A case started now must still be there in the next run.
         client = await Client.connect(target, data_converter=_converter(data))
         case_id = uuid.uuid4().hex
-        handle = await client.start_workflow(DisputeCase.run, CaseStart(
-            case_id=case_id, case_no=f"DEV-{case_id[:6]}", received_at=datetime.now(timezone.utc),
-            intake=CaseIntake(description="白塔镇某工地包工头拖欠工人三个月工资", citizen_name="王小明",
-                              citizen_phone="13800001234"),
-            intake_by=CITIZEN, levels=fast_levels()), id=workflow_id(case_id),
-            task_queue=dev_env["WUHUAN_TEMPORAL_TASK_QUEUE"])
+        handle = await client.start_workflow(
+            DisputeCase.run,
+            CaseStart(
+                case_id=case_id,
+                case_no=f"DEV-{case_id[:6]}",
+                received_at=datetime.now(UTC),
+                intake=CaseIntake(
+                    description="白塔镇某工地包工头拖欠工人三个月工资",
+                    citizen_name="王小明",
+                    citizen_phone="13800001234",
+                ),
+                intake_by=CITIZEN,
+                levels=fast_levels(),
+            ),
+            id=workflow_id(case_id),
+            task_queue=dev_env["WUHUAN_TEMPORAL_TASK_QUEUE"],
+        )
         await wait_for(lambda: _assigned(handle), "the case to be assigned by the supervised worker", 20)
 
         # A worker that dies is reported and restarted.
@@ -120,8 +146,11 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         children = second.pids()
         second.proc.send_signal(signal.SIGKILL)
         second.proc.wait(timeout=10)
-        await wait_for(lambda: not [n for n, p in children.items() if pid_alive(p)],
-                       "the children to follow the killed supervisor", 30)
+        await wait_for(
+            lambda: not [n for n, p in children.items() if pid_alive(p)],
+            "the children to follow the killed supervisor",
+            30,
+        )
     finally:
         for run in (first, second):
             if run is not None:
@@ -138,14 +167,14 @@ async def _assigned(handle) -> bool:
 
 def test_dev_refuses_a_port_in_use(tmp_path, dev_env):
     import socket
+
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
         env = dict(dev_env, WUHUAN_TEMPORAL_PORT=str(port))
         t0 = time.monotonic()
-        done = subprocess.run([str(WUHUAN), "dev"], env=env, cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60)
+        done = subprocess.run([str(WUHUAN), "dev"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1, done.stdout + done.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in done.stdout
     assert "WUHUAN_TEMPORAL_PORT" in done.stdout
@@ -157,4 +186,5 @@ def _converter(data_dir):
     """The converter of the supervised processes: the key they generated under the data dir."""
     from domain.settings import Settings
     from workflows.temporal_client import data_converter
+
     return data_converter(Settings(data_dir=data_dir, payload_keys=None))

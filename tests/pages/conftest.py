@@ -3,6 +3,7 @@
 Fast tests talk to the app over httpx's ASGI transport. Browser tests (marked `browser`) run the same app
 under uvicorn on a free port in this event loop and drive Debian's chromium with Playwright; without
 /usr/bin/chromium (or without the playwright package) they are skipped and the run says so plainly."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,16 +20,24 @@ from testkit.waiting import poll
 from tests.api.conftest import Api, make_settings
 
 CHROMIUM = Path(os.environ.get("WUHUAN_CHROMIUM", "/usr/bin/chromium"))  # Debian's; override for another
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 PHONE_VIEWPORT = {"width": 360, "height": 740}
 _skipped: dict[str, int] = {}
 
 
 def browser_skip_reason() -> str | None:
     if not CHROMIUM.exists():
-        return (f"browser tests skipped: {CHROMIUM} not found — .ci/run installs chromium chromium-driver "
-                "fonts-wqy-microhei")
+        return (
+            f"browser tests skipped: {CHROMIUM} not found — .ci/run installs chromium chromium-driver "
+            "fonts-wqy-microhei"
+        )
     if importlib.util.find_spec("playwright") is None:
         return "browser tests skipped: the playwright package is not installed — `make install` installs it"
     return None
@@ -61,6 +70,7 @@ def settings(tmp_path, task_queue):
 @pytest_asyncio.fixture
 async def app(skipping_env, engine, worker, settings):
     from api.main import create_app
+
     return create_app(settings, client=skipping_env.client, engine=engine)
 
 
@@ -74,6 +84,7 @@ class Site(Api):
     def case_id(self, code: str) -> str:
         from services.codes import case_for_code
         from store.db import session
+
         with session(self.engine) as db:
             case_id = case_for_code(db, code)
         assert case_id is not None, "the code opens no case"
@@ -82,11 +93,13 @@ class Site(Api):
     def watch(self, case_id: str) -> None:
         """Terminate this case's workflow after the test (the time-skipping server's clock is shared)."""
         from workflows.dispute_case import workflow_id
+
         self.started.append(self.env.client.get_workflow_handle(workflow_id(case_id)))
 
     async def register(self, **over) -> tuple[str, str]:
         """Intake through the form → (tracking code, case id)."""
         from tests.pages.helpers import FORM, code_from
+
         r = await self.http.post("/intake", data={**FORM, **over})
         assert r.status_code == 303, r.text
         code = code_from(r.headers["location"])
@@ -111,9 +124,11 @@ def free_port() -> int:
 async def live_server(app):
     """The app under uvicorn on 127.0.0.1:<free port>, served from this event loop."""
     import uvicorn
+
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on", access_log=False))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
+    )
     server.install_signal_handlers = lambda: None  # older uvicorn; newer ones skip outside the main thread
     task = asyncio.create_task(server.serve())
     await poll(lambda: server.started or task.done(), "uvicorn to start", timeout=10)
@@ -126,6 +141,7 @@ async def live_server(app):
 @pytest_asyncio.fixture
 async def browser():
     from playwright.async_api import async_playwright
+
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:

@@ -2,6 +2,7 @@
 with a real worker: intake → receipt → the QR code decoded from the screen → the tracking page it opens → a
 photo with a GPS position → staff resolve → rating 2 → review → the supervisor sends it back → re-opened.
 A second test does the core flow with JavaScript switched off."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,14 @@ pytestmark = pytest.mark.browser
 
 
 async def phone(browser, javascript: bool = True):
-    context = await browser.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True,
-                                        has_touch=True, locale="zh-CN", java_script_enabled=javascript)
+    context = await browser.new_context(
+        viewport=PHONE_VIEWPORT,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="zh-CN",
+        java_script_enabled=javascript,
+    )
     return context, await context.new_page()
 
 
@@ -35,6 +42,7 @@ async def fits_the_screen(page) -> None:
 async def shoot(page, path) -> None:
     """A full-page screenshot, reduced to a 256-colour PNG (text stays sharp, the file a third as big)."""
     from PIL import Image
+
     shot = Image.open(io.BytesIO(await page.screenshot(full_page=True)))
     shot.convert("RGB").quantize(256).save(path, optimize=True)
 
@@ -53,6 +61,7 @@ async def until_status(http: httpx.AsyncClient, headers, case_id: str, statuses:
     async def view():
         v = (await http.get(f"/api/v1/cases/{case_id}", headers=headers)).json()
         return v if v.get("status") in statuses and v.get("handler") else None
+
     return await poll(view, f"the case to reach {statuses}")
 
 
@@ -89,6 +98,7 @@ async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser,
         assert code and code in page.url
         await shoot(page, screenshots / "receipt.png")
         from api.receipt import find_cjk_font
+
         if find_cjk_font() is not None:  # the same receipt as a PNG for a slip printer
             slip = await page.request.get(f"{live_server}/track/{code}/receipt.png")
             assert slip.ok and decode_qr(await slip.body()) == [f"{live_server}/track/{code}"]
@@ -115,8 +125,9 @@ async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser,
                 assert "县人力社保局调解员" not in text and FORM["phone"] not in text
 
                 # A photo straight from the "camera", with its GPS position.
-                await tracker.set_input_files("#file-camera", files=[{
-                    "name": "工地.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}])
+                await tracker.set_input_files(
+                    "#file-camera", files=[{"name": "工地.jpg", "mimeType": "image/jpeg", "buffer": jpeg_with_gps()}]
+                )
                 await tracker.fill("#note", "工地大门照片")
                 await tracker.locator("#material form").first.get_by_role("button", name="上传材料").click()
                 await tracker.wait_for_selector(".flash-ok")
@@ -128,11 +139,15 @@ async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser,
                 with session(site.engine) as db:
                     stored = db.exec(select(MaterialRow).where(MaterialRow.case_id == case_id)).one()
                 from services import uploads
+
                 assert gps_of(uploads.path_of(site.settings.data_dir, stored.stored_name).read_bytes()) == {}
 
                 # Staff resolve it; the citizen rates 2 and asks for a review.
-                r = await http.post(f"/api/v1/cases/{case_id}/resolve", headers=sup,
-                                    json={"outcome": "agreement", "summary": "包工头承诺月底前付清"})
+                r = await http.post(
+                    f"/api/v1/cases/{case_id}/resolve",
+                    headers=sup,
+                    json={"outcome": "agreement", "summary": "包工头承诺月底前付清"},
+                )
                 assert r.status_code == 200, r.text
                 await tracker.reload()
                 await tracker.get_by_text("2星 · 不满意").click()
@@ -148,8 +163,11 @@ async def test_phone_intake_receipt_qr_track_photo_rate_review_reopened(browser,
                 assert "复核申请已提交" in text and "复核中" in text
 
                 # The supervisor sends it back for re-handling.
-                r = await http.post(f"/api/v1/cases/{case_id}/review-decision", headers=sup,
-                                    json={"rehandle": True, "reason": "未见付款凭证，退回重新调解"})
+                r = await http.post(
+                    f"/api/v1/cases/{case_id}/review-decision",
+                    headers=sup,
+                    json={"rehandle": True, "reason": "未见付款凭证，退回重新调解"},
+                )
                 assert r.status_code == 200, r.text
                 assert r.json()["status"] == "mediating"
             await tracker.reload()
@@ -175,7 +193,7 @@ async def test_core_flow_without_javascript(browser, live_server, site):
         await page.fill("#name", "李四")
         await page.fill("#phone", "0576-87654321")
         await page.get_by_role("button", name="提交诉求").click()
-        await page.wait_for_selector("#error-summary")            # no consent yet: told so, values kept
+        await page.wait_for_selector("#error-summary")  # no consent yet: told so, values kept
         assert await page.input_value("#phone") == "0576-87654321"
         await page.check("#consent")
         await page.get_by_role("button", name="提交诉求").click()
@@ -186,7 +204,7 @@ async def test_core_flow_without_javascript(browser, live_server, site):
 
         # Look the case up by the code typed by hand, in groups, as printed.
         await page.goto(f"{live_server}/")
-        await page.fill("#code", " ".join(code[i:i + 4] for i in range(0, len(code), 4)))
+        await page.fill("#code", " ".join(code[i : i + 4] for i in range(0, len(code), 4)))
         await page.get_by_role("button", name="查询进度").click()
         await page.wait_for_url(re.compile(r"/track/[^/]+$"))
         await page.fill("#text", "晚上十点后还在响")

@@ -1,4 +1,5 @@
 """The citizen's pages over HTTP (no browser): forms, messages, the receipt, the tracking page, errors."""
+
 from __future__ import annotations
 
 import re
@@ -7,14 +8,24 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from services import codes as intake_codes
 from api import receipt
+from services import codes as intake_codes
 from store.db import session
 from store.tables import MaterialRow, TrackingCode
 from tests.api.conftest import assert_error, make_settings
 from tests.pages.helpers import (
-    FORM, NAME, PHONE, code_from, decode_qr, field_errors, gps_of, input_value, jpeg_with_gps, selected,
-    text_of, textarea,
+    FORM,
+    NAME,
+    PHONE,
+    code_from,
+    decode_qr,
+    field_errors,
+    gps_of,
+    input_value,
+    jpeg_with_gps,
+    selected,
+    text_of,
+    textarea,
 )
 
 CODE_PAGE_HEADERS = {"cache-control": "no-store", "referrer-policy": "no-referrer"}
@@ -32,6 +43,7 @@ async def submit(site, **over) -> httpx.Response:
 async def watched(http: httpx.AsyncClient, engine, env, cases, location: str) -> str:
     """The case a receipt location belongs to, terminated after the test."""
     from workflows.dispute_case import workflow_id
+
     with session(engine) as db:
         case_id = intake_codes.case_for_code(db, code_from(location))
     cases.append(env.client.get_workflow_handle(workflow_id(case_id)))
@@ -50,6 +62,7 @@ async def test_home_and_intake_form(site):
     assert r.status_code == 200
     assert_private(r)
     from domain.taxonomy import get_taxonomy
+
     tx = get_taxonomy()
     options = re.findall(r'<option value="([^"]*)"', r.text)
     assert all(t.code in options for t in tx.townships) and len(tx.townships) == 20
@@ -57,7 +70,7 @@ async def test_home_and_intake_form(site):
     assert all(c.code in options and c.zh in r.text for c in tx.dispute_categories) and len(tx.dispute_categories) == 16
     assert selected(r.text, "category") == "" and "不确定" in r.text
     assert 'name="consent"' in r.text and "只用于办理本次诉求" in r.text
-    assert 'maxlength="500"' in r.text and "最多 500 字" in r.text   # the test settings' description limit
+    assert 'maxlength="500"' in r.text and "最多 500 字" in r.text  # the test settings' description limit
     assert 'name="channel" value="web"' in r.text
     kiosk = await site.get("/intake?channel=kiosk")
     assert 'name="channel" value="kiosk"' in kiosk.text and 'class="kiosk"' in kiosk.text
@@ -111,14 +124,16 @@ async def test_intake_gives_a_receipt_with_qr_code_and_promised_times(site, sett
     assert "<svg" in page.text and 'class="qr"' in page.text
     for words in ("3分钟内", "5分钟内", "1小时内", "超过7天", "超过14天", "申请复核"):
         assert words in text, words
-    assert NAME not in text and PHONE not in text        # the receipt names no one
+    assert NAME not in text and PHONE not in text  # the receipt names no one
     assert "@media print" in (await site.get("/static/wuhuan.css")).text
 
 
 async def test_receipt_promises_follow_the_settings(skipping_env, engine, worker, task_queue, tmp_path, cases):
     from api.main import create_app
-    settings = make_settings(tmp_path, task_queue, sla_routed_within="PT90S", sla_assigned_within="PT10M",
-                             sla_yellow_after="P3D")
+
+    settings = make_settings(
+        tmp_path, task_queue, sla_routed_within="PT90S", sla_assigned_within="PT10M", sla_yellow_after="P3D"
+    )
     app = create_app(settings, client=skipping_env.client, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         r = await http.post("/intake", data=FORM)
@@ -135,8 +150,10 @@ async def test_receipt_png_carries_the_qr_code_of_the_tracking_url(site):
     assert r.content.startswith(b"\x89PNG")
     assert_private(r)
     assert decode_qr(r.content) == [f"http://testserver/track/{code}"]
-    from PIL import Image
     import io
+
+    from PIL import Image
+
     assert Image.open(io.BytesIO(r.content)).width == 576
 
 
@@ -189,16 +206,22 @@ async def test_tracking_page_shows_the_six_rings_unit_township_masked_handler_co
     assert_private(r)
     assert "no-referrer" in r.text and "default-src 'self'" in r.headers["content-security-policy"]
     text = text_of(r.text)
-    assert [s for s in ("受理", "分流", "交办", "调解", "监督", "评价") if s in re.findall(
-        r'<span class="step-name">([^<]+)</span>', r.text)] == ["受理", "分流", "交办", "调解", "监督", "评价"]
+    assert [
+        s
+        for s in ("受理", "分流", "交办", "调解", "监督", "评价")
+        if s in re.findall(r'<span class="step-name">([^<]+)</span>', r.text)
+    ] == ["受理", "分流", "交办", "调解", "监督", "评价"]
     assert len(re.findall(r'class="step step-done"', r.text)) == 3
     assert 'class="step step-current" aria-current="step"' in r.text and "调解 进行中 · 调解中" in text
     assert 'class="step step-running"' in r.text and "监督 进行中 · 全程督办 · 督办码绿色" in text
     assert "县人力社保局" in text and "白塔镇" in text and "劳资纠纷" in text
-    assert "责任人 县" + "*" * 8 in text                       # 县人力社保局调解员, masked
+    assert "责任人 县" + "*" * 8 in text  # 县人力社保局调解员, masked
     assert "县人力社保局调解员" not in text and "renshe.mediator" not in r.text
-    assert NAME not in text and PHONE not in r.text and "1234" not in text.replace(
-        re.search(r"MT\d{8}-\d{4}", text).group(0), "")
+    assert (
+        NAME not in text
+        and PHONE not in r.text
+        and "1234" not in text.replace(re.search(r"MT\d{8}-\d{4}", text).group(0), "")
+    )
     assert "督办码：绿色" in text and "colour-green" in r.text
     assert "分流（3分钟内） ✓ 按时 已按时完成" in text and "交办到人（5分钟内） ✓ 按时" in text
     assert re.search(r"办结时限（超期转黄码） ○ 计时中 还剩 7天", text), text
@@ -216,20 +239,26 @@ async def test_update_and_material_forms_post_redirect_get_with_a_flash(site, en
     page = await site.get(r.headers["location"])
     assert "已收到您更新的诉求" in text_of(page.text) and "您更新了诉求：老板今天又说下个月再付" in text_of(page.text)
     again = await site.get(f"/track/{code}")
-    assert "已收到您更新的诉求" not in again.text               # the flash is shown once
+    assert "已收到您更新的诉求" not in again.text  # the flash is shown once
 
     r = await site.post(f"/track/{code}/updates", data={"text": "   "})
     assert r.status_code == 422 and "请填写更新内容" in text_of(r.text)
 
-    r = await site.post(f"/track/{code}/materials", files={"file": ("合同.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
-                        data={"note": "合同"})
+    r = await site.post(
+        f"/track/{code}/materials",
+        files={"file": ("合同.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+        data={"note": "合同"},
+    )
     assert r.status_code == 415 and "只接受 JPEG、PNG、WebP 图片或 PDF 文件" in text_of(r.text)
-    r = await site.post(f"/track/{code}/materials", files={"file": ("big.pdf", b"%PDF-" + b"0" * 300_000, "application/pdf")})
+    r = await site.post(
+        f"/track/{code}/materials", files={"file": ("big.pdf", b"%PDF-" + b"0" * 300_000, "application/pdf")}
+    )
     assert r.status_code == 413 and "文件不能超过 256 KB" in text_of(r.text)
 
     photo = jpeg_with_gps()
-    r = await site.post(f"/track/{code}/materials", files={"file": ("工地.jpg", photo, "image/jpeg")},
-                        data={"note": "工地照片"})
+    r = await site.post(
+        f"/track/{code}/materials", files={"file": ("工地.jpg", photo, "image/jpeg")}, data={"note": "工地照片"}
+    )
     assert r.status_code == 303, r.text
     page = await site.get(r.headers["location"])
     assert "材料已上传：工地.jpg" in text_of(page.text) and "补充材料：工地.jpg" in text_of(page.text)
@@ -238,6 +267,7 @@ async def test_update_and_material_forms_post_redirect_get_with_a_flash(site, en
         rows = db.exec(select(MaterialRow).where(MaterialRow.case_id == case_id)).all()
     assert [m.filename for m in rows] == ["工地.jpg"]
     from services import uploads
+
     stored = uploads.path_of(site.settings.data_dir, rows[0].stored_name).read_bytes()
     assert gps_of(stored) == {}, "the photo's GPS position reached the case file"
 
@@ -246,8 +276,11 @@ async def test_rating_then_review_then_upheld_with_the_reason_shown(site):
     code, case_id = await site.register()
     await site.settled(case_id)
     sup = await site.auth("supervisor")
-    r = await site.post(f"/api/v1/cases/{case_id}/resolve", headers=sup,
-                        json={"outcome": "agreement", "summary": "双方达成还款协议，分两期付清"})
+    r = await site.post(
+        f"/api/v1/cases/{case_id}/resolve",
+        headers=sup,
+        json={"outcome": "agreement", "summary": "双方达成还款协议，分两期付清"},
+    )
     assert r.status_code == 200, r.text
     page = await site.get(f"/track/{code}")
     text = text_of(page.text)
@@ -270,8 +303,11 @@ async def test_rating_then_review_then_upheld_with_the_reason_shown(site):
     assert "复核申请已提交" in text and "工资只付了一半" in text
     assert f'action="/track/{code}/review"' not in text
 
-    r = await site.post(f"/api/v1/cases/{case_id}/review-decision", headers=sup,
-                        json={"rehandle": False, "reason": "协议已约定第二期在月底前支付，尚未到期"})
+    r = await site.post(
+        f"/api/v1/cases/{case_id}/review-decision",
+        headers=sup,
+        json={"rehandle": False, "reason": "协议已约定第二期在月底前支付，尚未到期"},
+    )
     assert r.status_code == 200, r.text
     text = text_of((await site.get(f"/track/{code}")).text)
     assert "复核决定：维持原处理结果" in text and "理由： 协议已约定第二期在月底前支付，尚未到期" in text
@@ -279,6 +315,7 @@ async def test_rating_then_review_then_upheld_with_the_reason_shown(site):
 
 async def test_rate_limits_answer_with_a_429_page(skipping_env, engine, worker, task_queue, tmp_path, cases):
     from api.main import create_app
+
     settings = make_settings(tmp_path, task_queue, rate_limit_track="2/minute", rate_limit_intake="1/minute")
     app = create_app(settings, client=skipping_env.client, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
@@ -300,6 +337,7 @@ async def test_rate_limits_answer_with_a_429_page(skipping_env, engine, worker, 
 async def test_intake_while_temporal_is_away_keeps_what_was_typed(tmp_path, engine):
     from api.main import create_app
     from testkit.processes import free_port
+
     settings = make_settings(tmp_path, temporal_address=f"127.0.0.1:{free_port()}")
     app = create_app(settings, engine=engine)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:

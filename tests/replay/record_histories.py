@@ -20,6 +20,7 @@ tests/replay/histories/ holds two kinds of file:
 Each scenario runs against the real workflow and activities on the time-skipping server (REAL_TIME ones on the
 dev server), with a fresh demo database (plus its SETUP, if any). A scenario that continues as new is written
 one file per run (`<name>.run1.json`, ...). Record from committed workflow code: the script warns otherwise."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio import workflow
@@ -41,8 +42,19 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from domain.models import (
-    CITIZEN, Actor, ConsultationAction, DeclineTeamAction, MediationAction, RateAction, ResolveAction, Role,
-    ReviewDecisionAction, ReviewRequestAction, TriageAction, UrgeAction, WithdrawAction,
+    CITIZEN,
+    Actor,
+    ConsultationAction,
+    DeclineTeamAction,
+    MediationAction,
+    RateAction,
+    ResolveAction,
+    ReviewDecisionAction,
+    ReviewRequestAction,
+    Role,
+    TriageAction,
+    UrgeAction,
+    WithdrawAction,
 )
 from domain.settings import Settings
 from domain.taxonomy import get_taxonomy
@@ -59,21 +71,33 @@ from workflows.temporal_client import ensure_search_attributes
 
 OUT = Path(__file__).with_name("histories")
 CURRENT = OUT / "current"
-NOW = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 
 
 async def red_case_to_closed(env, tq, cases):
     h = await start_case(env, tq, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.record_mediation, MediationAction(
-        actor=RENSHE_MEDIATOR, summary="首次调解，双方分歧较大", held_at=NOW, participants=["王小明", "包工头李某"]))
+    await h.execute_update(
+        DisputeCase.record_mediation,
+        MediationAction(
+            actor=RENSHE_MEDIATOR, summary="首次调解，双方分歧较大", held_at=NOW, participants=["王小明", "包工头李某"]
+        ),
+    )
     await env.sleep(timedelta(days=14, minutes=1))
     await until(h, lambda s: s.task_force is not None)
     await h.execute_update(DisputeCase.urge, UrgeAction(actor=SUPERVISOR, note="请加快"))
-    await h.execute_update(DisputeCase.record_consultation, ConsultationAction(
-        actor=COUNTY_LEADER, summary="专班会商：人社、白塔镇联合约谈", held_at=NOW, participants=["人社局", "白塔镇"]))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                              summary="分两期结清工资"))
+    await h.execute_update(
+        DisputeCase.record_consultation,
+        ConsultationAction(
+            actor=COUNTY_LEADER,
+            summary="专班会商：人社、白塔镇联合约谈",
+            held_at=NOW,
+            participants=["人社局", "白塔镇"],
+        ),
+    )
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="分两期结清工资")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=4, comment="解决了"))
     await h.result()
     return h
@@ -83,14 +107,21 @@ async def manual_triage_auto_close(env, tq, cases):
     h = await start_case(env, tq, cases, description="我有点事情想反映一下")
     await until(h, lambda s: s.routing_attempted)
     await env.sleep(timedelta(minutes=4))
-    await h.execute_update(DisputeCase.triage, TriageAction(actor=CLERK, category="neighbor", unit="township",
-                                                            township="baita"))
+    await h.execute_update(
+        DisputeCase.triage, TriageAction(actor=CLERK, category="neighbor", unit="township", township="baita")
+    )
     st = await until(h, lambda s: s.handler is not None)
     handler = st.handler
     from domain.models import Actor
-    await h.execute_update(DisputeCase.resolve, ResolveAction(
-        actor=Actor(username=handler.username, role=handler.role, township=handler.township),
-        outcome="handled", summary="已协调"))
+
+    await h.execute_update(
+        DisputeCase.resolve,
+        ResolveAction(
+            actor=Actor(username=handler.username, role=handler.role, township=handler.township),
+            outcome="handled",
+            summary="已协调",
+        ),
+    )
     await env.sleep(timedelta(days=8))
     await h.result()
     return h
@@ -100,13 +131,15 @@ async def red_case_worker_down(env, tq, cases, workers):
     """No worker runs while the yellow and the red deadline pass (an outage); the worker that comes back finds
     both due at once: the shape of history in which `timer-decides-deadlines` changed the commands. On the dev
     server, in real time, with deadlines of seconds (see REAL_TIME)."""
-    h = await start_case(env, tq, cases, levels=fast_levels(yellow_after=timedelta(seconds=6),
-                                                            red_after=timedelta(seconds=12)))
+    h = await start_case(
+        env, tq, cases, levels=fast_levels(yellow_after=timedelta(seconds=6), red_after=timedelta(seconds=12))
+    )
     await until(h, lambda s: bool(s.team))
     await workers.down_for(env, timedelta(seconds=20))
     await until(h, lambda s: s.task_force is not None)
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                              summary="分两期结清工资"))
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="分两期结清工资")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=4))
     await h.result()
     return h
@@ -127,23 +160,44 @@ async def continued_as_new(env, tq, cases):
 def second_baita_mediator(engine):
     with session(engine) as db:
         first = db.get(Staff, "baita.mediator")
-        db.add(Staff(username="baita.mediator2", display_name="白塔镇调解员二", role="mediator", township="baita",
-                     password_hash=first.password_hash, skills=first.skills, home_township="baita"))
+        db.add(
+            Staff(
+                username="baita.mediator2",
+                display_name="白塔镇调解员二",
+                role="mediator",
+                township="baita",
+                password_hash=first.password_hash,
+                skills=first.skills,
+                home_township="baita",
+            )
+        )
         db.commit()
 
 
 async def team_decline_replaced(env, tq, cases):
-    """Issue 3: the township's team member declines and the next mediator of 白塔镇 replaces them."""
+    """The township's team member declines and the next mediator of 白塔镇 replaces them."""
     h = await start_case(env, tq, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.decline_team, DeclineTeamAction(
-        actor=Actor(username="baita.mediator", role=Role.mediator, township="baita"), reason="与当事人系亲属，申请回避"))
+    await h.execute_update(
+        DisputeCase.decline_team,
+        DeclineTeamAction(
+            actor=Actor(username="baita.mediator", role=Role.mediator, township="baita"),
+            reason="与当事人系亲属，申请回避",
+        ),
+    )
     await until(h, lambda s: not s.team_vacancies and len(s.team) == 2)
-    await h.execute_update(DisputeCase.record_mediation, MediationAction(
-        actor=Actor(username="baita.mediator2", role=Role.mediator, township="baita"), summary="替补成员参与调解",
-        held_at=NOW, participants=["王小明", "包工头李某"]))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                              summary="一次性结清工资"))
+    await h.execute_update(
+        DisputeCase.record_mediation,
+        MediationAction(
+            actor=Actor(username="baita.mediator2", role=Role.mediator, township="baita"),
+            summary="替补成员参与调解",
+            held_at=NOW,
+            participants=["王小明", "包工头李某"],
+        ),
+    )
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="一次性结清工资")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
     await h.result()
     return h
@@ -167,8 +221,9 @@ async def low_rating_review_lapsed(env, tq, cases):
     the historical low_rating_before_review.json, which ended at the rating)."""
     h = await start_case(env, tq, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled",
-                                                              summary="已协调"))
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled", summary="已协调")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=1, comment="没有解决"))
     await env.sleep(timedelta(days=8))
     await h.result()
@@ -180,12 +235,18 @@ async def review_rehandled(env, tq, cases):
     patch)."""
     h = await start_case(env, tq, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled", summary="已协调"))
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled", summary="已协调")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=2, comment="只付了一半"))
     await h.execute_update(DisputeCase.request_review, ReviewRequestAction(actor=CITIZEN, reason="工资只付了一半"))
-    await h.execute_update(DisputeCase.review_decision, ReviewDecisionAction(
-        actor=SUPERVISOR, rehandle=True, reason="协议未履行完毕，退回重办"))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="已付清"))
+    await h.execute_update(
+        DisputeCase.review_decision,
+        ReviewDecisionAction(actor=SUPERVISOR, rehandle=True, reason="协议未履行完毕，退回重办"),
+    )
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="已付清")
+    )
     await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
     await h.result()
     return h
@@ -196,20 +257,26 @@ async def review_rehandled(env, tq, cases):
 # again, recorded when `timer-decides-deadlines` and `notices-with-records` came in; low_rating_before_review.json
 # was recorded by hand before `citizen-review` (a case rated 1, which then ended at once).
 # The current set: each scenario once, as today's code records it.
-SCENARIOS = {"red_case_to_closed": red_case_to_closed, "red_case_worker_down": red_case_worker_down,
-             "review_rehandled": review_rehandled,
-             "low_rating_review_lapsed": low_rating_review_lapsed, "repeat_request_flagged": repeat_request_flagged,
-             "manual_triage_auto_close": manual_triage_auto_close, "continued_as_new": continued_as_new,
-             "team_decline_replaced": team_decline_replaced}
+SCENARIOS = {
+    "red_case_to_closed": red_case_to_closed,
+    "red_case_worker_down": red_case_worker_down,
+    "review_rehandled": review_rehandled,
+    "low_rating_review_lapsed": low_rating_review_lapsed,
+    "repeat_request_flagged": repeat_request_flagged,
+    "manual_triage_auto_close": manual_triage_auto_close,
+    "continued_as_new": continued_as_new,
+    "team_decline_replaced": team_decline_replaced,
+}
 # Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
 # today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which
 # is what the code just before the patch did on each guarded branch.
 # - repeat-requests: before it routing never answered with repeat_of, so only a rolling upgrade (the routing
 #   activity on a new worker, the workflow task on an old one) put a repeat into a history without the marker;
 # - timer-decides-deadlines: the histories recorded before it never had two deadlines fall due in one task.
-SIMULATED = {"repeat_request_flagged.before-repeat-requests": ("repeat_request_flagged", patches.REPEAT_REQUESTS),
-             "red_case_worker_down.before-timer-decides-deadlines": ("red_case_worker_down",
-                                                                    patches.TIMER_DECIDES_DEADLINES)}
+SIMULATED = {
+    "repeat_request_flagged.before-repeat-requests": ("repeat_request_flagged", patches.REPEAT_REQUESTS),
+    "red_case_worker_down.before-timer-decides-deadlines": ("red_case_worker_down", patches.TIMER_DECIDES_DEADLINES),
+}
 SETUP = {"team_decline_replaced": second_baita_mediator}
 # The time-skipping server does not move its clock while a workflow task waits for a worker, so a scenario
 # with the worker down runs on the dev server, in real time.
@@ -228,11 +295,12 @@ def code_before(patch_id: str | None) -> Iterator[None]:
     if patch_id is None:
         yield
         return
-    off = set(patches.ALL[patches.ALL.index(patch_id):])
+    off = set(patches.ALL[patches.ALL.index(patch_id) :])
     real = workflow.patched
 
     def patched(id: str, *args, **kwargs) -> bool:
         return False if id in off else real(id, *args, **kwargs)
+
     workflow.patched = patched  # type: ignore[assignment]
     try:
         yield
@@ -265,8 +333,9 @@ async def failing_replays(paths: list[Path]) -> list[str]:
     replayer = Replayer(workflows=WORKFLOWS, data_converter=encrypting_converter(TEST_PAYLOAD_KEYS))
     failing = []
     for path in paths:
-        result = await replayer.replay_workflow(WorkflowHistory.from_json(path.stem, path.read_text()),
-                                                raise_on_replay_failure=False)
+        result = await replayer.replay_workflow(
+            WorkflowHistory.from_json(path.stem, path.read_text()), raise_on_replay_failure=False
+        )
         if result.replay_failure is not None:
             failing.append(f"{path.name}: {result.replay_failure}")
     return failing
@@ -276,8 +345,13 @@ def uncommitted_workflow_code() -> list[str]:
     """Files of the code the histories record that differ from the commit: fixtures made from them would
     describe code that no commit holds."""
     try:
-        out = subprocess.run(["git", "status", "--porcelain", "--", "workflows", "domain", "activities"],
-                             capture_output=True, text=True, cwd=Path(__file__).parents[2], timeout=30)
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "workflows", "domain", "activities"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parents[2],
+            timeout=30,
+        )
     except OSError:
         return []
     return [line[3:] for line in out.stdout.splitlines()] if out.returncode == 0 else []
@@ -288,14 +362,24 @@ async def environment(real_time: bool) -> WorkflowEnvironment:
     if real_time:
         attributes = [arg for key in search_attributes.ALL for arg in ("--search-attribute", f"{key.name}=Keyword")]
         return await WorkflowEnvironment.start_local(
-            data_converter=converter, dev_server_existing_path=str(BIN / "temporal"),
-            dev_server_extra_args=attributes + ["--log-level", "error"])
+            data_converter=converter,
+            dev_server_existing_path=str(BIN / "temporal"),
+            dev_server_extra_args=attributes + ["--log-level", "error"],
+        )
     return await WorkflowEnvironment.start_time_skipping(
-        data_converter=converter, test_server_existing_path=str(BIN / "temporal-test-server"))
+        data_converter=converter, test_server_existing_path=str(BIN / "temporal-test-server")
+    )
 
 
-async def record(name: str, scenario, tmp: str, ex: concurrent.futures.Executor, before: str | None = None,
-                 setup=None, real_time: bool = False) -> None:
+async def record(
+    name: str,
+    scenario,
+    tmp: str,
+    ex: concurrent.futures.Executor,
+    before: str | None = None,
+    setup=None,
+    real_time: bool = False,
+) -> None:
     """Run one scenario and write its runs into the current set (the only folder this script writes)."""
     engine = make_engine(f"sqlite:///{tmp}/{name}.db")
     upgrade(engine)
@@ -334,12 +418,15 @@ async def record(name: str, scenario, tmp: str, ex: concurrent.futures.Executor,
 
 async def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m tests.replay.record_histories", description=__doc__.split("\n")[0])
-    p.add_argument("--current", action="store_true",
-                   help="record the current set (histories/current/) again, overwriting it")
-    p.add_argument("--only", action="append", default=[], metavar="NAME",
-                   help="only this current-set fixture (repeatable)")
-    p.add_argument("--freeze", metavar="NAME",
-                   help="copy histories/current/ to histories/NAME/ (a new historical set) and stop")
+    p.add_argument(
+        "--current", action="store_true", help="record the current set (histories/current/) again, overwriting it"
+    )
+    p.add_argument(
+        "--only", action="append", default=[], metavar="NAME", help="only this current-set fixture (repeatable)"
+    )
+    p.add_argument(
+        "--freeze", metavar="NAME", help="copy histories/current/ to histories/NAME/ (a new historical set) and stop"
+    )
     args = p.parse_args(argv)
     if args.freeze:
         target = OUT / args.freeze
@@ -356,13 +443,19 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"unknown current-set fixture(s): {', '.join(unknown)}; known: {', '.join(current)}", file=sys.stderr)
         return 2
     if args.current:
-        replaced = [p for p in sorted(CURRENT.glob("*.json"))
-                    if not args.only or p.name.removesuffix(".json").split(".run")[0] in args.only]
+        replaced = [
+            p
+            for p in sorted(CURRENT.glob("*.json"))
+            if not args.only or p.name.removesuffix(".json").split(".run")[0] in args.only
+        ]
         failing = await failing_replays(replaced)
         if failing:
-            print("not re-recording: these histories of the current set no longer replay against this code, so "
-                  "running cases would break too; guard the change with workflow.patched "
-                  "(docs/changing-workflow-code.md):\n  " + "\n  ".join(failing), file=sys.stderr)
+            print(
+                "not re-recording: these histories of the current set no longer replay against this code, so "
+                "running cases would break too; guard the change with workflow.patched "
+                "(docs/changing-workflow-code.md):\n  " + "\n  ".join(failing),
+                file=sys.stderr,
+            )
             return 1
     dirty = uncommitted_workflow_code()
     if dirty:

@@ -9,6 +9,7 @@ replays (cases of that shape no longer exist anywhere): kept as a record, not re
 
 A failure here means a change to workflows/ would break running cases: guard it with `workflow.patched(...)`
 instead of re-recording these files."""
+
 from __future__ import annotations
 
 import json
@@ -50,6 +51,7 @@ def history(path: Path) -> WorkflowHistory:
 
 def test_there_are_recorded_histories():
     from tests.replay.record_histories import SCENARIOS, SIMULATED
+
     assert len(HISTORICAL_PLAIN) >= 3
     recorded = {name(p).removeprefix("current/").split(".run")[0] for p in CURRENT.glob("*.json")}
     assert set(SCENARIOS) | set(SIMULATED) <= recorded, "record them: python -m tests.replay.record_histories"
@@ -91,10 +93,12 @@ async def replay_with(path: Path, decide: Decide) -> tuple[dict[str, set[bool]],
         answer = decide(pid, lambda: real(pid, *args, **kwargs))
         answered.setdefault(pid, set()).add(answer)
         return answer
+
     workflow.patched = patched  # type: ignore[assignment]
     try:
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=converter(path),
-                            workflow_runner=UnsandboxedWorkflowRunner())
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=converter(path), workflow_runner=UnsandboxedWorkflowRunner()
+        )
         result = await replayer.replay_workflow(history(path), raise_on_replay_failure=False)
     finally:
         workflow.patched = real  # type: ignore[assignment]
@@ -160,11 +164,13 @@ async def test_each_patch_has_fixtures_for_both_paths(pid: str):
 
 def deprecated(target: str) -> Decide:
     """`workflow.deprecate_patch(target)` and the new branch only: the first step of retiring it."""
+
     def decide(pid: str, real: Callable[[], bool]) -> bool:
         if pid != target:
             return real()
         workflow.deprecate_patch(pid)
         return True
+
     return decide
 
 
@@ -204,8 +210,9 @@ async def test_the_review_patch_is_what_keeps_an_old_low_rated_case_replaying(mo
     old = history(path)
 
     async def replay():
-        replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter,
-                            workflow_runner=UnsandboxedWorkflowRunner())
+        replayer = Replayer(
+            workflows=WORKFLOWS, data_converter=pydantic_data_converter, workflow_runner=UnsandboxedWorkflowRunner()
+        )
         return (await replayer.replay_workflow(old, raise_on_replay_failure=False)).replay_failure
 
     assert await replay() is None

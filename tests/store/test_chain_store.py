@@ -1,6 +1,7 @@
 """The hash chain in the read model: the record activity chains what it writes and a retry changes nothing; a row
 written back into a gap chains where it belongs; an old database is sealed when it is adopted (store.migrate); a
 county can switch to SHA-256 without breaking the chains already written."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -28,8 +29,9 @@ def as_events(rows) -> list[CaseEvent]:
     return [CaseEvent(seq=r.seq, at=r.at, type=r.type, actor=r.actor, detail=r.detail) for r in rows]
 
 
-async def test_a_retry_inserts_nothing_and_changes_no_hash_and_a_gap_refills(skipping_env, worker, task_queue,
-                                                                            engine, cases):
+async def test_a_retry_inserts_nothing_and_changes_no_hash_and_a_gap_refills(
+    skipping_env, worker, task_queue, engine, cases
+):
     h = await start_case(skipping_env, task_queue, cases)
     st = await until(h, lambda s: bool(s.team))
     before = rows_of(engine, st.case_id)
@@ -52,11 +54,16 @@ async def test_switching_to_sha256_keeps_old_links(skipping_env, worker, task_qu
     st = await until(h, lambda s: bool(s.team))
     rows = rows_of(engine, st.case_id)
     last = rows[-1]
-    extra = CaseEvent(seq=last.seq + 1, at=last.at + timedelta(seconds=1), type="urged", actor="supervisor",
-                      detail={"note": "请加快"})
+    extra = CaseEvent(
+        seq=last.seq + 1, at=last.at + timedelta(seconds=1), type="urged", actor="supervisor", detail={"note": "请加快"}
+    )
     state = st.model_copy(update={"next_seq": last.seq + 2})
-    assert CaseRecorder(engine, hash_alg="sha256").record_case_events(
-        CaseRecord(case_id=st.case_id, events=[extra], state=state)) == 1
+    assert (
+        CaseRecorder(engine, hash_alg="sha256").record_case_events(
+            CaseRecord(case_id=st.case_id, events=[extra], state=state)
+        )
+        == 1
+    )
     now = rows_of(engine, st.case_id)
     assert [r.hash_alg for r in now] == ["sm3"] * len(rows) + ["sha256"]
     assert now[-1].prev_hash == last.hash and audit_chain.verify(now) is None
@@ -67,15 +74,24 @@ def test_an_old_database_is_sealed_on_upgrade_and_old_cases_keep_growing(tmp_pat
     path = tmp_path / "old.db"
     engine = make_engine(f"sqlite:///{path}")
     create_legacy_tables(engine)
-    with engine.begin() as conn:  # case_events as issue 4 left it: no chain columns, rows without hashes
+    with engine.begin() as conn:  # case_events as they were before the chain: no chain columns, rows without hashes
         for column in ("prev_hash", "hash", "hash_alg"):
             conn.execute(text(f"ALTER TABLE case_events DROP COLUMN {column}"))
         for case_id, n in (("c1", 3), ("c2", 2)):
             for seq in range(1, n + 1):
-                conn.execute(text("INSERT INTO case_events (case_id, seq, at, type, actor, detail, recorded_at) "
-                                  "VALUES (:c, :s, :at, :t, 'system', :d, :at)"),
-                             dict(c=case_id, s=seq, at=f"2026-11-0{seq} 08:00:00.000000", t=f"step{seq}",
-                                  d='{"note": "旧记录", "n": %d}' % seq))
+                conn.execute(
+                    text(
+                        "INSERT INTO case_events (case_id, seq, at, type, actor, detail, recorded_at) "
+                        "VALUES (:c, :s, :at, :t, 'system', :d, :at)"
+                    ),
+                    dict(
+                        c=case_id,
+                        s=seq,
+                        at=f"2026-11-0{seq} 08:00:00.000000",
+                        t=f"step{seq}",
+                        d=f'{{"note": "旧记录", "n": {seq}}}',
+                    ),
+                )
     engine.dispose()
 
     engine = make_engine(f"sqlite:///{path}")

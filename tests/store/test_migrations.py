@@ -379,10 +379,13 @@ def test_member_units_are_the_departments_of_the_members(empty_engine):
     create_legacy_tables(engine)
     fill_as_today(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE cases SET team = :team, team_units = :old WHERE case_id = 'c1'"),
-                     {"team": '["renshe.mediator", "baita.mediator"]', "old": '["baita", "renshe"]'})
+        conn.execute(
+            sa.text("UPDATE cases SET team = :team, team_units = :old WHERE case_id = 'c1'"),
+            {"team": '["renshe.mediator", "baita.mediator"]', "old": '["baita", "renshe"]'},
+        )
     upgrade(engine)
     with session(engine) as db:
         from store.tables import Case
+
         assert db.get(Case, "c1").member_units == ["renshe"]
         assert db.get(Case, "c2").member_units == []

@@ -2,9 +2,10 @@
 for the session (tests/postgres.py): a case's whole life through the workflow and its activities, the audit
 chain and reconcile over what it wrote, schema upgrades, and the webhook relay's leases and backoff clock —
 the places where SQLite and PostgreSQL differ (types, time zones, locking, concurrent UPDATEs)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, text
@@ -32,26 +33,32 @@ async def test_a_red_case_lives_its_whole_life_on_postgresql(skipping_env, worke
     assert engine.dialect.name == "postgresql"
     h = await start_case(skipping_env, task_queue, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.record_mediation, MediationAction(
-        actor=RENSHE_MEDIATOR, summary="首次调解", held_at=datetime.now(timezone.utc), participants=["王小明"]))
+    await h.execute_update(
+        DisputeCase.record_mediation,
+        MediationAction(actor=RENSHE_MEDIATOR, summary="首次调解", held_at=datetime.now(UTC), participants=["王小明"]),
+    )
     await skipping_env.sleep(timedelta(days=14, minutes=1))
     await until(h, lambda s: s.task_force is not None)
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                              summary="分两期结清工资"))
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="分两期结清工资")
+    )
     st = await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
     assert st.status == "closed"
 
     with session(engine) as db:
         row = db.get(Case, st.case_id)
         assert (row.status, row.colour, row.handler) == ("closed", "red", "renshe.mediator")
-        assert abs(row.received_at.replace(tzinfo=timezone.utc) - st.received_at) < timedelta(milliseconds=1)
+        assert abs(row.received_at.replace(tzinfo=UTC) - st.received_at) < timedelta(milliseconds=1)
         assert db.get(TaskForceRow, st.case_id).led_by == "county_leader"
-        told = set(db.exec(select(Notification.recipient, Notification.kind)
-                           .where(Notification.case_id == st.case_id)))
-        assert {("renshe.mediator", "assigned"), ("renshe.leader", "turned_yellow"),
-                ("county_leader", "turned_red")} <= told
-        assert not db.exec(select(CaseAssignment).where(CaseAssignment.case_id == st.case_id,
-                                                        CaseAssignment.open)).all()
+        told = set(db.exec(select(Notification.recipient, Notification.kind).where(Notification.case_id == st.case_id)))
+        assert {
+            ("renshe.mediator", "assigned"),
+            ("renshe.leader", "turned_yellow"),
+            ("county_leader", "turned_red"),
+        } <= told
+        assert not db.exec(
+            select(CaseAssignment).where(CaseAssignment.case_id == st.case_id, CaseAssignment.open)
+        ).all()
         numbers = chain.case_numbers(db)
         chains = dict(chain.chains(db))
     rows = chains[st.case_id]
@@ -59,6 +66,7 @@ async def test_a_red_case_lives_its_whole_life_on_postgresql(skipping_env, worke
     assert audit_chain.verify(rows, expected_last_seq=numbers[st.case_id][1]) is None
 
     from cli.audit import reconcile
+
     assert await reconcile(skipping_env.client, engine, [st.case_id], dry_run=True) == []
 
 
@@ -86,7 +94,7 @@ async def test_a_late_failure_does_not_undo_a_delivery_on_postgresql(pg_engine, 
 
 
 def test_a_zone_aware_time_in_hand_written_sql_is_stored_as_utc_on_a_server_at_plus_eight(pg_engine):
-    at = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     with pg_engine.begin() as conn:
         assert conn.execute(text("SELECT current_setting('timezone')")).scalar() == "UTC"
         conn.execute(text("CREATE TEMP TABLE t (x timestamp without time zone)"))

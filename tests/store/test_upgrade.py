@@ -1,8 +1,9 @@
-"""A read model created before issue 3 keeps working: adopting it (store.migrate.upgrade) adds the staff
+"""A read model created before matching profiles keeps working: adopting it (store.migrate.upgrade) adds the staff
 profile's columns and fills the caseload table from the cases already recorded."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import inspect, text
 from sqlmodel import select
@@ -14,28 +15,37 @@ from store.seed import seed_demo
 from store.tables import CaseAssignment, Staff
 from tests.store.legacy_schema import create_legacy_tables
 
-T = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+T = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 
 
 def old_database(path):
-    """The schema as issue 2 left it: no profile columns, no case_assignments."""
+    """The schema of the first release: no profile columns, no case_assignments."""
     engine = make_engine(f"sqlite:///{path}")
     create_legacy_tables(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE case_assignments"))
         for column in ("skills", "leave_until", "home_township", "last_assigned_at"):
             conn.execute(text(f"ALTER TABLE staff DROP COLUMN {column}"))
-        conn.execute(text("INSERT INTO staff (username, display_name, role, township, password_hash, active, "
-                          "on_duty, capacity, created_at) VALUES ('baita.mediator', 'x', 'mediator', 'baita', 'h', "
-                          "1, 1, 30, '2026-11-01 00:00:00.000000')"))
-        for case_id, status, team in (("c1", "team_formed", '["renshe.mediator", "baita.mediator"]'),
-                                      ("c2", "closed", '["baita.mediator"]')):
-            conn.execute(text(
-                "INSERT INTO cases (case_id, case_no, status, colour, handler, team, team_units, description, "
-                "citizen_name, citizen_phone, channel, clocks, overdue, received_at, assigned_at, "
-                "needs_manual_triage, last_seq, updated_at) VALUES (:id, :no, :st, 'green', 'renshe.mediator', "
-                ":team, '[]', 'd', 'n', 'p', 'web', '[]', 0, :t, :t, 0, 5, :t)"),
-                dict(id=case_id, no=f"N-{case_id}", st=status, team=team, t=T.isoformat(sep=" ")))
+        conn.execute(
+            text(
+                "INSERT INTO staff (username, display_name, role, township, password_hash, active, "
+                "on_duty, capacity, created_at) VALUES ('baita.mediator', 'x', 'mediator', 'baita', 'h', "
+                "1, 1, 30, '2026-11-01 00:00:00.000000')"
+            )
+        )
+        for case_id, status, team in (
+            ("c1", "team_formed", '["renshe.mediator", "baita.mediator"]'),
+            ("c2", "closed", '["baita.mediator"]'),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO cases (case_id, case_no, status, colour, handler, team, team_units, description, "
+                    "citizen_name, citizen_phone, channel, clocks, overdue, received_at, assigned_at, "
+                    "needs_manual_triage, last_seq, updated_at) VALUES (:id, :no, :st, 'green', 'renshe.mediator', "
+                    ":team, '[]', 'd', 'n', 'p', 'web', '[]', 0, :t, :t, 0, 5, :t)"
+                ),
+                dict(id=case_id, no=f"N-{case_id}", st=status, team=team, t=T.isoformat(sep=" ")),
+            )
     engine.dispose()
 
 
@@ -49,8 +59,12 @@ def test_old_database_gets_the_new_columns_and_its_caseload(tmp_path):
     assert {"skills", "leave_until", "home_township", "last_assigned_at"} <= columns
     with session(engine) as db:
         rows = {(r.case_id, r.username, r.part, r.open) for r in db.exec(select(CaseAssignment))}
-        assert rows == {("c1", "renshe.mediator", "handler", True), ("c1", "baita.mediator", "member", True),
-                        ("c2", "renshe.mediator", "handler", False), ("c2", "baita.mediator", "member", False)}
+        assert rows == {
+            ("c1", "renshe.mediator", "handler", True),
+            ("c1", "baita.mediator", "member", True),
+            ("c2", "renshe.mediator", "handler", False),
+            ("c2", "baita.mediator", "member", False),
+        }
         person = db.get(Staff, "baita.mediator")
         assert person.skills is None and person.last_assigned_at == T
     assert not upgrade(engine).adopted  # stamped now: nothing to adopt twice

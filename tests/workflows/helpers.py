@@ -1,4 +1,5 @@
 """Starting and watching cases in workflow tests."""
+
 from __future__ import annotations
 
 import uuid
@@ -22,10 +23,16 @@ COUNTY_LEADER = Actor(username="county_leader", role=Role.county_leader)
 
 async def start_case(env, task_queue, cases, description=BAITA_LABOUR, levels=None, **intake):
     case_id = uuid.uuid4().hex
-    start = CaseStart(case_id=case_id, case_no=f"T-{case_id[:6]}", received_at=await env.get_current_time(),
-                      intake=CaseIntake(description=description, citizen_name="王小明", citizen_phone="13800001234",
-                                        channel="web", **intake),
-                      intake_by=CITIZEN, levels=levels or fast_levels())
+    start = CaseStart(
+        case_id=case_id,
+        case_no=f"T-{case_id[:6]}",
+        received_at=await env.get_current_time(),
+        intake=CaseIntake(
+            description=description, citizen_name="王小明", citizen_phone="13800001234", channel="web", **intake
+        ),
+        intake_by=CITIZEN,
+        levels=levels or fast_levels(),
+    )
     handle = await env.client.start_workflow(DisputeCase.run, start, id=workflow_id(case_id), task_queue=task_queue)
     cases.append(handle)
     return handle
@@ -38,9 +45,11 @@ async def eventually(check):
 
 async def until(handle, predicate):
     """Wait for the live state to satisfy predicate, with all its events already in the read model."""
+
     async def settled():
         st = await handle.query(DisputeCase.state)
         return st if predicate(st) and st.recorded_seq == st.next_seq - 1 else None
+
     return await poll(settled, "the case's state")
 
 
@@ -52,8 +61,13 @@ def event_types(engine, case_id) -> list[str]:
 
 def events(engine, case_id, type_) -> list[CaseEventRow]:
     with session(engine) as db:
-        return list(db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id, CaseEventRow.type == type_)
-                            .order_by(CaseEventRow.seq)))
+        return list(
+            db.exec(
+                select(CaseEventRow)
+                .where(CaseEventRow.case_id == case_id, CaseEventRow.type == type_)
+                .order_by(CaseEventRow.seq)
+            )
+        )
 
 
 def inbox(engine, case_id) -> set[tuple[str, str]]:

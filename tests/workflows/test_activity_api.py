@@ -1,6 +1,7 @@
 """The workflow calls activities through the declarations in workflows/activity_api.py; the worker must register
 an implementation of each, under the same name and with the same input and result types, or a case would stall
 on a call no worker can run (or decode an answer into the wrong model)."""
+
 from __future__ import annotations
 
 import typing
@@ -24,6 +25,7 @@ def _types(fn) -> dict[str, object]:
 
 def test_every_declared_activity_is_registered_with_the_same_types(engine):
     from worker import activities_for
+
     registered = {_definition(fn).name: fn for fn in activities_for(engine, get_taxonomy())}
     for declared in activity_api.ALL:
         name = _definition(declared).name

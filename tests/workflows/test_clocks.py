@@ -1,4 +1,5 @@
 """Every service-level clock, met and missed, on the time-skipping server."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,7 +10,13 @@ from domain.models import ResolveAction, TriageAction, WithdrawAction
 from store.db import session
 from store.tables import Case, Staff
 from tests.workflows.helpers import (
-    CLERK, RENSHE_MEDIATOR, eventually, events, inbox, start_case, until,
+    CLERK,
+    RENSHE_MEDIATOR,
+    events,
+    eventually,
+    inbox,
+    start_case,
+    until,
 )
 from workflows.dispute_case import DisputeCase
 
@@ -28,7 +35,8 @@ async def test_routed_and_assigned_clocks_met_record_when(skipping_env, worker, 
 
 
 async def test_vague_text_waits_for_a_clerk_and_misses_routing_and_assignment(
-        skipping_env, worker, task_queue, engine, cases):
+    skipping_env, worker, task_queue, engine, cases
+):
     h = await start_case(skipping_env, task_queue, cases, description=VAGUE)
     st = await until(h, lambda s: s.routing_attempted)
     assert st.status == "received"
@@ -42,15 +50,18 @@ async def test_vague_text_waits_for_a_clerk_and_misses_routing_and_assignment(
     with session(engine) as db:
         assert db.get(Case, st.case_id).overdue
     # A clerk routes it late: the routing clock stays breached (a late step never un-misses a clock).
-    st = await h.execute_update(DisputeCase.triage, TriageAction(
-        actor=CLERK, category="neighbor", unit="township", township="baita", reason="电话回访后确认"))
+    st = await h.execute_update(
+        DisputeCase.triage,
+        TriageAction(actor=CLERK, category="neighbor", unit="township", township="baita", reason="电话回访后确认"),
+    )
     st = await until(h, lambda s: s.handler is not None)
     assert st.handler.username == "baita.mediator"
     assert st.clock("routed").breached and st.clock("routed").met_at is None
 
 
 async def test_no_one_on_duty_misses_assignment_and_tells_the_unit_leader(
-        skipping_env, worker, task_queue, engine, cases):
+    skipping_env, worker, task_queue, engine, cases
+):
     with session(engine) as db:
         for person in db.exec(select(Staff).where(Staff.unit == "renshe")):
             person.on_duty = False
@@ -79,8 +90,9 @@ async def test_resolution_before_seven_days_meets_yellow_and_red(skipping_env, w
     h = await start_case(skipping_env, task_queue, cases)
     await until(h, lambda s: bool(s.team))
     await skipping_env.sleep(timedelta(days=3))
-    st = await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                                   summary="双方达成协议"))
+    st = await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="双方达成协议")
+    )
     assert st.clock("yellow").met_at is not None and st.clock("red").met_at is not None
     await skipping_env.sleep(timedelta(days=6))
     st = await h.query(DisputeCase.state)
@@ -97,15 +109,19 @@ async def test_yellow_and_red_fire_once_each_with_escalations(skipping_env, work
     assert len(events(engine, st.case_id, "turned_red")) == 1
     assert events(engine, st.case_id, "task_force_started")[0].detail["led_by"] == "county_leader"
     got = await eventually(lambda: x if ("county_leader", "task_force") in (x := inbox(engine, st.case_id)) else None)
-    assert {("renshe.leader", "turned_yellow"), ("baita.leader", "turned_yellow"),
-            ("county_leader", "turned_red")} <= got
+    assert {
+        ("renshe.leader", "turned_yellow"),
+        ("baita.leader", "turned_yellow"),
+        ("county_leader", "turned_red"),
+    } <= got
 
 
 async def test_unrated_resolved_case_closes_itself(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
     await until(h, lambda s: bool(s.team))
-    await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled",
-                                                              summary="已协调支付"))
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="handled", summary="已协调支付")
+    )
     await skipping_env.sleep(timedelta(days=7, seconds=1))
     outcome = await h.result()
     assert outcome.status == "closed"

@@ -1,11 +1,12 @@
 """The payload codec (workflows/codec.py): every payload sealed with AES-256-GCM (or SM4-GCM), keys from
 configuration with rotation, payloads from before encryption passed through, tampering detected."""
+
 from __future__ import annotations
 
 import base64
 import os
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.api.common.v1 import Payload
@@ -15,8 +16,17 @@ from domain.models import CITIZEN, CaseIntake, CaseStart
 from domain.settings import Settings
 from tests.conftest import fast_levels
 from workflows.codec import (
-    AES_GCM, ENCODING, KEY_ID, SM4_GCM, EncryptionCodec, PayloadDecryptError, PayloadKeyError, format_keys,
-    keyring_for, new_key, parse_keys,
+    AES_GCM,
+    ENCODING,
+    KEY_ID,
+    SM4_GCM,
+    EncryptionCodec,
+    PayloadDecryptError,
+    PayloadKeyError,
+    format_keys,
+    keyring_for,
+    new_key,
+    parse_keys,
 )
 from workflows.temporal_client import data_converter, payload_codec
 
@@ -25,9 +35,14 @@ TEXT = "白塔镇某工地包工头拖欠我们十几个工人三个月工资"
 
 
 def case_start() -> CaseStart:
-    return CaseStart(case_id="c1", case_no="T-1", received_at=datetime(2026, 1, 5, tzinfo=timezone.utc),
-                     intake=CaseIntake(description=TEXT, citizen_name=NAME, citizen_phone=PHONE, channel="web"),
-                     intake_by=CITIZEN, levels=fast_levels())
+    return CaseStart(
+        case_id="c1",
+        case_no="T-1",
+        received_at=datetime(2026, 1, 5, tzinfo=UTC),
+        intake=CaseIntake(description=TEXT, citizen_name=NAME, citizen_phone=PHONE, channel="web"),
+        intake_by=CITIZEN,
+        levels=fast_levels(),
+    )
 
 
 def keys(*entries: tuple[str, bytes]) -> str:
@@ -112,11 +127,15 @@ async def test_missing_or_wrong_key_is_a_clear_error():
         await other.decode([no_key_id])
 
 
-@pytest.mark.parametrize("text, error", [
-    ("k1", "id:base64key"), ("k1:not base64!", "not valid base64"),
-    ("k1:" + base64.b64encode(b"short").decode(), "5 bytes"),
-    (keys(("k1", os.urandom(32)), ("k1", os.urandom(32))), "twice"),
-])
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("k1", "id:base64key"),
+        ("k1:not base64!", "not valid base64"),
+        ("k1:" + base64.b64encode(b"short").decode(), "5 bytes"),
+        (keys(("k1", os.urandom(32)), ("k1", os.urandom(32))), "twice"),
+    ],
+)
 def test_bad_key_configuration_is_refused(text, error):
     with pytest.raises(PayloadKeyError, match=error):
         parse_keys(text)
@@ -173,6 +192,7 @@ async def test_encryption_off_still_reads_encrypted_histories(tmp_path):
 async def test_failure_messages_are_encrypted_too():
     from temporalio.api.failure.v1 import Failure
     from temporalio.exceptions import ApplicationError
+
     conv = data_converter(Settings(payload_keys=keys(new_key())))
     failure = Failure()
     await conv.encode_failure(ApplicationError(f"cannot store {NAME} {PHONE}"), failure)
@@ -183,5 +203,6 @@ async def test_failure_messages_are_encrypted_too():
 
 def test_dev_server_ui_uses_the_codec_endpoint():
     from cli.dev import temporal_command
+
     argv = temporal_command(Settings(api_host="0.0.0.0", api_port=8123))
     assert argv[argv.index("--ui-codec-endpoint") + 1] == "http://127.0.0.1:8123/api/v1/codec"

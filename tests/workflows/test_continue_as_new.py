@@ -1,4 +1,5 @@
 """A long case continues as new before its history grows large, carrying its whole state."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -2,9 +2,10 @@
 encrypting data converter leaves no citizen name, phone or text in clear anywhere in its history, while the
 API (which has the keys) still shows its business events and replays it, and the recorded plain histories
 still replay through the same converter."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -29,8 +30,10 @@ HISTORIES = sorted((Path(__file__).parents[1] / "replay" / "histories").glob("*.
 @pytest_asyncio.fixture
 async def encrypted_env():
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server"))
+        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server")
+    )
     from workflows.temporal_client import ensure_search_attributes
+
     await ensure_search_attributes(env.client, env.client.namespace)
     yield env
     await env.shutdown()
@@ -47,21 +50,31 @@ def history_bytes(history: WorkflowHistory) -> bytes:
     return b"".join(e.SerializeToString() for e in history.events)
 
 
-async def test_case_history_holds_no_personal_data_in_clear(encrypted_env, encrypted_worker, engine, task_queue,
-                                                            tmp_path):
+async def test_case_history_holds_no_personal_data_in_clear(
+    encrypted_env, encrypted_worker, engine, task_queue, tmp_path
+):
     cases: list = []
     try:
         handle = await start_case(encrypted_env, task_queue, cases)
         await until(handle, lambda s: bool(s.team))
-        st = await handle.execute_update(DisputeCase.record_mediation, MediationAction(
-            actor=RENSHE_MEDIATOR, summary=f"组织{NAME}与{PARTICIPANT}调解", held_at=datetime.now(timezone.utc),
-            participants=[NAME, PARTICIPANT]))
+        st = await handle.execute_update(
+            DisputeCase.record_mediation,
+            MediationAction(
+                actor=RENSHE_MEDIATOR,
+                summary=f"组织{NAME}与{PARTICIPANT}调解",
+                held_at=datetime.now(UTC),
+                participants=[NAME, PARTICIPANT],
+            ),
+        )
         assert st.status == "mediating"
         await until(handle, lambda s: s.status == "mediating")
 
         # Read the history as someone with access to Temporal but without the keys would.
-        keyless = Client(encrypted_env.client.service_client, namespace=encrypted_env.client.namespace,
-                         data_converter=pydantic_data_converter)
+        keyless = Client(
+            encrypted_env.client.service_client,
+            namespace=encrypted_env.client.namespace,
+            data_converter=pydantic_data_converter,
+        )
         raw = await keyless.get_workflow_handle(handle.id).fetch_history()
         blob = history_bytes(raw) + raw.to_json().encode()
         for secret in (PHONE, NAME, PARTICIPANT, BAITA_LABOUR[:12], BAITA_LABOUR[-12:]):
@@ -73,6 +86,7 @@ async def test_case_history_holds_no_personal_data_in_clear(encrypted_env, encry
 
         # The API holds the keys: the auditor sees the business events, and the case replays.
         from api.main import create_app
+
         settings = make_settings(tmp_path, task_queue)
         app = create_app(settings, client=encrypted_env.client, engine=engine)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
@@ -99,6 +113,8 @@ async def test_case_history_holds_no_personal_data_in_clear(encrypted_env, encry
 async def test_histories_recorded_before_encryption_still_replay(path: Path):
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     from worker import WORKFLOWS
+
     result = await Replayer(workflows=WORKFLOWS, data_converter=encrypting_converter()).replay_workflow(
-        history, raise_on_replay_failure=False)
+        history, raise_on_replay_failure=False
+    )
     assert result.replay_failure is None, result.replay_failure

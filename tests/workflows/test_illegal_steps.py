@@ -1,21 +1,30 @@
 """Every illegal step is refused with its kind and leaves the case exactly as it was."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from domain.models import (
-    CITIZEN, Actor, AssignAction, ConsultationAction, RateAction, ResolveAction, Role, TeamAction,
-    TriageAction, UrgeAction,
+    CITIZEN,
+    Actor,
+    AssignAction,
+    ConsultationAction,
+    RateAction,
+    ResolveAction,
+    Role,
+    TeamAction,
+    TriageAction,
+    UrgeAction,
 )
 from tests.workflows.helpers import AUDITOR, RENSHE_MEDIATOR, SUPERVISOR, event_types, start_case, until
 from workflows.dispute_case import DisputeCase
 
 FULIAN_MEDIATOR = Actor(username="fulian.mediator", role=Role.mediator, unit="fulian")
-NOW = datetime(2026, 11, 28, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, tzinfo=UTC)
 
 REFUSED = [
     ("rate", RateAction(actor=CITIZEN, score=5), "illegal_state"),
@@ -23,11 +32,17 @@ REFUSED = [
     ("resolve", ResolveAction(actor=CITIZEN, outcome="agreement", summary="x"), "forbidden"),
     ("urge", UrgeAction(actor=AUDITOR), "forbidden"),
     ("urge", UrgeAction(actor=RENSHE_MEDIATOR), "forbidden"),
-    ("assign", AssignAction(actor=SUPERVISOR, handler=Actor(username="fulian.mediator", role=Role.mediator,
-                                                                unit="fulian")), "invalid"),
+    (
+        "assign",
+        AssignAction(actor=SUPERVISOR, handler=Actor(username="fulian.mediator", role=Role.mediator, unit="fulian")),
+        "invalid",
+    ),
     ("form_team", TeamAction(actor=SUPERVISOR, members=[]), "invalid"),
-    ("record_consultation", ConsultationAction(actor=SUPERVISOR, summary="x", held_at=NOW, participants=[]),
-     "illegal_state"),
+    (
+        "record_consultation",
+        ConsultationAction(actor=SUPERVISOR, summary="x", held_at=NOW, participants=[]),
+        "illegal_state",
+    ),
     ("triage", TriageAction(actor=RENSHE_MEDIATOR, category="labor", unit="renshe"), "forbidden"),
 ]
 

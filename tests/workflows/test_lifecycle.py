@@ -1,18 +1,25 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 from temporalio.client import WorkflowUpdateFailedError
 
 from domain.models import (
-    CITIZEN, Actor, CaseState, MediationAction, RateAction, ResolveAction, Role,
+    CITIZEN,
+    Actor,
+    CaseState,
+    MediationAction,
+    RateAction,
+    ResolveAction,
+    Role,
 )
 from store.db import session
 from store.tables import Case, CaseEventRow, Notification
 from tests.workflows.helpers import eventually, start_case, until
 from workflows.dispute_case import DisputeCase
+
 
 async def test_labour_case_is_routed_assigned_and_teamed(skipping_env, worker, task_queue, engine, cases):
     h = await start_case(skipping_env, task_queue, cases)
@@ -28,6 +35,7 @@ async def test_labour_case_is_routed_assigned_and_teamed(skipping_env, worker, t
     def inbox():
         with session(engine) as db:
             return [n.kind for n in db.exec(select(Notification).where(Notification.recipient == "renshe.mediator"))]
+
     assert await eventually(inbox) == ["assigned"]
 
 
@@ -40,16 +48,22 @@ async def test_yellow_then_red_notify_leaders_and_start_task_force(skipping_env,
     await skipping_env.sleep(timedelta(days=7))
     st = await until(h, lambda s: s.colour == "red" and s.task_force is not None)
     assert st.task_force.led_by == "county_leader"
+
     def kinds():
         with session(engine) as db:
-            found = {(n.recipient, n.kind) for n in db.exec(select(Notification).where(Notification.case_id == st.case_id))}
+            found = {
+                (n.recipient, n.kind) for n in db.exec(select(Notification).where(Notification.case_id == st.case_id))
+            }
         return found if ("county_leader", "turned_red") in found else None
+
     kinds = await eventually(kinds)
     assert ("renshe.leader", "turned_yellow") in kinds and ("baita.leader", "turned_yellow") in kinds
     assert ("county_leader", "turned_red") in kinds
 
 
-async def test_rating_an_unresolved_case_is_refused_and_leaves_no_trace(skipping_env, worker, task_queue, engine, cases):
+async def test_rating_an_unresolved_case_is_refused_and_leaves_no_trace(
+    skipping_env, worker, task_queue, engine, cases
+):
     h = await start_case(skipping_env, task_queue, cases)
     await until(h, lambda s: bool(s.team))
     before = await h.query(DisputeCase.state)
@@ -66,14 +80,23 @@ async def test_full_lifecycle_to_closed(skipping_env, worker, task_queue, engine
     h = await start_case(skipping_env, task_queue, cases)
     st = await until(h, lambda s: bool(s.team))
     handler = Actor(username="renshe.mediator", role=Role.mediator, unit="renshe")
-    await h.execute_update(DisputeCase.record_mediation, MediationAction(
-        actor=handler, summary="组织劳资双方调解", held_at=datetime.now(timezone.utc), participants=["王小明", "包工头"]))
-    st = await h.execute_update(DisputeCase.resolve, ResolveAction(actor=handler, outcome="agreement", summary="达成协议，分两期支付"))
+    await h.execute_update(
+        DisputeCase.record_mediation,
+        MediationAction(
+            actor=handler, summary="组织劳资双方调解", held_at=datetime.now(UTC), participants=["王小明", "包工头"]
+        ),
+    )
+    st = await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=handler, outcome="agreement", summary="达成协议，分两期支付")
+    )
     assert st.status == "resolved"
     st = await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5, comment="满意"))
     assert st.status == "closed"
     outcome = await h.result()
     assert outcome.status == "closed"
     with session(engine) as db:
-        types = [e.type for e in db.exec(select(CaseEventRow).where(CaseEventRow.case_id == st.case_id).order_by(CaseEventRow.seq))]
+        types = [
+            e.type
+            for e in db.exec(select(CaseEventRow).where(CaseEventRow.case_id == st.case_id).order_by(CaseEventRow.seq))
+        ]
     assert types[0] == "received" and "routed" in types and "assigned" in types and types[-2:] == ["rated", "closed"]

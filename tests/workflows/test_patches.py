@@ -1,5 +1,6 @@
 """The registry of patch ids (workflows/patches.py) and the workflow code agree: every id the code passes to
 `workflow.patched` / `workflow.deprecate_patch` is registered, and every registered id is still passed."""
+
 from __future__ import annotations
 
 import ast
@@ -21,9 +22,12 @@ def _constants() -> dict[str, str]:
 def _uses(path: Path) -> list[tuple[int, str]]:
     """(line, id) of every patch call in one module, and of every `patches.NAME` it reads elsewhere."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    from_registry = {alias.asname or alias.name: alias.name for node in ast.walk(tree)
-                     if isinstance(node, ast.ImportFrom) and node.module == "workflows.patches"
-                     for alias in node.names}
+    from_registry = {
+        alias.asname or alias.name: alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module == "workflows.patches"
+        for alias in node.names
+    }
     constants = _constants()
 
     def resolve(node: ast.expr) -> str:
@@ -34,8 +38,10 @@ def _uses(path: Path) -> list[tuple[int, str]]:
             return constants[node.attr]
         if isinstance(node, ast.Name) and node.id in from_registry:
             return constants[from_registry[node.id]]
-        raise AssertionError(f"{path.name}:{node.lineno}: a patch id must be a workflows.patches constant "
-                             f"(or a literal), not {ast.unparse(node)}")
+        raise AssertionError(
+            f"{path.name}:{node.lineno}: a patch id must be a workflows.patches constant "
+            f"(or a literal), not {ast.unparse(node)}"
+        )
 
     uses, seen = [], set()
     for node in ast.walk(tree):
@@ -47,15 +53,24 @@ def _uses(path: Path) -> list[tuple[int, str]]:
                 uses.append((node.lineno, resolve(arg)))
                 seen.add(id(arg))
     for node in ast.walk(tree):  # patches.NAME read outside a call, e.g. kept in a variable first
-        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "patches"
-                and id(node) not in seen and node.attr in _constants()):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "patches"
+            and id(node) not in seen
+            and node.attr in _constants()
+        ):
             uses.append((node.lineno, resolve(node)))
     return uses
 
 
 def all_uses() -> list[tuple[str, int, str]]:
-    return [(path.name, line, pid) for path in sorted(WORKFLOWS.glob("*.py")) if path.name != "patches.py"
-            for line, pid in _uses(path)]
+    return [
+        (path.name, line, pid)
+        for path in sorted(WORKFLOWS.glob("*.py"))
+        if path.name != "patches.py"
+        for line, pid in _uses(path)
+    ]
 
 
 def test_the_workflow_code_uses_patches():
@@ -113,7 +128,8 @@ def test_the_scan_sees_every_way_of_naming_an_id(tmp_path):
         f"a = workflow.patched(patches.{constant})\n"
         "b = workflow.patched('made-up-id')\n"
         "workflow.deprecate_patch(P)\n"
-        f"c = patches.{constant}\n")
+        f"c = patches.{constant}\n"
+    )
     found = sorted(pid for _, pid in _uses(module))
     value = _constants()[constant]
     assert found == sorted([value, "made-up-id", value, value])

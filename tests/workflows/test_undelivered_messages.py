@@ -1,9 +1,10 @@
 """A message channel that is down holds up no case: with the webhook refusing every message, a case still
 runs to closed while its messages stay pending in the outbox (and its inbox is complete)."""
+
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
@@ -28,10 +29,15 @@ async def test_a_refusing_webhook_does_not_hold_up_the_case(skipping_env, worker
     try:
         h = await start_case(skipping_env, task_queue, cases)
         st = await until(h, lambda s: bool(s.team))
-        await h.execute_update(DisputeCase.record_mediation, MediationAction(
-            actor=RENSHE_MEDIATOR, summary="组织劳资双方调解", held_at=datetime.now(timezone.utc), participants=["王小明"]))
-        await h.execute_update(DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement",
-                                                                  summary="达成协议"))
+        await h.execute_update(
+            DisputeCase.record_mediation,
+            MediationAction(
+                actor=RENSHE_MEDIATOR, summary="组织劳资双方调解", held_at=datetime.now(UTC), participants=["王小明"]
+            ),
+        )
+        await h.execute_update(
+            DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="达成协议")
+        )
         st = await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5))
         assert st.status == "closed" and (await h.result()).status == "closed"
         await eventually(lambda: ("renshe.mediator", "assigned") in inbox(engine, st.case_id))

@@ -25,8 +25,9 @@ depends_on: str | Sequence[str] | None = None
 
 TOWNSHIP_LED = "township"  # the placeholder unit of township-led cases (domain.taxonomy), frozen here
 
-cases = sa.table("cases", sa.column("case_id", sa.String()), sa.column("team", sa.JSON()),
-                 sa.column("member_units", sa.JSON()))
+cases = sa.table(
+    "cases", sa.column("case_id", sa.String()), sa.column("team", sa.JSON()), sa.column("member_units", sa.JSON())
+)
 staff = sa.table("staff", sa.column("username", sa.String()), sa.column("unit", sa.String()))
 
 
