@@ -23,6 +23,8 @@ from domain.models import (
     TaskForce,
     TeamAction,
     TeamChoice,
+    TeamSlot,
+    TeamVacancy,
     TriageAction,
 )
 from domain.taxonomy import is_department
@@ -143,6 +145,87 @@ def team_shortfall(s: CaseState, choice: TeamChoice) -> Effects | None:
         township=s.township,
         missing=choice.missing_units,
     )
+    return fx
+
+
+# --- a seat a member declined ------------------------------------------------------------------------
+
+
+def seat_taken(s: CaseState, unit: str | None, township: str | None) -> bool:
+    """A team member already sits for this unit (or, unit None, this township)."""
+    if unit is not None:
+        return any(m.unit == unit for m in s.team)
+    return any(m.unit is None and m.township == township for m in s.team)
+
+
+def fill_vacancy(s: CaseState, vacancy: TeamVacancy, slot: TeamSlot, now: datetime) -> Effects:
+    """The matcher's answer for a seat a member declined: the next person joins the team and is invited, or,
+    with nobody to be found, the seat's unit (or township) leader is told at once and the team clock, if it is
+    not yet due, runs again until the team is whole."""
+    fx = Effects()
+    if s.status not in WORKING or seat_taken(s, vacancy.unit, vacancy.township):
+        return fx  # ended or re-routed, or someone filled the seat meanwhile
+    scores = [c.model_dump(mode="json") for c in slot.candidates]
+    on_case = {m.username for m in s.team} | ({s.handler.username} if s.handler else set())
+    member = slot.member
+    if member is not None and member.username not in on_case and member.username not in s.team_declined:
+        s.team.append(member)
+        fx.event(
+            "team_member_replaced",
+            "system",
+            member=member.username,
+            replaces=vacancy.declined_by,
+            unit=vacancy.unit,
+            township=vacancy.township,
+            reason=slot.reason,
+            scores=scores,
+        )
+        fx.notify(
+            "team_invited",
+            Audience(usernames=[member.username]),
+            handler=s.handler.username if s.handler else None,
+            category=s.category,
+        )
+        return fx
+    fx.event(
+        "team_member_unavailable",
+        "system",
+        replaces=vacancy.declined_by,
+        unit=vacancy.unit,
+        township=vacancy.township,
+        reason=slot.reason,
+        scores=scores,
+    )
+    leaders = (
+        Audience(unit_leaders=[vacancy.unit])
+        if vacancy.unit
+        else Audience(township_leaders=[vacancy.township] if vacancy.township else [])
+    )
+    fx.notify(
+        "team_member_needed",
+        leaders,
+        unit=vacancy.unit,
+        township=vacancy.township,
+        category=s.category,
+        declined_by=vacancy.declined_by,
+        reason=vacancy.reason,
+    )
+    clock = s.clock("team")
+    if (
+        clock is not None
+        and clock.met_at is not None
+        and not clock.breached
+        and clock.stopped_at is None
+        and clock.due_at > now
+    ):
+        clock.met_at = None
+        fx.event(
+            "clock_reopened",
+            "system",
+            clock="team",
+            due_at=clock.due_at.isoformat(),
+            reason="组团成员谢绝且暂无替补，组团时限继续计时",
+        )
     return fx
 
 

@@ -208,7 +208,7 @@ class DisputeCase:
             )
             if vacancy in s.team_vacancies:
                 s.team_vacancies.remove(vacancy)
-                self._emit(case_flow.fill_vacancy(s, vacancy, slot, workflow.now()))
+                self._emit(automation.fill_vacancy(s, vacancy, slot, workflow.now()))
 
     def _automation_due(self) -> bool:
         s = self.s

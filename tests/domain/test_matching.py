@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from domain import case_flow, clocks, matching
+from domain import automation, case_flow, clocks, matching
 from domain.case_flow import CaseRuleError
 from domain.matching import Candidate, Need
 from domain.models import (
@@ -211,16 +211,16 @@ def test_decline_then_replacement_or_the_leader_told_and_the_clock_running_again
 
     replaced = teamed()
     replaced.team = [RENSHE]
-    fx = case_flow.fill_vacancy(replaced, vacancy, TeamSlot(township="baita", member=BAITA2, reason="r"), NOW)
+    fx = automation.fill_vacancy(replaced, vacancy, TeamSlot(township="baita", member=BAITA2, reason="r"), NOW)
     assert [m.username for m in replaced.team] == ["renshe.mediator", "baita.mediator2"]
     assert [e[0] for e in fx.events] == ["team_member_replaced"]
     assert fx.notices[0][0] == "team_invited" and fx.notices[0][1].usernames == ["baita.mediator2"]
     # The seat is taken now: a second answer for it changes nothing.
-    assert not case_flow.fill_vacancy(replaced, vacancy, TeamSlot(township="baita", member=BAITA2), NOW).events
+    assert not automation.fill_vacancy(replaced, vacancy, TeamSlot(township="baita", member=BAITA2), NOW).events
 
     nobody = teamed()
     nobody.team = [RENSHE]
-    fx = case_flow.fill_vacancy(
+    fx = automation.fill_vacancy(
         nobody, vacancy, TeamSlot(township="baita", member=None, reason="无"), NOW + timedelta(minutes=6)
     )
     assert [e[0] for e in fx.events] == ["team_member_unavailable", "clock_reopened"]
@@ -230,5 +230,5 @@ def test_decline_then_replacement_or_the_leader_told_and_the_clock_running_again
 
     late = teamed()
     late.team = [RENSHE]
-    fx = case_flow.fill_vacancy(late, vacancy, TeamSlot(township="baita"), NOW + timedelta(hours=2))
+    fx = automation.fill_vacancy(late, vacancy, TeamSlot(township="baita"), NOW + timedelta(hours=2))
     assert [e[0] for e in fx.events] == ["team_member_unavailable"] and late.clock("team").met_at is not None
