@@ -19,8 +19,10 @@ from temporalio.client import Client
 from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
+from api.pages import citizen as citizen_pages
+from api.pages.rendering import STATIC_DIR
 from api.routes import access_log as access_log_routes
-from api.routes import audit, auth, cases, citizen, codec, health, notifications, pages, supervision, triage
+from api.routes import audit, auth, cases, citizen, codec, health, notifications, supervision, triage
 from api.schema_gate import SchemaGate
 from domain import logs as logmask
 from domain.settings import Settings, get_settings
@@ -78,8 +80,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
-    app.include_router(pages.router)  # the citizen's pages (HTML), after the API
-    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from domain import clocks
 from domain.models import (
+    AcceptTeamAction,
     Actor,
     AssignAction,
     Audience,
@@ -66,6 +67,7 @@ Action = (
     TriageAction
     | AssignAction
     | TeamAction
+    | AcceptTeamAction
     | DeclineTeamAction
     | MediationAction
     | ResolveAction
@@ -155,6 +157,8 @@ class Step:
     to: S | None  # None: the status does not change
     who: tuple[Rule, ...]
     needs: Callable[[CaseState], str | None] = field(default=lambda s: None)  # extra precondition
+    # A precondition on the person as well as the case: (code, message) when it does not hold.
+    actor_needs: Callable[[Actor, CaseState], tuple[str, str] | None] = field(default=lambda a, s: None)
 
 
 def _needs_task_force(s: CaseState) -> str | None:
@@ -163,6 +167,10 @@ def _needs_task_force(s: CaseState) -> str | None:
 
 def _needs_handler(s: CaseState) -> str | None:
     return None if s.handler is not None else "本案尚未交办到人"
+
+
+def _not_yet_accepted(a: Actor, s: CaseState) -> tuple[str, str] | None:
+    return ("already_accepted", "您已接受本案的组团邀请") if a.username in s.team_accepted else None
 
 
 def _review_open(s: CaseState) -> str | None:
@@ -190,6 +198,8 @@ STEPS: dict[str, Step] = {
     "assign":              Step("交办",     ASSIGNABLE,        None,           (system, supervisor, lead_unit_leader)),
     "form_team":           Step("组团",     WORKING,           None,
                                 (system, supervisor, lead_unit_leader, handler), _needs_handler),
+    "accept_team":         Step("接受组团", WORKING,           None,           (team_member_not_handler,),
+                                actor_needs=_not_yet_accepted),
     "decline_team":        Step("谢绝组团", WORKING,           None,           (team_member_not_handler,)),
     "record_mediation":    Step("记录调解", WORKING,           S.mediating,    (handler, team_member, supervisor)),
     "resolve":             Step("办结",     WORKING,           S.resolved,     (handler, supervisor)),
@@ -237,6 +247,7 @@ def allowed_steps(state: CaseState, actor: Actor) -> list[str]:
         and any(rule(actor, state) for rule in step.who)
         and state.status in step.allowed_from
         and not step.needs(state)
+        and not step.actor_needs(actor, state)
     ]
 
 
@@ -267,6 +278,9 @@ def check(state: CaseState, step_name: str, action: Action) -> None:
     reason = step.needs(state)
     if reason:
         raise CaseRuleError("illegal_state", "illegal_state", reason)
+    refused = step.actor_needs(actor, state)
+    if refused:
+        raise CaseRuleError("illegal_state", *refused)
     _check_payload(state, step_name, action)
 
 
@@ -406,9 +420,17 @@ class _Apply:
         _meet(s, "team", now, fx)
 
     @staticmethod
+    def accept_team(s: CaseState, a: AcceptTeamAction, now, fx, who) -> None:
+        s.team_accepted.append(who)
+        fx.event("team_member_accepted", who, member=who)
+        if s.handler is not None:
+            fx.notify("team_member_accepted", Audience(usernames=[s.handler.username]), member=who, category=s.category)
+
+    @staticmethod
     def decline_team(s: CaseState, a: DeclineTeamAction, now, fx, who) -> None:
         member = next(m for m in s.team if m.username == who)
         s.team = [m for m in s.team if m.username != who]
+        s.team_accepted = [m for m in s.team_accepted if m != who]
         if who not in s.team_declined:
             s.team_declined.append(who)
         vacancy = TeamVacancy(

@@ -22,6 +22,7 @@ KIND_ZH = {
     "routing_pending": "待分流",
     "task_force": "专班会商",
     "repeat_detected": "重复访",
+    "team_member_accepted": "组团确认",
     "team_member_declined": "组团变动",
     "team_member_needed": "组团缺员",
 }
@@ -77,6 +78,8 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
             )
         case "task_force":
             return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
+        case "team_member_accepted":
+            return f"【组团确认】{p.get('member', '')} 已接受案件 {case_no}（{cat}）的组团邀请。"
         case "team_member_declined":
             return (
                 f"【组团变动】案件 {case_no}（{cat}）的团队成员 {p.get('member', '')} 谢绝参与："

@@ -273,6 +273,7 @@ class CaseState(BaseModel):
     team_attempted_for: int = -1
     handler: Actor | None = None
     team: list[Actor] = Field(default_factory=list)
+    team_accepted: list[str] = Field(default_factory=list)  # members who confirmed their invitation
     team_declined: list[str] = Field(default_factory=list)  # who stepped out of this case's team
     team_vacancies: list[TeamVacancy] = Field(default_factory=list)  # seats the matcher has still to fill
     clocks: list[Clock] = Field(default_factory=list)
@@ -340,6 +341,12 @@ class TeamAction(BaseModel):
     members: list[Actor]
     reason: str | None = None
     slots: list[TeamSlot] = Field(default_factory=list)  # the matcher's seats, when it chose
+
+
+class AcceptTeamAction(BaseModel):
+    """A team member (not the handler) confirms taking part in the team (接受组团邀请)."""
+
+    actor: Actor
 
 
 class DeclineTeamAction(BaseModel):

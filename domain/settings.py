@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # Auth. The embedded default keeps a generated key under data_dir so tokens survive a restart.
     secret_key: str | None = None
     token_ttl_minutes: int = 12 * 60
+    # The staff console's browser sessions: at most this long, and ended after this long without a request.
+    staff_session_ttl: str = "PT12H"
+    staff_session_idle: str = "PT2H"
     demo_password: str = "wuhuan-demo"
     demo_accounts: bool = True
     # Argon2 cost; tests lower it (a recommended hash costs ~0.5 s on two cores).
@@ -108,6 +111,8 @@ class Settings(BaseSettings):
         "notify_retry_initial",
         "notify_retry_max",
         "notify_relay_interval",
+        "staff_session_ttl",
+        "staff_session_idle",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:

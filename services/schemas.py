@@ -319,6 +319,7 @@ class CaseView(BaseModel):
     handler: str | None
     team: list[str]
     team_members: list[PersonView] = Field(default_factory=list)
+    team_accepted: list[str] = Field(default_factory=list, description="members who confirmed their invitation")
     team_declined: list[str] = Field(default_factory=list, description="members who declined this case")
     matching: list[MatchingRecord] = Field(
         default_factory=list, description="handler and team choices with their score breakdown"

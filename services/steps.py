@@ -8,6 +8,7 @@ import asyncio
 import logging
 
 from domain.models import (
+    AcceptTeamAction,
     Actor,
     AssignAction,
     CodeReissueAction,
@@ -124,6 +125,11 @@ async def form_team(svc: Services, case_id: str, actor: Actor, body: TeamIn) -> 
         )
 
     return await act(svc, case_id, actor, DisputeCase.form_team, make)
+
+
+async def accept_team(svc: Services, case_id: str, actor: Actor) -> CaseView:
+    """接受组团邀请: the caller, a team member who is not the handler, confirms taking part."""
+    return await act(svc, case_id, actor, DisputeCase.accept_team, lambda found, actor: AcceptTeamAction(actor=actor))
 
 
 async def decline_team(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:

@@ -53,6 +53,7 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         handler=s.handler.username if s.handler else None,
         team=[m.username for m in s.team],
         team_members=[out.PersonView(**m.model_dump(mode="json")) for m in s.team],
+        team_accepted=list(s.team_accepted),
         team_declined=list(s.team_declined),
         clocks=[clock_view(c) for c in s.clocks],
         overdue=any(c.breached for c in s.clocks),

@@ -210,3 +210,18 @@ class TaskForceRow(SQLModel, table=True):
     started_at: datetime
     consultations: int = 0
     closed_at: datetime | None = None
+
+
+class StaffSession(SQLModel, table=True):
+    """A signed-in browser of the staff console. Only a hash of the session's cookie is kept (like tracking codes),
+    so the table alone cannot be used to sign in; signing out or an expiry ends it for good."""
+
+    __tablename__ = "staff_sessions"
+    id_hash: str = Field(primary_key=True)
+    username: str = Field(index=True)
+    csrf: str  # the token every form of this session carries
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    ended_at: datetime | None = None
+    client: str | None = None

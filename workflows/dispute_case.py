@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain import automation, case_flow, clocks
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
+        AcceptTeamAction,
         AssignAction,
         CaseEvent,
         CaseOutcome,
@@ -274,6 +275,15 @@ class DisputeCase:
     @form_team.validator
     def _v_form_team(self, action: TeamAction) -> None:
         self._validate("form_team", action)
+
+    @workflow.update
+    async def accept_team(self, action: AcceptTeamAction) -> CaseState:
+        """A team member (not the handler) confirms taking part."""
+        return await self._handle("accept_team", action)
+
+    @accept_team.validator
+    def _v_accept_team(self, action: AcceptTeamAction) -> None:
+        self._validate("accept_team", action)
 
     @workflow.update
     async def decline_team(self, action: DeclineTeamAction) -> CaseState:

@@ -108,6 +108,12 @@ async def form_team(case_id: str, body: TeamIn, caller: Caller, ctx: Ctx) -> Cas
     return await steps.form_team(ctx, case_id, caller, body)
 
 
+@router.post("/{case_id}/team/accept", response_model=CaseView)
+async def accept_team(case_id: str, caller: Caller, ctx: Ctx) -> CaseView:
+    """接受组团邀请: a team member who is not the handler confirms taking part."""
+    return await steps.accept_team(ctx, case_id, caller)
+
+
 @router.post("/{case_id}/team/decline", response_model=CaseView)
 async def decline_team(case_id: str, body: ReasonIn, caller: Caller, ctx: Ctx) -> CaseView:
     """谢绝组团: a team member who is not the handler steps out with a reason; the matcher fills the seat."""

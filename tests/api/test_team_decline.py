@@ -63,3 +63,35 @@ async def test_decline_replaces_the_member_and_the_view_explains_every_choice(ap
     )
     assert r.status_code == 200, r.text
     assert_error(await api.post(url, json={"reason": "不参加"}, headers=await api.auth("baita.mediator2")), 409)
+
+
+async def test_a_member_accepts_the_invitation_once_and_the_handler_hears(api, engine):
+    from sqlmodel import select
+
+    from store.tables import Notification
+
+    case_id = (await api.intake())["case_id"]
+    await api.settled(case_id)
+    assert "accept_team" in (await api.case(case_id, "baita.mediator"))["actions"]
+    url = f"/api/v1/cases/{case_id}/team/accept"
+    # The handler and people outside the team have nothing to accept.
+    for user in ("renshe.mediator", "tianshi.mediator", "auditor"):
+        assert_error(await api.post(url, headers=await api.auth(user)), 403)
+    member = await api.auth("baita.mediator")
+    r = await api.post(url, headers=member)
+    assert r.status_code == 200, r.text
+    assert r.json()["team_accepted"] == ["baita.mediator"]
+    assert "accept_team" not in r.json()["actions"] and "decline_team" in r.json()["actions"]
+    assert_error(await api.post(url, headers=member), 409, "already_accepted")
+
+    async def told():
+        with session(engine) as db:
+            rows = db.exec(
+                select(Notification).where(Notification.case_id == case_id, Notification.kind == "team_member_accepted")
+            ).all()
+        return rows or None
+
+    from testkit.waiting import poll
+
+    [note] = await poll(told, "the handler's notification")
+    assert note.recipient == "renshe.mediator" and "baita.mediator" in note.text

@@ -10,20 +10,17 @@ Pages that carry a tracking code are never cached and never leak it in a Referer
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from api import receipt
 from api.deps import AppContext, Ctx, client_address, public_base
+from api.pages.rendering import error_page, form_text, read_flash, redirect, render, take_flash
 from api.routes.citizen import read_upload
 from domain import stages
 from domain.case_flow import is_low_rating
@@ -33,23 +30,7 @@ from services.schemas import ADDRESS_MAX, CitizenIn, CitizenUpdateIn, IntakeIn, 
 
 router = APIRouter(include_in_schema=False)
 
-HERE = Path(__file__).resolve().parent.parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
-STATIC_DIR = HERE / "static"
-templates.env.filters["cntime"] = receipt.china_time
-templates.env.filters["zh_duration"] = receipt.zh_duration
-
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-    ),
-}
-FLASH_COOKIE = "wuhuan_flash"
+TRACK = "/track/"  # where the citizen pages keep their flash message
 NOTE_MAX = tracking.NOTE_MAX
 COMMENT_MAX = 500
 REASON_MAX = 1000
@@ -78,70 +59,8 @@ INTAKE_FORM = ("description", "name", "phone", "address", "township", "category"
 # --- helpers ---------------------------------------------------------------------------------------------
 
 
-def _render(
-    request: Request, name: str, context: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
-) -> HTMLResponse:
-    ctx: AppContext = request.app.state.ctx
-    base = {"settings": ctx.settings, "now": datetime.now(UTC)}
-    response = templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
-    response.headers.update(PAGE_HEADERS)
-    if headers:
-        response.headers.update(headers)
-    return response
-
-
-def _error_page(request: Request, err: Refusal) -> HTMLResponse:
-    detail = err.detail if isinstance(err.detail, dict) else {"code": "error", "message": str(err.detail)}
-    status = err.status_code
-    if status == 404:
-        return _render(request, "404.html", {"detail": detail}, 404)
-    if status == 429:
-        retry = (err.headers or {}).get("Retry-After")
-        return _render(
-            request,
-            "429.html",
-            {"detail": detail, "retry_after": retry},
-            429,
-            {"Retry-After": retry} if retry else None,
-        )
-    return _render(request, "error.html", {"detail": detail, "status": status}, status)
-
-
-def _redirect(url: str, flash: tuple[str, str] | None = None) -> RedirectResponse:
-    response = RedirectResponse(url, status_code=303)
-    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-    if flash is not None:
-        kind, message = flash
-        value = base64.urlsafe_b64encode(json.dumps({"kind": kind, "message": message}).encode()).decode()
-        response.set_cookie(FLASH_COOKIE, value, max_age=120, path="/track/", httponly=True, samesite="strict")
-    return response
-
-
-def _take_flash(request: Request, response: Response) -> None:
-    if FLASH_COOKIE in request.cookies:
-        response.delete_cookie(FLASH_COOKIE, path="/track/")
-
-
-def _read_flash(request: Request) -> dict[str, str] | None:
-    raw = request.cookies.get(FLASH_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = json.loads(base64.urlsafe_b64decode(raw.encode()))
-        if data.get("kind") in ("ok", "error") and isinstance(data.get("message"), str):
-            return {"kind": data["kind"], "message": data["message"][:300]}
-    except (ValueError, TypeError, AttributeError):
-        pass
-    return None
-
-
 def _track_url(code: str, suffix: str = "") -> str:
     return f"/track/{quote(code, safe='')}{suffix}"
-
-
-def _form_text(form, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 async def _track_view(code: str, request: Request, ctx: AppContext) -> TrackView:
@@ -236,7 +155,7 @@ def _track_context(request: Request, code: str, view: TrackView, **extra: Any) -
         "can_review": bool(getattr(view, "can_review", False)),
         "review": review,
         "review_zh": REVIEW_ZH.get(review.get("status"), "") if review else "",
-        "flash": _read_flash(request),
+        "flash": read_flash(request),
         "errors": {},
         "values": {},
         "max_upload_kb": ctx.settings.max_upload_bytes // 1024,
@@ -266,15 +185,15 @@ async def _rerender(
 ) -> HTMLResponse:
     """A refused step: the tracking page again, with the message next to the form and what was typed kept."""
     if err.status_code in (404, 429):
-        return _error_page(request, err)
+        return error_page(request, err)
     try:
         view = await _track_view(code, request, ctx)
     except Refusal as again:
-        return _error_page(request, again)
+        return error_page(request, again)
     detail = err.detail if isinstance(err.detail, dict) else {"message": str(err.detail)}
     message = detail.get("message") or "操作未成功，请稍后再试"
     context = _track_context(request, code, view, errors={form: message}, values=values)
-    return _render(request, "track.html", context, err.status_code)
+    return render(request, "track.html", context, err.status_code)
 
 
 # --- pages -----------------------------------------------------------------------------------------------
@@ -282,7 +201,7 @@ async def _rerender(
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
-    return _render(request, "home.html", {"error": None})
+    return render(request, "home.html", {"error": None})
 
 
 @router.get("/track", response_class=HTMLResponse)
@@ -292,10 +211,10 @@ def lookup(request: Request, code: str = "") -> Response:
     if "/track/" in text:
         text = text.split("/track/", 1)[1].split("/")[0].split("?")[0]
     if not text:
-        return _render(request, "home.html", {"error": "请输入回执上的查询码"}, 422)
+        return render(request, "home.html", {"error": "请输入回执上的查询码"}, 422)
     if len(text) > 128:
-        return _render(request, "home.html", {"error": "查询码格式不正确，请核对回执"}, 422)
-    return _redirect(_track_url(text))
+        return render(request, "home.html", {"error": "查询码格式不正确，请核对回执"}, 422)
+    return redirect(_track_url(text))
 
 
 def _intake_context(
@@ -315,13 +234,13 @@ def _intake_context(
 @router.get("/intake", response_class=HTMLResponse)
 def intake_form(request: Request, ctx: Ctx, channel: str = "web") -> HTMLResponse:
     values = dict.fromkeys(INTAKE_FORM, "") | {"channel": "kiosk" if channel == "kiosk" else "web"}
-    return _render(request, "intake.html", _intake_context(ctx, values, {}))
+    return render(request, "intake.html", _intake_context(ctx, values, {}))
 
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=20)
-    values = {k: _form_text(form, k) for k in INTAKE_FORM}
+    values = {k: form_text(form, k) for k in INTAKE_FORM}
     values["consent"] = "yes" if form.get("consent") else ""
     values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
     body = IntakeIn(
@@ -336,21 +255,21 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
     if not values["consent"]:  # the form asks in so many words; the JSON API's callers agreed elsewhere
         errors["consent"] = "请勾选同意，我们才能受理并联系您"
     if errors:
-        return _render(request, "intake.html", _intake_context(ctx, values, errors), 422)
+        return render(request, "intake.html", _intake_context(ctx, values, errors), 422)
     try:
         out = await intake.take_in(ctx, body, None, client_address(request), public_base(request))
     except Refusal as err:
         if err.status_code == 422 and err.field in INTAKE_FORM:
-            return _render(request, "intake.html", _intake_context(ctx, values, {err.field: err.message}), 422)
+            return render(request, "intake.html", _intake_context(ctx, values, {err.field: err.message}), 422)
         if err.status_code == 429:
-            return _error_page(request, err)
+            return error_page(request, err)
         banner = (
             "系统暂时无法受理，请稍后再试；您填写的内容已保留。"
             if err.status_code >= 500
             else err.message or "提交未成功，请检查后重试"
         )
-        return _render(request, "intake.html", _intake_context(ctx, values, {}, banner), err.status_code)
-    return _redirect(_track_url(out.tracking_code, "/receipt"))
+        return render(request, "intake.html", _intake_context(ctx, values, {}, banner), err.status_code)
+    return redirect(_track_url(out.tracking_code, "/receipt"))
 
 
 async def _receipt_data(code: str, request: Request, ctx: AppContext) -> receipt.ReceiptData:
@@ -368,8 +287,8 @@ async def receipt_page(code: str, request: Request, ctx: Ctx) -> HTMLResponse:
     try:
         data = await _receipt_data(code, request, ctx)
     except Refusal as err:
-        return _error_page(request, err)
-    return _render(
+        return error_page(request, err)
+    return render(
         request,
         "receipt.html",
         {
@@ -409,9 +328,9 @@ async def track_page(code: str, request: Request, ctx: Ctx) -> HTMLResponse:
     try:
         view = await _track_view(code, request, ctx)
     except Refusal as err:
-        return _error_page(request, err)
-    response = _render(request, "track.html", _track_context(request, code, view))
-    _take_flash(request, response)
+        return error_page(request, err)
+    response = render(request, "track.html", _track_context(request, code, view))
+    take_flash(request, response, TRACK)
     return response
 
 
@@ -423,24 +342,24 @@ async def material_submit(code: str, request: Request, ctx: Ctx) -> Response:
         out = await tracking.add_material(ctx, case_id, upload)
     except Refusal as err:
         return await _rerender(request, code, ctx, "material", err, {})
-    return _redirect(_track_url(code), ("ok", f"材料已上传：{out.filename}"))
+    return redirect(_track_url(code), ("ok", f"材料已上传：{out.filename}"), TRACK)
 
 
 @router.post("/track/{code}/updates", response_class=HTMLResponse)
 async def update_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
-    text = _form_text(form, "text")
+    text = form_text(form, "text")
     try:
         await tracking.citizen_update(ctx, code, client_address(request), CitizenUpdateIn(text=text))
     except Refusal as err:
         return await _rerender(request, code, ctx, "update", err, {"text": text})
-    return _redirect(_track_url(code), ("ok", "已收到您更新的诉求，承办人会看到"))
+    return redirect(_track_url(code), ("ok", "已收到您更新的诉求，承办人会看到"), TRACK)
 
 
 @router.post("/track/{code}/rating", response_class=HTMLResponse)
 async def rating_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
-    score, comment = _form_text(form, "score"), _form_text(form, "comment")
+    score, comment = form_text(form, "score"), form_text(form, "comment")
     values = {"score": score, "comment": comment}
     try:
         try:
@@ -453,15 +372,14 @@ async def rating_submit(code: str, request: Request, ctx: Ctx) -> Response:
     except Refusal as err:
         return await _rerender(request, code, ctx, "rating", err, values)
     low = is_low_rating(body.score)
-    return _redirect(
-        _track_url(code), ("ok", "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else ""))
-    )
+    thanks = "感谢您的评价" + ("。如对处理结果不满意，可在下方申请复核" if low else "")
+    return redirect(_track_url(code), ("ok", thanks), TRACK)
 
 
 @router.post("/track/{code}/review", response_class=HTMLResponse)
 async def review_submit(code: str, request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=4)
-    reason = _form_text(form, "reason")
+    reason = form_text(form, "reason")
     try:
         try:
             body = ReviewIn(reason=reason)
@@ -473,4 +391,4 @@ async def review_submit(code: str, request: Request, ctx: Ctx) -> Response:
         await tracking.request_review(ctx, code, client_address(request), body)
     except Refusal as err:
         return await _rerender(request, code, ctx, "review", err, {"reason": reason})
-    return _redirect(_track_url(code), ("ok", "复核申请已提交，中心督查人员会尽快作出决定"))
+    return redirect(_track_url(code), ("ok", "复核申请已提交，中心督查人员会尽快作出决定"), TRACK)
