@@ -15,6 +15,7 @@ from temporalio import activity
 from activities.notifications import Notifier
 from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
+from domain.clocks import CLOCK_ORDER
 from domain.jurisdiction import member_units
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
@@ -31,15 +32,20 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
     row.description, row.address, row.channel = s.intake.description, s.intake.address, s.intake.channel
     row.citizen_name, row.citizen_phone = s.intake.citizen_name, s.intake.citizen_phone
     row.clocks = [c.model_dump(mode="json") for c in s.clocks]
+    for name in CLOCK_ORDER:  # the board counts compliance from these columns (store/board.py)
+        clock = s.clock(name)
+        setattr(row, f"clock_{name}", clock.state if clock is not None else None)
     row.overdue = any(c.breached for c in s.clocks)
     row.received_at = s.received_at
     routed, assigned = s.clock("routed"), s.clock("assigned")
     row.routed_at = routed.met_at if routed and routed.met_at else row.routed_at
     row.assigned_at = assigned.met_at if assigned and assigned.met_at else row.assigned_at
     row.resolved_at = s.resolution.at if s.resolution else None
+    row.resolution_days = (s.resolution.at - s.received_at).total_seconds() / 86400 if s.resolution else None
     row.outcome = s.resolution.outcome if s.resolution else None
     row.closed_at = s.closed_at
     row.rating = s.rating.score if s.rating else None
+    row.review_requested_at = s.review.requested_at if s.review else None
     row.needs_manual_triage = s.status == CaseStatus.received and s.routing_attempted
     row.last_seq = s.next_seq - 1
     row.updated_at = utcnow()

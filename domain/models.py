@@ -93,6 +93,15 @@ class Clock(BaseModel):
     def running(self) -> bool:
         return self.met_at is None and not self.breached and self.stopped_at is None
 
+    @property
+    def state(self) -> Literal["met", "breached", "stopped", "running"]:
+        """The clock in one word, as the read model keeps it for the board (a clock is met or breached, never both)."""
+        if self.met_at is not None:
+            return "met"
+        if self.breached:
+            return "breached"
+        return "stopped" if self.stopped_at is not None else "running"
+
 
 class CategorySuggestion(BaseModel):
     category: str

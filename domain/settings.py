@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     sla_red_after: str = "P14D"
     close_unrated_after: str = "P7D"
     review_window: str = "P7D"  # after a rating of 1–2, the citizen may ask for review (复核)
+    # The supervision board's weekly trend is read against this: the county's average days to resolve a dispute
+    # before the system (the figure the county measured the old way of working by).
+    board_baseline_days: float = Field(default=28.5, gt=0)
 
     rate_limit_intake: str = "10/minute"
     rate_limit_track: str = "60/minute"

@@ -1,4 +1,5 @@
-"""The county's reference data (taxonomy.yaml): dispute categories, units, townships, inspection domains.
+"""The county's reference data (taxonomy.yaml): dispute categories, units, townships, inspection domains, and the
+county leaders with the units and townships each is in charge of.
 
 A deployment points WUHUAN_TAXONOMY_FILE at its own copy; the demo county ships beside this module.
 """
@@ -70,11 +71,21 @@ class InspectionDomain(BaseModel):
     units: list[str]
 
 
+class CountyLeader(BaseModel):
+    """A county leader (县领导) and what they are in charge of: departments (分管) and townships (联系)."""
+
+    username: str
+    zh: str  # the post, e.g. 副县长（社会事业）
+    units: list[str] = []
+    townships: list[str] = []
+
+
 class Taxonomy(BaseModel):
     dispute_categories: list[Category]
     units: list[Unit]
     townships: list[Township]
     inspection_domains: list[InspectionDomain] = []
+    county_leaders: list[CountyLeader] = []
     service_levels: dict[str, str] = {}
 
     def category(self, code: str | None) -> Category | None:
@@ -97,6 +108,17 @@ class Taxonomy(BaseModel):
     def category_zh(self, code: str | None) -> str:
         c = self.category(code)
         return c.zh if c else (code or "")
+
+    def leader_in_charge(self, unit: str | None, township: str | None) -> CountyLeader | None:
+        """The county leader in charge of a case: the one over its lead department; for a township-led case, or a
+        department nobody is listed for, the one who keeps in touch with its township; None when neither is known."""
+        if is_department(unit):
+            found = next((leader for leader in self.county_leaders if unit in leader.units), None)
+            if found is not None:
+                return found
+        if township:
+            return next((leader for leader in self.county_leaders if township in leader.townships), None)
+        return None
 
 
 def load_taxonomy(path: Path | str) -> Taxonomy:

@@ -9,7 +9,7 @@ code, so the JSON API answers `{"code", "message"}` and a page shows the message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -501,3 +501,160 @@ class ReissueIn(_In):
 
 
 ReissueOut = TrackingLinks
+
+
+# --- the supervision board (挂图作战) ---------------------------------------------------------------------
+# Two kinds of figure: "now" (open cases and their colours, the yellow and red lists, task forces at work,
+# undelivered messages), whatever the period; and flow figures over the cases received in the period
+# (resolution times, clock compliance, satisfaction, review), besides the weekly trend of resolutions.
+
+
+class BoardPeriod(BaseModel):
+    """The board's period, half-open: from `start` (inclusive) to `end` (exclusive); None: unbounded."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+class ClockCompliance(BaseModel):
+    """One clock over the cases received in the period."""
+
+    met: int = 0
+    breached: int = 0
+    running: int = 0
+    stopped: int = 0  # the case was withdrawn or rejected, or resolved before a clock it no longer needed
+    compliance: float | None = Field(None, description="met / (met + breached); None when neither")
+
+
+class Satisfaction(BaseModel):
+    average: float | None = Field(None, description="average rating, 1–5")
+    count: int = Field(0, description="rated cases")
+    satisfied: int = Field(0, description="rated 4 or 5")
+    satisfied_share: float | None = Field(None, description="satisfied / count")
+
+
+class BoardGroup(BaseModel):
+    """One unit's or township's row: now-figures, then flow figures over the cases received in the period."""
+
+    open: int = 0
+    green: int = 0
+    yellow: int = 0
+    red: int = 0
+    total: int = Field(0, description="open cases (the same as `open`; kept for earlier readers)")
+    received: int = 0
+    resolved: int = 0
+    average_days: float | None = Field(None, description="average days from intake to resolution")
+    median_days: float | None = None
+    clocks: dict[str, ClockCompliance] = Field(
+        default_factory=dict, description="routed (≤ 3 min), assigned (≤ 5 min), team (≤ 1 h)"
+    )
+    satisfaction: Satisfaction = Field(default_factory=Satisfaction)
+    reviewed: int = Field(0, description="cases whose citizen asked for review (复核)")
+    review_rate: float | None = Field(
+        None, description="reviewed / cases rated (a re-handled case counts as rated, its rating cleared)"
+    )
+
+
+class BoardUnitRow(BoardGroup):
+    unit: str  # "unrouted" for cases not routed yet
+    unit_zh: str
+
+
+class BoardTownshipRow(BoardGroup):
+    township: str  # "unknown" for cases without a township
+    township_zh: str
+
+
+class BoardCase(BaseModel):
+    """A case on the yellow or red list."""
+
+    case_id: str
+    case_no: str
+    status: str
+    status_zh: str
+    category: str | None
+    category_zh: str | None
+    unit: str | None
+    unit_zh: str | None
+    township: str | None
+    township_zh: str | None
+    handler: str | None
+    handler_name: str | None
+    received_at: datetime
+    days_open: float
+    leader_in_charge: str | None = Field(None, description="username of the county leader in charge")
+    leader_in_charge_zh: str | None = Field(None, description="their post, e.g. 副县长（社会事业）")
+
+
+class BoardTaskForce(BaseModel):
+    case_id: str
+    case_no: str
+    led_by: str | None
+    units: list[str]
+    started_at: datetime
+    consultations: int
+    closed_at: datetime | None
+    status: str
+    township: str | None
+
+
+class BoardUndeliveredCase(BaseModel):
+    case_id: str
+    case_no: str
+    status: str
+    unit: str | None
+    township: str | None
+    messages: int
+    since: datetime
+    attempts: int
+    last_error: str | None
+
+
+class BoardUndelivered(BaseModel):
+    """Messages an external channel has not accepted yet: counts and reasons, never texts or recipients."""
+
+    messages: int = 0
+    cases: list[BoardUndeliveredCase] = Field(default_factory=list)
+
+
+class BoardWeek(BaseModel):
+    week: str = Field(description="ISO week in China time, e.g. 2026-W05")
+    start: date = Field(description="its Monday")
+    end: date = Field(description="its Sunday")
+    resolved: int = Field(description="cases resolved that week (within the period)")
+    average_days: float | None = Field(description="their average days from intake to resolution")
+    difference_days: float | None = Field(description="average_days - the baseline: below 0 is faster")
+
+
+class BoardTrend(BaseModel):
+    baseline_days: float = Field(description="the county's average before the system (WUHUAN_BOARD_BASELINE_DAYS)")
+    weeks: list[BoardWeek] = Field(default_factory=list)
+
+
+class BoardTotals(BaseModel):
+    cases: int = Field(0, description="received in the period")
+    resolved: int = Field(0, description="of those, resolved")
+    closed: int = Field(0, description="of those, closed")
+    open: int = Field(0, description="open now, received whenever")
+
+
+class BoardView(BaseModel):
+    generated_at: datetime
+    scope: str = Field(description="county, or the leader's unit or township code")
+    scope_zh: str
+    period: BoardPeriod
+    totals: BoardTotals
+    by_colour: dict[str, int] = Field(description="open cases now, by supervision colour")
+    by_unit: list[BoardUnitRow]
+    by_township: list[BoardTownshipRow]
+    service_levels: dict[str, ClockCompliance] = Field(description="every clock, cases received in the period")
+    average_resolution_days: float | None
+    median_resolution_days: float | None
+    satisfaction: Satisfaction
+    reviewed: int
+    review_rate: float | None
+    yellow: list[BoardCase]
+    red: list[BoardCase]
+    task_forces: list[BoardTaskForce] = Field(description="task forces at work now")
+    undelivered: BoardUndelivered
+    trend: BoardTrend

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, cast
 from sqlmodel import Field, SQLModel
 
 
@@ -55,11 +55,11 @@ class Case(SQLModel, table=True):
     __tablename__ = "cases"
     case_id: str = Field(primary_key=True)
     case_no: str = Field(index=True, unique=True)
-    status: str = Field(index=True)
+    status: str  # indexed with colour, unit and township: ix_cases_board_open, below
     colour: str = Field(index=True)
     category: str | None = Field(default=None, index=True)
-    unit: str | None = Field(default=None, index=True)
-    township: str | None = Field(default=None, index=True)
+    unit: str | None = None  # unit and township lead indexes of the board's, below
+    township: str | None = None
     handler: str | None = Field(default=None, index=True)
     team: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     member_units: list[str] = Field(default_factory=list, sa_column=Column(JSON))  # the members' departments
@@ -69,17 +69,79 @@ class Case(SQLModel, table=True):
     address: str | None = None
     channel: str
     clocks: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON))
+    # Each clock's state copied out of `clocks` (met | breached | running | stopped; None: the case has no such
+    # clock, e.g. no team clock where no team is needed), so the board counts compliance with plain SQL: JSON
+    # queries are written differently on SQLite and PostgreSQL. Kept by the record activity with `clocks`.
+    clock_routed: str | None = Field(default=None, max_length=8)
+    clock_assigned: str | None = Field(default=None, max_length=8)
+    clock_team: str | None = Field(default=None, max_length=8)
+    clock_yellow: str | None = Field(default=None, max_length=8)
+    clock_red: str | None = Field(default=None, max_length=8)
     overdue: bool = Field(default=False, index=True)  # some clock breached
     received_at: datetime = Field(index=True)
     routed_at: datetime | None = None
     assigned_at: datetime | None = None
     resolved_at: datetime | None = None
+    # Days from intake to resolution (None until resolved): what the board averages, ranks for medians and
+    # sums by week, kept as a number because date arithmetic is written differently on SQLite and PostgreSQL.
+    resolution_days: float | None = None
     closed_at: datetime | None = None
     outcome: str | None = None
     rating: int | None = None
+    # When the citizen asked for review (复核) of the result; kept after the decision (a re-handled case's rating
+    # is cleared), so the board's review rate counts it.
+    review_requested_at: datetime | None = None
     needs_manual_triage: bool = Field(default=False, index=True)
     last_seq: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# The supervision board's indexes (store/board.py says which query reads which; migration 0004 makes them). Each
+# carries the columns of a leader's jurisdiction (store/jurisdiction.py: handler, team, unit, member_units,
+# township), the JSON lists as the very text the filter matches, so a leader's board is read from indexes alone.
+_cases = Case.__table__.c  # type: ignore[attr-defined]
+_JURISDICTION = (_cases.handler, cast(_cases.team, String), cast(_cases.member_units, String))
+BOARD_INDEXES = (
+    Index(
+        "ix_cases_board_flow",
+        _cases.unit,
+        _cases.township,
+        _cases.clock_routed,
+        _cases.clock_assigned,
+        _cases.clock_team,
+        _cases.clock_yellow,
+        _cases.clock_red,
+        _cases.received_at,
+        _cases.status,
+        _cases.resolution_days,
+        _cases.rating,
+        _cases.review_requested_at,
+        *_JURISDICTION,
+    ),
+    Index("ix_cases_board_open", _cases.status, _cases.colour, _cases.unit, _cases.township, *_JURISDICTION),
+    Index(
+        "ix_cases_unit_resolution",
+        _cases.unit,
+        _cases.resolution_days,
+        _cases.received_at,
+        _cases.township,
+        *_JURISDICTION,
+    ),
+    Index(
+        "ix_cases_township_resolution",
+        _cases.township,
+        _cases.resolution_days,
+        _cases.received_at,
+        _cases.unit,
+        *_JURISDICTION,
+    ),
+    Index(
+        "ix_cases_resolution", _cases.resolution_days, _cases.received_at, _cases.unit, _cases.township, *_JURISDICTION
+    ),
+    Index(
+        "ix_cases_resolved_at", _cases.resolved_at, _cases.resolution_days, _cases.unit, _cases.township, *_JURISDICTION
+    ),
+)
 
 
 class CaseAssignment(SQLModel, table=True):

@@ -68,9 +68,18 @@ async def test_supervision_board(api):
     assert r.status_code == 200, r.text
     b = r.json()
     assert b["by_colour"] == {"green": 1, "yellow": 0, "red": 0}
-    assert b["by_unit"] == [
-        {"unit": "renshe", "unit_zh": "县人力社保局", "green": 1, "yellow": 0, "red": 0, "total": 1}
-    ]
+    (renshe,) = b["by_unit"]
+    assert {k: renshe[k] for k in ("unit", "unit_zh", "green", "yellow", "red", "total", "open", "received")} == {
+        "unit": "renshe",
+        "unit_zh": "县人力社保局",
+        "green": 1,
+        "yellow": 0,
+        "red": 0,
+        "total": 1,
+        "open": 1,
+        "received": 1,
+    }
+    assert renshe["clocks"]["routed"]["compliance"] == 1.0 and renshe["clocks"]["team"]["met"] == 1
     assert b["by_township"][0]["township"] == "baita"
     sl = b["service_levels"]
     assert sl["routed"]["met"] == 1 and sl["routed"]["compliance"] == 1.0

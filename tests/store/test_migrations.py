@@ -290,11 +290,24 @@ def fill_as_today(engine) -> None:
         )
 
 
-def snapshot(engine) -> dict[str, list[tuple]]:
-    """Every row of every table, as the database returns it."""
+def snapshot(engine, like: dict[str, list[tuple]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table, as the database returns it; with `like`, only its tables, and of each row only as
+    many columns as it had (what an upgrade must keep: later revisions add tables, and append columns derived
+    from the rows)."""
     with engine.connect() as conn:
         names = [n for n in sa.inspect(conn).get_table_names() if n != "alembic_version"]
-        return {n: [tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{n}" ORDER BY 1, 2')] for n in names}
+        tables = {n: [tuple(r) for r in conn.exec_driver_sql(f'SELECT * FROM "{n}" ORDER BY 1, 2')] for n in names}
+    if like is None:
+        return tables
+    return {n: [r[: len(rows[0])] if rows else r for r in tables[n]] for n, rows in like.items()}
+
+
+def board_columns(engine) -> dict[str, dict]:
+    """Revision 0004's columns of each case."""
+    names = ["clock_routed", "clock_assigned", "clock_team", "clock_yellow", "clock_red", "resolution_days"]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(f"SELECT case_id, review_requested_at, {', '.join(names)} FROM cases"))
+        return {r.case_id: dict(r._mapping) for r in rows}
 
 
 def test_a_database_made_by_create_all_with_data_upgrades_with_every_row_intact(empty_engine):
@@ -308,7 +321,11 @@ def test_a_database_made_by_create_all_with_data_upgrades_with_every_row_intact(
     done = upgrade(engine)
     assert (done.before, done.after, done.adopted) == (None, head_revision(), True)
     assert (done.backfilled, done.sealed) == (0, 0)  # today's data needed nothing derived
-    assert snapshot(engine) == before
+    assert snapshot(engine, like=before) == before
+    # Revision 0004's columns, derived from each row: c2 was resolved at its intake, none has clocks or a review.
+    derived = board_columns(engine)
+    assert [derived[c]["resolution_days"] for c in ("c1", "c2", "c3")] == [None, 0.0, None]
+    assert {derived[c]["clock_routed"] for c in derived} == {None} and derived["c2"]["review_requested_at"] is None
     assert differences(engine) == []
     assert schema_problem(engine) is None
     with session(engine) as db:  # and today's code reads it
@@ -316,7 +333,7 @@ def test_a_database_made_by_create_all_with_data_upgrades_with_every_row_intact(
     assert audit_chain.verify(rows, expected_last_seq=3) is None and rows[2].detail == {"days": 14}
 
     assert not upgrade(engine).adopted  # stamped: the next upgrade has nothing to adopt
-    assert snapshot(engine) == before
+    assert snapshot(engine, like=before) == before
 
 
 def test_an_adoption_that_fails_late_is_undone_and_done_again_next_time(empty_engine, monkeypatch):
