@@ -12,7 +12,8 @@ import gc
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
@@ -21,7 +22,12 @@ from api import errors
 from api.auth import load_secret
 from api.deps import AppContext
 from api.pages import citizen as citizen_pages
+from api.pages import staff as staff_pages
+from api.pages import staff_audit as staff_audit_pages
+from api.pages import staff_board as staff_board_pages
+from api.pages import staff_cases as staff_cases_pages
 from api.pages.rendering import STATIC_DIR
+from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
 from api.routes import audit, auth, cases, citizen, codec, health, notifications, supervision, triage
 from api.schema_gate import SchemaGate
@@ -86,8 +92,17 @@ def create_app(
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
     app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API
+    app.include_router(staff_cases_pages.router)  # before the console's /staff/cases/{case_id}
+    app.include_router(staff_pages.router)  # the staff console
+    app.include_router(staff_audit_pages.router)
+    app.include_router(staff_board_pages.router)
+    app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+async def _to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
+    return RedirectResponse(login_url(exc.next_url), status_code=303, headers={"Cache-Control": "no-store"})
 
 
 def app_from_env() -> FastAPI:

@@ -147,12 +147,11 @@ def qr_for(url: str) -> segno.QRCode:
     return segno.make(url, error="m")
 
 
-def qr_svg(url: str) -> str:
-    """Inline SVG of the tracking URL's QR code, scaled by CSS (viewBox, no fixed size)."""
-    svg = qr_for(url).svg_inline(
-        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr", title="民声码：扫码查询办理进度"
+def qr_svg(url: str, title: str = "民声码：扫码查询办理进度") -> str:
+    """Inline SVG of a URL's QR code, scaled by CSS (viewBox, no fixed size)."""
+    return qr_for(url).svg_inline(
+        scale=1, border=4, dark="#000", light="#fff", omitsize=True, svgclass="qr", title=title
     )
-    return svg
 
 
 # --- the PNG -------------------------------------------------------------------------------------------

@@ -607,6 +607,9 @@ class Supervisor:
         if not self.api_healthy:
             lines.append(f"  !! the API is not healthy yet: see {self.logs / 'api.log'}")
         lines += [
+            f"  Citizen pages   {self.api_url}/",
+            f"  Staff console   {self.api_url}/staff/",
+            f"  Poster          {self.api_url}/poster",
             f"  API             {self.api_url}/api/v1",
             f"  OpenAPI docs    {self.api_url}/docs",
             f"  Health          {self.api_url}/healthz",

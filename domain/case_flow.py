@@ -209,7 +209,7 @@ STEPS: dict[str, Step] = {
     "urge":                Step("催办",     OPEN,              None,           (supervisor, county_leader)),
     "record_consultation": Step("专班会商", OPEN,              None,
                                 (county_leader, supervisor, handler, team_member), _needs_task_force),
-    "add_material":        Step("补充材料", FOLLOWED,          None,           (citizen, clerk)),
+    "add_material":        Step("补充材料", FOLLOWED,          None,           (citizen, clerk, handler)),
     "citizen_update":      Step("更新诉求", FOLLOWED,          None,           (citizen, clerk)),
     "request_review":      Step("申请复核", CLOSED,            S.under_review, (citizen,), _review_open),
     "review_decision":     Step("复核决定", UNDER_REVIEW,      None,           (supervisor,)),

@@ -74,6 +74,12 @@ def next_deadline(state: CaseState) -> datetime | None:
     return min(times) if times else None
 
 
+def next_running(clocks: list[Clock]) -> Clock | None:
+    """The running clock that falls due first: what a person handling the case should watch."""
+    running = [c for c in clocks if c.running]
+    return min(running, key=lambda c: (c.due_at, CLOCK_ORDER.index(c.name))) if running else None
+
+
 def colour_after_breach(current: SupervisionColour, clock_name: str) -> SupervisionColour:
     new = COLOUR_CLOCKS.get(clock_name)
     if new is None:

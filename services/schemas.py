@@ -366,6 +366,7 @@ class CaseListItem(BaseModel):
     resolved_at: datetime | None
     closed_at: datetime | None
     rating: int | None
+    next_clock: ClockView | None = Field(None, description="the running clock that falls due first")
 
 
 class CaseListOut(BaseModel):

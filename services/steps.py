@@ -11,6 +11,7 @@ from domain.models import (
     AcceptTeamAction,
     Actor,
     AssignAction,
+    CitizenUpdateAction,
     CodeReissueAction,
     ConsultationAction,
     DeclineTeamAction,
@@ -26,14 +27,16 @@ from domain.models import (
 )
 from domain.taxonomy import TOWNSHIP_LED
 from domain.times import from_china_wall_time
-from services import codes, team_suggestion
-from services.cases import Found, act
+from services import codes, team_suggestion, tracking
+from services.cases import Found, act, find_for
 from services.context import Services
 from services.db import run_sync
 from services.errors import Refusal, invalid
 from services.schemas import (
     AssignIn,
     CaseView,
+    CitizenUpdateIn,
+    MaterialOut,
     MeetingIn,
     ReasonIn,
     ReissueIn,
@@ -202,6 +205,28 @@ async def reject(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> C
     return await act(
         svc, case_id, actor, DisputeCase.reject, lambda found, actor: RejectAction(actor=actor, reason=body.reason)
     )
+
+
+async def citizen_update(svc: Services, case_id: str, actor: Actor, body: CitizenUpdateIn) -> CaseView:
+    """更新诉求 taken down by a clerk for the citizen (at the window or on the phone)."""
+    text = body.text.strip()
+    if not text:
+        raise invalid("text_required", "请填写更新内容", field="text")
+    if len(text) > svc.settings.max_description_chars:
+        raise invalid("text_too_long", f"内容不能超过 {svc.settings.max_description_chars} 字", field="text")
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.citizen_update,
+        lambda found, actor: CitizenUpdateAction(actor=actor, text=text),
+    )
+
+
+async def add_material(svc: Services, case_id: str, actor: Actor, upload: tracking.Upload) -> MaterialOut:
+    """补充材料 by staff: a clerk for the citizen, or the handler (an agreement, a photo of the site)."""
+    await find_for(svc, case_id, actor)  # 404 / 403 before a byte is stored
+    return await tracking.add_material(svc, case_id, upload, by=actor)
 
 
 async def review_decision(svc: Services, case_id: str, actor: Actor, body: ReviewDecisionIn) -> CaseView:

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from domain.case_flow import can_request_review
 from domain.models import (
     CITIZEN,
+    Actor,
     CaseState,
     CitizenUpdateAction,
     Material,
@@ -119,9 +120,9 @@ class Upload:
     note: str | None
 
 
-async def add_material(svc: Services, case_id: str, upload: Upload) -> MaterialOut:
-    """补充材料 to the case a code opened (open_case): one file (JPEG, PNG, WebP or PDF, checked by content),
-    images stripped of their metadata."""
+async def add_material(svc: Services, case_id: str, upload: Upload, by: Actor = CITIZEN) -> MaterialOut:
+    """补充材料 to a case (the one a code opened, or by staff: a clerk at the window, the handler's agreement):
+    one file (JPEG, PNG, WebP or PDF, checked by content), images stripped of their metadata."""
     limit = svc.settings.max_upload_bytes
     note = upload.note.strip() if upload.note and upload.note.strip() else None
     if note and len(note) > NOTE_MAX:
@@ -148,9 +149,7 @@ async def add_material(svc: Services, case_id: str, upload: Upload) -> MaterialO
         stored_name=stored,
     )
     try:
-        await cases.citizen_step(
-            svc, case_id, DisputeCase.add_material, MaterialAction(actor=CITIZEN, material=material)
-        )
+        await cases.citizen_step(svc, case_id, DisputeCase.add_material, MaterialAction(actor=by, material=material))
     except BaseException:
         await asyncio.to_thread(uploads.remove, svc.settings.data_dir, stored)
         raise

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from domain import case_flow
+from domain import case_flow, clocks
 from domain.case_flow import STATUS_ZH
 from domain.jurisdiction import member_units
 from domain.messages import KIND_ZH
@@ -193,6 +193,11 @@ def case_from_row(row: Case, tx: Taxonomy) -> out.CaseView:
     )
 
 
+def _next_clock(row: Case) -> out.ClockView | None:
+    clock = clocks.next_running([Clock.model_validate(c) for c in row.clocks or []])
+    return clock_view(clock) if clock is not None else None
+
+
 def list_item(row: Case) -> out.CaseListItem:
     summary = mask_text(row.description or "")
     return out.CaseListItem(
@@ -211,6 +216,7 @@ def list_item(row: Case) -> out.CaseListItem:
         citizen_name=mask_name(row.citizen_name),
         citizen_phone=mask_phone(row.citizen_phone),
         summary=summary if len(summary) <= 80 else summary[:80] + "…",
+        next_clock=_next_clock(row),
         received_at=row.received_at,
         resolved_at=row.resolved_at,
         closed_at=row.closed_at,

@@ -13,7 +13,7 @@ from domain.jurisdiction import CaseFacts, Scope
 from store.tables import Case
 
 
-def _json_list_has(column: Any, value: str) -> ColumnElement[bool]:
+def json_list_has(column: Any, value: str) -> ColumnElement[bool]:
     """A JSON list column holds the string `value` (portable: SQLite and PostgreSQL both compare the text)."""
     needle = json.dumps(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return cast(column, String).like(f"%{needle}%", escape="\\")
@@ -25,9 +25,9 @@ def case_filter(scope: Scope) -> ColumnElement[bool] | None:
         return None
     conds: list[ColumnElement[bool]] = []
     if scope.username is not None:
-        conds += [Case.handler == scope.username, _json_list_has(Case.team, scope.username)]
+        conds += [Case.handler == scope.username, json_list_has(Case.team, scope.username)]
     if scope.unit is not None:
-        conds += [Case.unit == scope.unit, _json_list_has(Case.member_units, scope.unit)]
+        conds += [Case.unit == scope.unit, json_list_has(Case.member_units, scope.unit)]
     if scope.township is not None:
         conds.append(and_(Case.township.is_not(None), Case.township == scope.township))
     return or_(*conds) if conds else false()

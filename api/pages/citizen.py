@@ -392,3 +392,14 @@ async def review_submit(code: str, request: Request, ctx: Ctx) -> Response:
     except Refusal as err:
         return await _rerender(request, code, ctx, "review", err, {"reason": reason})
     return redirect(_track_url(code), ("ok", "复核申请已提交，中心督查人员会尽快作出决定"), TRACK)
+
+
+@router.get("/poster", response_class=HTMLResponse)
+def poster(request: Request, ctx: Ctx) -> HTMLResponse:
+    """The centre's A4 poster for its hall and the townships' service points: scan to register a request."""
+    url = f"{public_base(request)}/intake"
+    return render(
+        request,
+        "poster.html",
+        {"qr_svg": receipt.qr_svg(url, "扫码登记诉求"), "url": url, "promises": receipt.promises(ctx.settings)},
+    )

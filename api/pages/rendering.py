@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from api import receipt
+from domain.times import china_local
 from services.errors import Refusal
 
 HERE = Path(__file__).resolve().parent.parent
@@ -21,6 +22,8 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 STATIC_DIR = HERE / "static"
 templates.env.filters["cntime"] = receipt.china_time
 templates.env.filters["zh_duration"] = receipt.zh_duration
+# A <input type="datetime-local"> value in China time (what a person in the county types).
+templates.env.filters["local_input"] = lambda at: china_local(at).strftime("%Y-%m-%dT%H:%M")
 
 # Pages load nothing from another site, cannot be framed, and keep tracking codes and case ids out of Referer.
 PAGE_HEADERS = {

@@ -347,3 +347,10 @@ async def test_intake_while_temporal_is_away_keeps_what_was_typed(tmp_path, engi
     assert input_value(r.text, "phone") == PHONE
     with session(engine) as db:
         assert db.exec(select(TrackingCode)).all() == []
+
+
+async def test_the_centre_poster_carries_a_qr_code_of_the_intake_page(site):
+    r = await site.http.get("/poster")
+    assert r.status_code == 200 and "扫码登记" in r.text and "<svg" in r.text
+    assert "http://testserver/intake" in r.text
+    assert "https://" not in r.text.replace("http://testserver", "")  # nothing from another site
