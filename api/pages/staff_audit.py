@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -35,6 +36,18 @@ def _as_of(value: str | None) -> datetime | None:
         raise Refusal(422, "invalid_as_of", "时间格式不正确") from None
 
 
+def _history_page(request: Request, me: Any, case_id: str, out: Any, as_of: str, replayed: Any) -> Response:
+    context = {
+        "h": out,
+        "case_id": case_id,
+        "as_of": as_of,
+        "event_zh": console.EVENT_ZH,
+        "can_replay": me.actor.role in REPLAYERS,
+        "replayed": replayed,
+    }
+    return _page(request, me, "staff/history.html", context)
+
+
 @router.get("/staff/cases/{case_id}/history", response_class=HTMLResponse)
 async def history(case_id: str, request: Request, ctx: Ctx, me: Me, as_of: str | None = None) -> Response:
     try:
@@ -42,19 +55,7 @@ async def history(case_id: str, request: Request, ctx: Ctx, me: Me, as_of: str |
         out = await audit.case_history(ctx, case_id, me.actor, at, client_address(request))
     except Refusal as err:
         return _refused(request, me, err)
-    return _page(
-        request,
-        me,
-        "staff/history.html",
-        {
-            "h": out,
-            "case_id": case_id,
-            "as_of": as_of or "",
-            "event_zh": console.EVENT_ZH,
-            "can_replay": me.actor.role in REPLAYERS,
-            "replayed": None,
-        },
-    )
+    return _history_page(request, me, case_id, out, as_of or "", None)
 
 
 @router.post("/staff/cases/{case_id}/replay", response_class=HTMLResponse)
@@ -67,19 +68,7 @@ async def replay(case_id: str, request: Request, ctx: Ctx, me: Me) -> Response:
         out = await audit.case_history(ctx, case_id, me.actor, None, client_address(request))
     except Refusal as err:
         return _refused(request, me, err)
-    return _page(
-        request,
-        me,
-        "staff/history.html",
-        {
-            "h": out,
-            "case_id": case_id,
-            "as_of": "",
-            "event_zh": console.EVENT_ZH,
-            "can_replay": True,
-            "replayed": result,
-        },
-    )
+    return _history_page(request, me, case_id, out, "", result)
 
 
 @router.get("/staff/cases/{case_id}/dossier.pdf")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
 from api.deps import Caller, Ctx, Db, OptionalCaller, client_address, public_base
@@ -45,10 +45,7 @@ def _csv(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
-@router.get("", response_model=CaseListOut)
-async def list_cases(
-    caller: Caller,
-    ctx: Ctx,
+def list_filters(
     status: Annotated[str | None, Query(description="one status or several, comma-separated")] = None,
     color: str | None = None,
     category: str | None = None,
@@ -57,11 +54,9 @@ async def list_cases(
     handler: str | None = None,
     overdue: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> CaseListOut:
-    """The cases the caller's jurisdiction allows, newest first, with citizens' names and phones masked."""
-    query = CaseListQuery(
+) -> CaseListQuery:
+    """The case list's filters, shared by the list and its export (each may name several values)."""
+    return CaseListQuery(
         status=_csv(status),
         color=_csv(color),
         category=_csv(category),
@@ -70,9 +65,22 @@ async def list_cases(
         handler=_csv(handler),
         overdue=overdue,
         q=q,
-        page=page,
-        page_size=page_size,
     )
+
+
+Filters = Annotated[CaseListQuery, Depends(list_filters)]
+
+
+@router.get("", response_model=CaseListOut)
+async def list_cases(
+    caller: Caller,
+    ctx: Ctx,
+    filters: Filters,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> CaseListOut:
+    """The cases the caller's jurisdiction allows, newest first, with citizens' names and phones masked."""
+    query = filters.model_copy(update={"page": page, "page_size": page_size})
     return await run(ctx.engine, lambda db: cases.list_cases(db, caller, query))
 
 
@@ -81,32 +89,10 @@ async def list_cases(
     response_class=Response,
     responses={200: {"content": {XLSX: {}}, "description": "案件清单 (Excel)"}},
 )
-def export_cases(
-    caller: Caller,
-    ctx: Ctx,
-    db: Db,
-    status: Annotated[str | None, Query(description="one status or several, comma-separated")] = None,
-    color: str | None = None,
-    category: str | None = None,
-    unit: str | None = None,
-    township: str | None = None,
-    handler: str | None = None,
-    overdue: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100)] = None,
-) -> Response:
+def export_cases(caller: Caller, ctx: Ctx, db: Db, filters: Filters) -> Response:
     """Every case the list with these filters shows the caller (not a page; 422 `export_too_large` beyond
     50,000), as an Excel workbook, masked as the list is. Declared before `/{case_id}`, which would take it."""
-    query = CaseListQuery(
-        status=_csv(status),
-        color=_csv(color),
-        category=_csv(category),
-        unit=_csv(unit),
-        township=_csv(township),
-        handler=_csv(handler),
-        overdue=overdue,
-        q=q,
-    )
-    return attachment(exports.cases_export(db, caller, query, ctx.taxonomy, datetime.now(UTC)))
+    return attachment(exports.cases_export(db, caller, filters, ctx.taxonomy, datetime.now(UTC)))
 
 
 @router.get("/{case_id}", response_model=CaseView)
