@@ -23,12 +23,14 @@ from domain.case_flow import STATUS_ZH
 from domain.models import Role
 from domain.settings import parse_duration
 from domain.taxonomy import TOWNSHIP_LED
-from services import cases, console, inbox, sessions, steps, tracking, triage, work
+from services import cases, console, inbox, intake, sessions, steps, tracking, triage, work
 from services.db import run
 from services.errors import Refusal
 from services.schemas import (
     AssignIn,
+    CitizenIn,
     CitizenUpdateIn,
+    IntakeIn,
     MeetingIn,
     ReasonIn,
     ReissueIn,
@@ -183,6 +185,52 @@ async def my_work(request: Request, ctx: Ctx, me: Me, sort: str = "due", colour:
 @router.get("/staff", include_in_schema=False)
 async def staff_root() -> Response:
     return redirect(STAFF)
+
+
+# --- intake at the window or on the phone ----------------------------------------------------------------
+
+INTAKE_FIELDS = ("description", "name", "phone", "address", "township", "category", "channel")
+
+
+def _intake_refused(me: sessions.Current) -> Refusal | None:
+    if me.actor.role not in intake.INTAKE_ROLES:
+        return Refusal(403, "forbidden_role", "只有受理员可以代群众登记诉求")
+    return None
+
+
+@router.get("/staff/intake", response_class=HTMLResponse)
+async def intake_form(request: Request, me: Me) -> Response:
+    refused = _intake_refused(me)
+    if refused:
+        return _refused(request, me, refused)
+    return _page(request, me, "staff/intake.html", {"values": {"channel": "clerk"}, "errors": {}, "banner": None})
+
+
+@router.post("/staff/intake", response_class=HTMLResponse)
+async def intake_submit(request: Request, ctx: Ctx, me: Me) -> Response:
+    form = await checked_form(request, me)
+    refused = _intake_refused(me)
+    if refused:
+        return _refused(request, me, refused)
+    values = {k: form_text(form, k) for k in INTAKE_FIELDS}
+    values["channel"] = "phone" if values["channel"] == "phone" else "clerk"
+    body = IntakeIn(
+        description=values["description"],
+        citizen=CitizenIn(name=values["name"], phone=values["phone"]),
+        address=values["address"] or None,
+        township=values["township"] or None,
+        category=values["category"] or None,
+        channel=values["channel"],
+    )
+    errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
+    if errors:
+        return _page(request, me, "staff/intake.html", {"values": values, "errors": errors, "banner": None}, 422)
+    try:
+        out = await intake.take_in(ctx, body, me.actor, client_address(request), str(request.base_url).rstrip("/"))
+    except Refusal as err:
+        context = {"values": values, "errors": {err.field: err.message} if err.field else {}, "banner": err.message}
+        return _page(request, me, "staff/intake.html", context, err.status_code)
+    return redirect(f"/track/{quote(out.tracking_code, safe='')}/receipt")
 
 
 # --- the clerks' triage queue ---------------------------------------------------------------------------

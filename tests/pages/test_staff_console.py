@@ -220,3 +220,32 @@ async def test_case_list_filters_pages_and_exports_within_jurisdiction(site, bro
         book = load_workbook(io.BytesIO(r.content))
         cells = [c.value for row in book.worksheets[0].iter_rows() for c in row]
         assert first["case_no"] not in cells and other["case_no"] not in cells
+
+
+async def test_clerk_registers_a_walk_in_request_and_prints_the_receipt(site):
+    csrf = await sign_in(site.http, "clerk")
+    form = {
+        "csrf_token": csrf,
+        "channel": "clerk",
+        "description": "白塔镇某工地拖欠我们工资三个月",
+        "name": "李四",
+        "phone": "12345",
+        "address": "",
+        "township": "",
+        "category": "",
+    }
+    r = await site.http.post("/staff/intake", data=form)
+    assert r.status_code == 422 and "电话号码格式不正确" in text_of(r.text)
+    assert "白塔镇某工地拖欠我们工资三个月" in r.text  # what was typed is kept
+    r = await site.http.post("/staff/intake", data={**form, "phone": "13900001111"})
+    assert r.status_code == 303 and r.headers["location"].endswith("/receipt")
+    code = r.headers["location"].split("/track/")[1].split("/")[0]
+    case_id = site.case_id(code)
+    site.watch(case_id)
+    view = await site.case(case_id)
+    assert view["intake"]["channel"] == "clerk" and view["intake"]["intake_by"] == "clerk"
+    receipt = await site.http.get(r.headers["location"])
+    assert receipt.status_code == 200 and view["case_no"] in receipt.text
+    # A mediator does not register requests.
+    await sign_in(site.http, "renshe.mediator")
+    assert (await site.http.get("/staff/intake")).status_code == 403
