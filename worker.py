@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.assignment import Assignment
 from activities.delivery import relay_running
+from activities.hazards import HazardRecorder
 from activities.notifications import Notifier, external_channels
 from activities.records import CaseRecorder
 from activities.triage import Triage
@@ -28,10 +29,11 @@ from store.db import engine_for
 from store.migrate import require_current
 from workflows.codec import EncryptionCodec
 from workflows.dispute_case import DisputeCase
+from workflows.hazard_rectification import HazardRectification
 from workflows.temporal_client import connect, ensure_search_attributes
 
 log = logging.getLogger("wuhuan.worker")
-WORKFLOWS = [DisputeCase]
+WORKFLOWS = [DisputeCase, HazardRectification]
 
 
 def enable_bytecode_cache() -> None:
@@ -55,6 +57,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         parse_duration(settings.repeat_window),
     )
     assignment = Assignment(engine, taxonomy)
+    hazards = HazardRecorder(engine, taxonomy, notifier)
     return [
         recorder.record_case_events,
         notifier.send_notifications,
@@ -63,6 +66,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         assignment.match_team,
         assignment.find_team_member,
         assignment.start_task_force,
+        hazards.record_hazard_events,
     ]
 
 

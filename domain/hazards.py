@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from domain.case_flow import CaseRuleError, Effects
-from domain.models import Actor, Audience, Role
+from domain.models import Actor, Audience, CaseEvent, NotificationRequest, Role
 
 
 class HazardStatus(StrEnum):
@@ -188,7 +188,8 @@ def check(h: HazardState, step_name: str, action: HazardAction) -> None:
             raise CaseRuleError("invalid", "reason_required", "不予通过须写明理由")
 
 
-def _leaders(h: HazardState) -> Audience:
+def leaders_of(h: HazardState) -> Audience:
+    """The responsible unit's leaders (for the township itself, the township's)."""
     unit = h.report.unit
     units = [unit] if unit != "township" else []
     return Audience(unit_leaders=units, township_leaders=[h.report.township] if unit == "township" else [])
@@ -212,12 +213,12 @@ def apply(h: HazardState, step_name: str, action: HazardAction, now: datetime) -
         h.status, h.struck_off_at = HazardStatus.struck_off, now
         h.recheck_at = now + h.levels.recheck_after
         fx.event("struck_off", who, on_time=(h.submitted_at or now) <= h.deadline, recheck_at=h.recheck_at.isoformat())
-        fx.notify("hazard_struck_off", _leaders(h), site=h.report.site)
+        fx.notify("hazard_struck_off", leaders_of(h), site=h.report.site)
     elif isinstance(action, VerifyAction):
         h.status = HazardStatus.rectifying
         h.rejections += 1
         fx.event("verification_rejected", who, reason=(action.reason or "").strip())
-        fx.notify("hazard_rejected", _leaders(h), site=h.report.site, reason=(action.reason or "").strip())
+        fx.notify("hazard_rejected", leaders_of(h), site=h.report.site, reason=(action.reason or "").strip())
     elif isinstance(action, RecheckAction) and action.holds:
         h.status, h.closed_at, h.recheck_at = HazardStatus.rechecked, now, None
         fx.event("rechecked", who, holds=True, note=action.note or "")
@@ -226,7 +227,7 @@ def apply(h: HazardState, step_name: str, action: HazardAction, now: datetime) -
         h.reopened += 1
         h.deadline = now + h.levels.deadline_for(h.report.severity)
         fx.event("reopened", who, note=action.note or "", deadline=h.deadline.isoformat())
-        fx.notify("hazard_reopened", _leaders(h), site=h.report.site, deadline=h.deadline.isoformat())
+        fx.notify("hazard_reopened", leaders_of(h), site=h.report.site, deadline=h.deadline.isoformat())
     return fx
 
 
@@ -253,7 +254,7 @@ def fire(h: HazardState, at: datetime) -> Effects:
         h.reminded_for = h.deadline
         if at < h.deadline:
             fx.event("reminded", "system", deadline=h.deadline.isoformat())
-            fx.notify("hazard_reminder", _leaders(h), site=h.report.site, deadline=h.deadline.isoformat())
+            fx.notify("hazard_reminder", leaders_of(h), site=h.report.site, deadline=h.deadline.isoformat())
     if h.status in RECTIFYING and h.overdue_for != h.deadline and at >= h.deadline:
         # 限时整改 missed: exposed (曝光台), the unit's leader and 平安办 told; the record activity enrols the
         # people responsible in the next re-training class (回炉班) and, for a repeat, summons the leader (约谈).
@@ -262,7 +263,7 @@ def fire(h: HazardState, at: datetime) -> Effects:
         fx.event(
             "overdue", "system", deadline=h.deadline.isoformat(), unit=h.report.unit, responsible=h.report.responsible
         )
-        leaders = _leaders(h)
+        leaders = leaders_of(h)
         fx.notify(
             "hazard_overdue",
             Audience(
@@ -276,3 +277,23 @@ def fire(h: HazardState, at: datetime) -> Effects:
         fx.notify("hazard_recheck_due", Audience(usernames=[h.report.found_by]), site=h.report.site)
         h.recheck_at = None
     return fx
+
+
+class HazardStart(BaseModel):
+    report: HazardReport
+    levels: HazardLevels
+
+
+class HazardRecord(BaseModel):
+    """One write to the read model: the hazard's new events, the state they lead to, and their notices."""
+
+    hazard_id: str
+    events: list[CaseEvent]
+    state: HazardState
+    notices: list[NotificationRequest] = Field(default_factory=list)
+
+
+class HazardOutcome(BaseModel):
+    hazard_id: str
+    status: HazardStatus
+    overdue: bool

@@ -3,9 +3,11 @@ so wording can change without touching case histories."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from domain.taxonomy import Taxonomy, is_department
+from domain.times import china_local
 
 CLOCK_ZH = {"routed": "3分钟分流", "assigned": "5分钟交办", "team": "1小时组团", "yellow": "黄码", "red": "红码"}
 KIND_ZH = {
@@ -96,4 +98,36 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
                 or where
             )
             return f"【组团缺员】案件 {case_no}（{cat}）组团时{missing}暂无可参与的在岗调解员，请负责人立即指定人员。"
+    if kind.startswith("hazard_"):
+        return hazard_text(kind, case_no, p)
     return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"
+
+
+def _day(iso: Any) -> str:
+    """The China-time date of an ISO time, as a deadline is read out."""
+    try:
+        return china_local(datetime.fromisoformat(str(iso))).strftime("%m月%d日%H:%M")
+    except ValueError:
+        return str(iso)
+
+
+def hazard_text(kind: str, hazard_no: str, p: dict[str, Any]) -> str:
+    site = p.get("site", "")
+    match kind:
+        case "hazard_assigned":
+            return f"【隐患交办】{site}的隐患 {hazard_no} 已交由贵单位限时整改，期限 {_day(p.get('deadline'))}。"
+        case "hazard_reminder":
+            return f"【整改提醒】隐患 {hazard_no}（{site}）将于 {_day(p.get('deadline'))} 到期，请按时整改并上传材料。"
+        case "hazard_overdue":
+            return f"【逾期曝光】隐患 {hazard_no}（{site}）逾期未整改，已列入曝光台，责任人将参加回炉培训。"
+        case "hazard_submitted":
+            return f"【待验收】隐患 {hazard_no}（{site}）已提交整改材料，请验收。"
+        case "hazard_rejected":
+            return f"【验收未通过】隐患 {hazard_no}（{site}）：{p.get('reason', '')}。请继续整改。"
+        case "hazard_struck_off":
+            return f"【已销号】隐患 {hazard_no}（{site}）验收通过，已销号，将于到期后回头看。"
+        case "hazard_recheck_due":
+            return f"【回头看】隐患 {hazard_no}（{site}）已到回头看时间，请复查。"
+        case "hazard_reopened":
+            return f"【复发】隐患 {hazard_no}（{site}）回头看发现复发，请于 {_day(p.get('deadline'))} 前重新整改。"
+    return f"隐患 {hazard_no}：{kind}"

@@ -287,3 +287,51 @@ class StaffSession(SQLModel, table=True):
     expires_at: datetime
     ended_at: datetime | None = None
     client: str | None = None
+
+
+class HazardRow(SQLModel, table=True):
+    """One row per hazard (问题隐患), upserted by the hazard record activity from the workflow's state: what the
+    three lists (hazards, measures, responsibilities), the exposure list and the figures read."""
+
+    __tablename__ = "hazards"
+    hazard_id: str = Field(primary_key=True)
+    hazard_no: str = Field(index=True, unique=True)
+    domain: str = Field(index=True)
+    township: str = Field(index=True)
+    district: int | None = Field(default=None, index=True)
+    site: str
+    description: str
+    severity: str
+    unit: str = Field(index=True)
+    responsible: str | None = None
+    measure: str
+    found_by: str
+    found_at: datetime = Field(index=True)
+    deadline: datetime
+    status: str = Field(index=True)
+    overdue: bool = Field(default=False, index=True)
+    exposed_at: datetime | None = None
+    submitted_at: datetime | None = None
+    struck_off_at: datetime | None = None
+    struck_off_on_time: bool | None = None
+    recheck_at: datetime | None = None
+    closed_at: datetime | None = None
+    rejections: int = 0
+    reopened: int = 0
+    last_seq: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class HazardEventRow(SQLModel, table=True):
+    """Append-only log of a hazard's steps; (hazard_id, seq) makes a retried write a no-op."""
+
+    __tablename__ = "hazard_events"
+    __table_args__ = (UniqueConstraint("hazard_id", "seq"),)
+    id: int | None = Field(default=None, primary_key=True)
+    hazard_id: str = Field(index=True)
+    seq: int
+    at: datetime
+    type: str = Field(index=True)
+    actor: str
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    recorded_at: datetime = Field(default_factory=utcnow)

@@ -13,6 +13,7 @@ from typing import NoReturn
 
 from temporalio import activity
 
+from domain.hazards import HazardRecord
 from domain.models import (
     CaseRecord,
     HandlerChoice,
@@ -75,6 +76,12 @@ def start_task_force(req: TaskForceRequest) -> str | None:
     return _declaration("activities.assignment.Assignment")
 
 
+@activity.defn(name="record_hazard_events")
+def record_hazard_events(record: HazardRecord) -> int:
+    """A hazard's events, read-model row and notices, in one transaction; returns how many events were new."""
+    return _declaration("activities.hazards.HazardRecorder")
+
+
 ALL = [
     record_case_events,
     send_notifications,
@@ -83,4 +90,5 @@ ALL = [
     match_team,
     find_team_member,
     start_task_force,
+    record_hazard_events,
 ]
