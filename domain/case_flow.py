@@ -20,6 +20,7 @@ from domain.models import (
     AssignAction,
     Audience,
     AutoCloseAction,
+    CaseEvent,
     CaseState,
     CitizenUpdateAction,
     CodeReissueAction,
@@ -28,6 +29,7 @@ from domain.models import (
     MaterialAction,
     Mediation,
     MediationAction,
+    NotificationRequest,
     RateAction,
     Rating,
     RejectAction,
@@ -315,6 +317,28 @@ class Effects:
 
     def notify(self, kind: str, audience: Audience, **params: Any) -> None:
         self.notices.append((kind, audience, params))
+
+    def numbered(
+        self, first_seq: int, at: datetime, subject_id: str, subject_no: str
+    ) -> tuple[list[CaseEvent], list[NotificationRequest]]:
+        """The events numbered from `first_seq` and the notices keyed by subject, first event and position (the
+        key a retried write is recognised by). Shared by every workflow that records this way."""
+        events = [
+            CaseEvent(seq=first_seq + i, at=at, type=type_, actor=actor, detail=detail)
+            for i, (type_, actor, detail) in enumerate(self.events)
+        ]
+        notices = [
+            NotificationRequest(
+                key=f"{subject_id}:{first_seq}:{i}",
+                case_id=subject_id,
+                case_no=subject_no,
+                kind=kind,
+                params=params,
+                audience=audience,
+            )
+            for i, (kind, audience, params) in enumerate(self.notices)
+        ]
+        return events, notices
 
 
 def apply(state: CaseState, step_name: str, action: Action, now: datetime) -> Effects:

@@ -209,11 +209,7 @@ async def reject(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> C
 
 async def citizen_update(svc: Services, case_id: str, actor: Actor, body: CitizenUpdateIn) -> CaseView:
     """更新诉求 taken down by a clerk for the citizen (at the window or on the phone)."""
-    text = body.text.strip()
-    if not text:
-        raise invalid("text_required", "请填写更新内容", field="text")
-    if len(text) > svc.settings.max_description_chars:
-        raise invalid("text_too_long", f"内容不能超过 {svc.settings.max_description_chars} 字", field="text")
+    text = tracking.update_text(svc, body)
     return await act(
         svc,
         case_id,

@@ -156,14 +156,20 @@ async def add_material(svc: Services, case_id: str, upload: Upload, by: Actor = 
     return MaterialOut(**material.model_dump(exclude={"stored_name"}), uploaded_at=datetime.now(UTC))
 
 
-async def citizen_update(svc: Services, code: str, client_address: str, body: CitizenUpdateIn) -> TrackView:
-    """更新诉求: add to what the citizen asked for."""
-    case_id = await open_case(svc, code, client_address)
+def update_text(svc: Services, body: CitizenUpdateIn) -> str:
+    """The text of an update to the request, whoever takes it down (the citizen, or a clerk for them)."""
     text = body.text.strip()
     if not text:
         raise invalid("text_required", "请填写更新内容", field="text")
     if len(text) > svc.settings.max_description_chars:
         raise invalid("text_too_long", f"内容不能超过 {svc.settings.max_description_chars} 字", field="text")
+    return text
+
+
+async def citizen_update(svc: Services, code: str, client_address: str, body: CitizenUpdateIn) -> TrackView:
+    """更新诉求: add to what the citizen asked for."""
+    case_id = await open_case(svc, code, client_address)
+    text = update_text(svc, body)
     state = await cases.citizen_step(
         svc, case_id, DisputeCase.citizen_update, CitizenUpdateAction(actor=CITIZEN, text=text)
     )

@@ -416,21 +416,10 @@ class DisputeCase:
 
     def _emit(self, fx: Effects) -> None:
         s = self.s
-        first = s.next_seq
-        for type_, actor, detail in fx.events:
-            self._events.append(CaseEvent(seq=s.next_seq, at=workflow.now(), type=type_, actor=actor, detail=detail))
-            s.next_seq += 1
-        for i, (kind, audience, params) in enumerate(fx.notices):
-            self._notices.append(
-                NotificationRequest(
-                    key=f"{s.case_id}:{first}:{i}",
-                    case_id=s.case_id,
-                    case_no=s.case_no,
-                    kind=kind,
-                    params=params,
-                    audience=audience,
-                )
-            )
+        events, notices = fx.numbered(s.next_seq, workflow.now(), s.case_id, s.case_no)
+        self._events += events
+        self._notices += notices
+        s.next_seq += len(events)
 
     async def _flush(self) -> None:
         """Record events in order (one writer keeps the log ordered), with their notifications."""

@@ -116,21 +116,10 @@ class HazardRectification:
 
     def _emit(self, fx: Effects) -> None:
         h = self.h
-        first = h.next_seq
-        for type_, actor, detail in fx.events:
-            self._events.append(CaseEvent(seq=h.next_seq, at=workflow.now(), type=type_, actor=actor, detail=detail))
-            h.next_seq += 1
-        for i, (kind, audience, params) in enumerate(fx.notices):
-            self._notices.append(
-                NotificationRequest(
-                    key=f"{h.report.hazard_id}:{first}:{i}",
-                    case_id=h.report.hazard_id,
-                    case_no=h.report.hazard_no,
-                    kind=kind,
-                    params=params,
-                    audience=audience,
-                )
-            )
+        events, notices = fx.numbered(h.next_seq, workflow.now(), h.report.hazard_id, h.report.hazard_no)
+        self._events += events
+        self._notices += notices
+        h.next_seq += len(events)
 
     async def _flush(self) -> None:
         while self._events:
