@@ -57,7 +57,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         parse_duration(settings.repeat_window),
     )
     assignment = Assignment(engine, taxonomy)
-    hazards = HazardRecorder(engine, taxonomy, notifier)
+    hazards = HazardRecorder(engine, taxonomy, notifier, parse_duration(settings.hazard_summons_within))
     return [
         recorder.record_case_events,
         notifier.send_notifications,

@@ -80,6 +80,8 @@ class HazardReport(BaseModel):
     hazard_no: str
     domain: str
     township: str
+    district: int | None = None  # the township's inspection district (片区), for the inspectors' jurisdiction
+    visit_id: str | None = None  # the visit it was found on (None: reported outside a recorded visit)
     site: str
     description: str
     severity: Severity
@@ -89,6 +91,7 @@ class HazardReport(BaseModel):
     found_by: str
     found_at: datetime
     deadline: datetime | None = None  # None: by severity
+    photos: list[Evidence] = Field(default_factory=list)  # taken on site, metadata stripped
 
 
 class HazardState(BaseModel):
@@ -104,6 +107,7 @@ class HazardState(BaseModel):
     submitted_at: datetime | None = None
     struck_off_at: datetime | None = None
     recheck_at: datetime | None = None
+    rechecked_at: datetime | None = None  # the last re-check, whichever way it went
     closed_at: datetime | None = None
     rejections: int = 0
     reopened: int = 0
@@ -115,7 +119,12 @@ class HazardState(BaseModel):
 
 
 def _inspector(a: Actor, h: HazardState) -> bool:
-    return a.role in (Role.inspector, Role.supervisor)
+    """An inspector of the hazard's district (or of the whole county), the one who found it, or a supervisor."""
+    if a.role == Role.supervisor:
+        return True
+    return a.role == Role.inspector and (
+        a.district is None or a.district == h.report.district or a.username == h.report.found_by
+    )
 
 
 def _responsible_unit(a: Actor, h: HazardState) -> bool:
@@ -124,6 +133,39 @@ def _responsible_unit(a: Actor, h: HazardState) -> bool:
     if unit == "township":
         return a.unit is None and a.township == h.report.township and a.role in (Role.leader, Role.mediator)
     return a.unit == unit and a.role in (Role.leader, Role.mediator)
+
+
+@dataclass(frozen=True)
+class HazardFacts:
+    """What decides who may see a hazard (the read model's columns; store/inspection.py builds the same in SQL)."""
+
+    unit: str
+    township: str
+    district: int | None
+    found_by: str
+
+
+COUNTY_WIDE = frozenset({Role.supervisor, Role.county_leader, Role.auditor})
+
+
+def sees_hazard(a: Actor, f: HazardFacts) -> bool:
+    """The county's overseers see every hazard; an inspector those of the district (all with no district) and
+    those found personally; a department's staff its own unit's; a township's staff every hazard in the township
+    (属地). Clerks and citizens see none."""
+    if a.role in COUNTY_WIDE:
+        return True
+    if a.role == Role.inspector:
+        return a.district is None or a.district == f.district or a.username == f.found_by
+    if a.role in (Role.leader, Role.mediator):
+        if a.unit is not None:
+            return a.unit == f.unit
+        return a.township is not None and a.township == f.township
+    return False
+
+
+def facts_of(h: HazardState) -> HazardFacts:
+    r = h.report
+    return HazardFacts(unit=r.unit, township=r.township, district=r.district, found_by=r.found_by)
 
 
 def _system(a: Actor, h: HazardState) -> bool:
@@ -220,10 +262,10 @@ def apply(h: HazardState, step_name: str, action: HazardAction, now: datetime) -
         fx.event("verification_rejected", who, reason=(action.reason or "").strip())
         fx.notify("hazard_rejected", leaders_of(h), site=h.report.site, reason=(action.reason or "").strip())
     elif isinstance(action, RecheckAction) and action.holds:
-        h.status, h.closed_at, h.recheck_at = HazardStatus.rechecked, now, None
+        h.status, h.closed_at, h.recheck_at, h.rechecked_at = HazardStatus.rechecked, now, None, now
         fx.event("rechecked", who, holds=True, note=action.note or "")
     elif isinstance(action, RecheckAction):
-        h.status, h.recheck_at = HazardStatus.reopened, None
+        h.status, h.recheck_at, h.rechecked_at = HazardStatus.reopened, None, now
         h.reopened += 1
         h.deadline = now + h.levels.deadline_for(h.report.severity)
         fx.event("reopened", who, note=action.note or "", deadline=h.deadline.isoformat())

@@ -128,6 +128,13 @@ def hazard_text(kind: str, hazard_no: str, p: dict[str, Any]) -> str:
             return f"【已销号】隐患 {hazard_no}（{site}）验收通过，已销号，将于到期后回头看。"
         case "hazard_recheck_due":
             return f"【回头看】隐患 {hazard_no}（{site}）已到回头看时间，请复查。"
+        case "hazard_retraining":
+            return (
+                f"【回炉培训】因隐患 {hazard_no}（{site}）逾期未整改，{p.get('person', '')} 已列入 "
+                f"{p.get('class_date', '')} 回炉班，请准时参加。"
+            )
+        case "hazard_summons":
+            return f"【约谈】{p.get('unit_zh', '')}在期限内再次出现逾期隐患（{hazard_no}），请主要领导接受约谈。"
         case "hazard_reopened":
             return f"【复发】隐患 {hazard_no}（{site}）回头看发现复发，请于 {_day(p.get('deadline'))} 前重新整改。"
     return f"隐患 {hazard_no}：{kind}"

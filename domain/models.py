@@ -65,6 +65,7 @@ class Actor(BaseModel):
     role: Role
     unit: str | None = None
     township: str | None = None
+    district: int | None = None  # an inspector's district (督查片区); None: the whole county
 
 
 SYSTEM = Actor(username="system", role=Role.system)

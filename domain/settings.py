@@ -16,6 +16,7 @@ import isodate
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.hazards import HazardLevels
 from domain.models import ServiceLevels
 
 
@@ -88,6 +89,20 @@ class Settings(BaseSettings):
     # records its own algorithm, so switching keeps the chains already written verifiable.
     audit_hash: Literal["sm3", "sha256"] = "sm3"
 
+    # Safety inspection (平安督查): rectification deadlines by severity, the reminder before a deadline, the
+    # re-check (回头看) after striking off, and the window in which a unit's second overdue hazard brings its
+    # leader a summons (约谈). Each hazard carries the values it was found with (domain.hazards.HazardLevels).
+    hazard_deadline_major: str = "P3D"
+    hazard_deadline_general: str = "P7D"
+    hazard_deadline_minor: str = "P15D"
+    hazard_recheck_after: str = "P30D"
+    hazard_remind_before: str = "P1D"
+    hazard_summons_within: str = "P90D"
+    # The weekly inspection plan (片区督查计划) is made by a Temporal Schedule at this cron time (UTC; the
+    # default is Monday 08:00 in China) with this many visits per district.
+    inspection_plan_cron: str = "0 0 * * 1"
+    inspection_visits_per_district: int = Field(default=2, ge=1, le=7)
+
     max_description_chars: int = 5000
     max_upload_bytes: int = 10 * 1024 * 1024
     # Continue-as-new once a case's history passes this many events (Temporal also suggests it).
@@ -116,6 +131,12 @@ class Settings(BaseSettings):
         "notify_relay_interval",
         "staff_session_ttl",
         "staff_session_idle",
+        "hazard_deadline_major",
+        "hazard_deadline_general",
+        "hazard_deadline_minor",
+        "hazard_recheck_after",
+        "hazard_remind_before",
+        "hazard_summons_within",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:
@@ -161,6 +182,15 @@ class Settings(BaseSettings):
             close_unrated_after=parse_duration(self.close_unrated_after),
             history_event_limit=self.history_event_limit,
             review_window=parse_duration(self.review_window),
+        )
+
+    def hazard_levels(self) -> HazardLevels:
+        return HazardLevels(
+            major=parse_duration(self.hazard_deadline_major),
+            general=parse_duration(self.hazard_deadline_general),
+            minor=parse_duration(self.hazard_deadline_minor),
+            recheck_after=parse_duration(self.hazard_recheck_after),
+            remind_before=parse_duration(self.hazard_remind_before),
         )
 
 

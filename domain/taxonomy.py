@@ -109,6 +109,20 @@ class Taxonomy(BaseModel):
         c = self.category(code)
         return c.zh if c else (code or "")
 
+    def inspection_domain(self, code: str | None) -> InspectionDomain | None:
+        return next((d for d in self.inspection_domains if d.code == code), None)
+
+    def inspection_domain_zh(self, code: str | None) -> str:
+        d = self.inspection_domain(code)
+        return d.zh if d else (code or "")
+
+    def districts(self) -> dict[int, list[Township]]:
+        """The inspection districts (督查片区) and their townships, in order."""
+        out: dict[int, list[Township]] = {}
+        for t in self.townships:
+            out.setdefault(t.district, []).append(t)
+        return dict(sorted(out.items()))
+
     def leader_in_charge(self, unit: str | None, township: str | None) -> CountyLeader | None:
         """The county leader in charge of a case: the one over its lead department; for a township-led case, or a
         department nobody is listed for, the one who keeps in touch with its township; None when neither is known."""

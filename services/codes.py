@@ -22,25 +22,35 @@ from store.tables import CaseNumberCounter, TrackingCode
 
 
 def allocate_case_no(engine: Engine, now: datetime) -> str:
-    """Atomically take the day's next number (the update holds the row's write lock until commit)."""
+    return allocate_number(engine, now, "MT")
+
+
+def allocate_hazard_no(engine: Engine, now: datetime) -> str:
+    return allocate_number(engine, now, "YH")
+
+
+def allocate_number(engine: Engine, now: datetime, prefix: str) -> str:
+    """Atomically take the day's next number of a series (MT: cases, YH: hazards); the update holds the row's
+    write lock until commit. The case series keeps its bare day key, as numbers were first kept."""
     day = now.astimezone(CHINA).strftime("%Y%m%d")
+    key = day if prefix == "MT" else f"{prefix}{day}"
     for _ in range(10):
         with session(engine) as db:
             result = db.exec(
-                update(CaseNumberCounter).where(CaseNumberCounter.day == day).values(last=CaseNumberCounter.last + 1)
+                update(CaseNumberCounter).where(CaseNumberCounter.day == key).values(last=CaseNumberCounter.last + 1)
             )
             if result.rowcount:
-                number = db.exec(select(CaseNumberCounter.last).where(CaseNumberCounter.day == day)).one()
+                number = db.exec(select(CaseNumberCounter.last).where(CaseNumberCounter.day == key)).one()
                 db.commit()
-                return f"MT{day}-{number:04d}"
-            db.add(CaseNumberCounter(day=day, last=1))
+                return f"{prefix}{day}-{number:04d}"
+            db.add(CaseNumberCounter(day=key, last=1))
             try:
                 db.commit()
             except IntegrityError:  # another request opened the day first: take the next one
                 db.rollback()
                 continue
-            return f"MT{day}-0001"
-    raise RuntimeError("could not allocate a case number")
+            return f"{prefix}{day}-0001"
+    raise RuntimeError(f"could not allocate a {prefix} number")
 
 
 def code_hash(code: str) -> str:

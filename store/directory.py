@@ -9,7 +9,13 @@ from store.tables import Staff
 
 
 def actor_of(staff: Staff) -> Actor:
-    return Actor(username=staff.username, role=Role(staff.role), unit=staff.unit, township=staff.township)
+    return Actor(
+        username=staff.username,
+        role=Role(staff.role),
+        unit=staff.unit,
+        township=staff.township,
+        district=staff.district,
+    )
 
 
 def active(db: Session, username: str) -> Staff | None:

@@ -47,6 +47,9 @@ class Staff(SQLModel, table=True):
     leave_until: date | None = None
     home_township: str | None = None
     last_assigned_at: datetime | None = None  # kept by the record activity; fair rotation
+    # Inspectors (督查专员): their district (片区) and team; None for everyone else (and county-wide inspectors).
+    district: int | None = Field(default=None, index=True)
+    team: str | None = None
 
 
 class Case(SQLModel, table=True):
@@ -202,7 +205,7 @@ class TrackingCode(SQLModel, table=True):
 
 class CaseNumberCounter(SQLModel, table=True):
     __tablename__ = "case_number_counters"
-    day: str = Field(primary_key=True)  # YYYYMMDD
+    day: str = Field(primary_key=True)  # YYYYMMDD for case numbers; a series prefix before it for others (YH…)
     last: int = 0
 
 
@@ -318,6 +321,10 @@ class HazardRow(SQLModel, table=True):
     closed_at: datetime | None = None
     rejections: int = 0
     reopened: int = 0
+    visit_id: str | None = Field(default=None, index=True)
+    recheck_due_at: datetime | None = None  # when the re-check (回头看) became or becomes due; kept once past
+    rechecked_at: datetime | None = None
+    state: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))  # the workflow's state, for views
     last_seq: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -335,3 +342,80 @@ class HazardEventRow(SQLModel, table=True):
     actor: str
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
     recorded_at: datetime = Field(default_factory=utcnow)
+
+
+class InspectionVisit(SQLModel, table=True):
+    """A visit of an inspection team (督查走访): planned by the weekly Schedule (or recorded unplanned: a daily
+    round, a covert special visit, one led by a county leader), then recorded on the inspector's phone with the
+    hazards found. Seen by inspectors and overseers only: the visited unit hears nothing before the visit."""
+
+    __tablename__ = "inspection_visits"
+    __table_args__ = (UniqueConstraint("week", "district", "slot"),)
+    visit_id: str = Field(primary_key=True)
+    kind: str = Field(index=True)  # domain.inspection.VisitKind
+    week: date | None = Field(default=None, index=True)  # planned visits: the Monday of their week
+    slot: int | None = None
+    district: int | None = Field(default=None, index=True)
+    township: str | None = Field(default=None, index=True)
+    domain: str | None = Field(default=None, index=True)
+    team: str | None = None
+    planned_for: date | None = Field(default=None, index=True)
+    status: str = Field(default="planned", index=True)  # planned, done
+    site: str | None = None
+    note: str | None = None
+    visited_at: datetime | None = None
+    visited_by: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class RetrainingEnrolment(SQLModel, table=True):
+    """A person enrolled in the re-training class (回炉班) for a hazard that passed its deadline, and whether they
+    came. `key` (hazard and the deadline missed) makes the recorder's retried write a no-op."""
+
+    __tablename__ = "retraining_enrolments"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    class_date: date = Field(index=True)
+    hazard_id: str = Field(index=True)
+    hazard_no: str
+    unit: str = Field(index=True)
+    township: str
+    person: str  # the responsible person as written on the list (the unit's leader when nobody was named)
+    enrolled_at: datetime
+    attended: bool | None = None  # None until the class's attendance is taken
+    marked_by: str | None = None
+    marked_at: datetime | None = None
+
+
+class Summons(SQLModel, table=True):
+    """约谈: the leader of a unit overdue again within the period is summoned for a talk."""
+
+    __tablename__ = "summonses"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    unit: str = Field(index=True)
+    township: str
+    leader: str | None = None  # the unit's (or township's) leader's username, when the directory has one
+    hazard_id: str = Field(index=True)
+    hazard_no: str
+    earlier_hazard_nos: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    reason: str
+    created_at: datetime
+    held_at: datetime | None = None
+    held_by: str | None = None
+    note: str | None = None
+
+
+class InspectionPhoto(SQLModel, table=True):
+    """A photo taken on a visit, uploaded before the hazard it shows is reported (a phone on a weak network sends
+    each photo as soon as it is taken); the report names its photos, which are then the hazard's."""
+
+    __tablename__ = "inspection_photos"
+    photo_id: str = Field(primary_key=True)
+    uploaded_by: str = Field(index=True)
+    filename: str
+    content_type: str
+    size: int
+    stored_name: str
+    uploaded_at: datetime = Field(default_factory=utcnow)
+    hazard_id: str | None = Field(default=None, index=True)  # set once a report used it
