@@ -1,7 +1,8 @@
 """Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
-docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township). Idempotent:
-existing rows are left as they are, except that demo accounts made before profiles existed (skills never set)
-get theirs."""
+docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township), and the
+safety-inspection organisation (docs/inspection.md): inspectors of five lead units in teams, each team assigned
+to a district (片区包干), and one self-inspection inspector per township (乡镇自查). Idempotent: existing rows are
+left as they are, except that demo accounts made before profiles existed (skills never set) get theirs."""
 
 from __future__ import annotations
 
@@ -21,6 +22,13 @@ CENTRE_ACCOUNTS = [
     ("inspector", "督查专员", Role.inspector),
 ]
 
+
+# The inspection teams (督查组): the lead units of the inspected domains each send TEAMS_PER_UNIT teams, of these
+# sizes in turn (4–5 people), and team g of all (in this order) covers district g % 6 + 1, so that every
+# district has teams of several units. 5 units × 19 people = 95 inspectors.
+INSPECTION_UNITS = ["gongan", "yingji", "jiaojing", "xiaofang", "shijian"]
+TEAMS_PER_UNIT = 4
+TEAM_SIZES = [5, 5, 4, 5]
 
 LEADER_CAPACITY = 10  # a leader handles a case only when nobody else can
 MEDIATOR_CAPACITY = 30
@@ -84,6 +92,45 @@ def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
                 password_hash="",
                 skills=township_skills,
                 capacity=MEDIATOR_CAPACITY,
+                home_township=t.code,
+            )
+        )
+    return people + inspectors(taxonomy)
+
+
+def inspectors(taxonomy: Taxonomy) -> list[Staff]:
+    """The demo inspectors (督查专员): teams of the lead units, assigned to districts, and the townships' own.
+    Their `unit` stays empty, whatever unit sends them: an inspector sees hazards by district, never a unit's cases;
+    the unit is in the team's code (`gongan-1`) and the name."""
+    districts = sorted(taxonomy.districts())
+    people: list[Staff] = []
+    g = 0
+    for code in INSPECTION_UNITS:
+        unit_name = taxonomy.unit_zh(code).removeprefix("县")
+        n = 0
+        for k in range(TEAMS_PER_UNIT):
+            district = districts[g % len(districts)]
+            g += 1
+            for _ in range(TEAM_SIZES[k % len(TEAM_SIZES)]):
+                n += 1
+                people.append(
+                    Staff(
+                        username=f"insp.{code}.{n:02d}",
+                        display_name=f"{unit_name}督查专员{n}",
+                        role=Role.inspector.value,
+                        password_hash="",
+                        district=district,
+                        team=f"{code}-{k + 1}",
+                    )
+                )
+    for t in taxonomy.townships:  # 乡镇自查: no team, so never on the weekly district plan
+        people.append(
+            Staff(
+                username=f"{t.code}.inspector",
+                display_name=f"{t.zh}自查督查员",
+                role=Role.inspector.value,
+                password_hash="",
+                district=t.district,
                 home_township=t.code,
             )
         )

@@ -83,3 +83,42 @@ def test_seed_demo_is_idempotent_and_creates_the_contract_accounts(tmp_path):
     # Every demo account signs in with the configured demo password.
     assert verify_password("seed-test-pw", staff["renshe.mediator"].password_hash)
     assert not verify_password("wuhuan-demo", staff["renshe.mediator"].password_hash)
+
+
+def test_seed_demo_has_the_inspection_organisation(tmp_path):
+    """About 100 inspectors of five lead units in teams of 4–5, every district covered by teams of more than one
+    unit; one self-inspection inspector per township; inspectors belong to no unit, so they see no unit's cases."""
+    taxonomy = get_taxonomy()
+    run_seed(tmp_path)
+    engine = make_engine(f"sqlite:///{tmp_path / 'read.db'}")
+    try:
+        with session(engine) as db:
+            inspectors = list(db.exec(select(Staff).where(Staff.role == "inspector")))
+    finally:
+        engine.dispose()
+
+    teams: dict[str, list[Staff]] = {}
+    for s in inspectors:
+        assert s.unit is None and s.township is None, s.username
+        if s.team:
+            teams.setdefault(s.team, []).append(s)
+    in_teams = [s for members in teams.values() for s in members]
+    assert 90 <= len(in_teams) <= 110
+    assert {t.split("-")[0] for t in teams} == {"gongan", "yingji", "jiaojing", "xiaofang", "shijian"}
+    for team, members in teams.items():
+        assert 4 <= len(members) <= 5, team
+        assert len({m.district for m in members}) == 1, f"{team} spans districts"
+    by_district: dict[int, set[str]] = {}
+    for team, members in teams.items():
+        by_district.setdefault(members[0].district, set()).add(team.split("-")[0])
+    assert set(by_district) == set(taxonomy.districts())
+    assert all(len(units) >= 2 for units in by_district.values()), by_district
+    assert {s.username for s in in_teams} >= {"insp.gongan.01", "insp.shijian.19"}
+    assert next(s for s in in_teams if s.username == "insp.gongan.03").display_name == "公安局督查专员3"
+
+    own = {s.username: s for s in inspectors if s.team is None and s.username != "inspector"}
+    assert set(own) == {f"{t.code}.inspector" for t in taxonomy.townships}
+    for t in taxonomy.townships:
+        assert own[f"{t.code}.inspector"].district == t.district
+    county_wide = next(s for s in inspectors if s.username == "inspector")
+    assert county_wide.district is None and county_wide.team is None
