@@ -29,7 +29,8 @@ from api.pages import staff_cases as staff_cases_pages
 from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
-from api.routes import audit, auth, cases, citizen, codec, health, notifications, supervision, triage
+from api.routes import audit, auth, cases, citizen, codec, health, inspection, notifications, supervision, triage
+from api.routes import inspection_visits as inspection_visit_routes
 from api.schema_gate import SchemaGate
 from domain import logs as logmask
 from domain.settings import Settings, get_settings
@@ -87,9 +88,10 @@ def create_app(
     app.state.ctx = ctx
     errors.install(app)
     schema.install(app)  # /healthz: 503 while the schema is not at head
-    for module in (health, auth, triage, cases, audit, citizen, supervision, notifications):
+    for module in (health, auth, triage, cases, audit, citizen, supervision, notifications, inspection):
         app.include_router(module.router)
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
+    app.include_router(inspection_visit_routes.router)  # /api/v1/inspection/visits
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
     app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API
     app.include_router(staff_cases_pages.router)  # before the console's /staff/cases/{case_id}

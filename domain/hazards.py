@@ -230,6 +230,22 @@ def check(h: HazardState, step_name: str, action: HazardAction) -> None:
             raise CaseRuleError("invalid", "reason_required", "不予通过须写明理由")
 
 
+def allowed_steps(h: HazardState, a: Actor) -> list[str]:
+    """The steps `a` may take on the hazard now (what a page offers as buttons)."""
+    out = []
+    for name, step in STEPS.items():
+        if h.status in step.allowed_from and any(rule(a, h) for rule in step.who):
+            if name == "verify" and not h.evidence:
+                continue
+            out.append(name)
+    return out
+
+
+def overdue_now(status: HazardStatus | str, deadline: datetime, now: datetime) -> bool:
+    """Open, not yet handed in, and past its deadline at `now`."""
+    return HazardStatus(status) in RECTIFYING and now > deadline
+
+
 def leaders_of(h: HazardState) -> Audience:
     """The responsible unit's leaders (for the township itself, the township's)."""
     unit = h.report.unit

@@ -24,10 +24,13 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.hazards import HazardStart
 from domain.models import CaseStart, CaseState
 from domain.settings import Settings
 from services.errors import Refusal, case_closed, temporal_unavailable, worker_unavailable
 from workflows.dispute_case import DisputeCase, workflow_id
+from workflows.hazard_rectification import HazardRectification
+from workflows.hazard_rectification import workflow_id as hazard_workflow_id
 from workflows.temporal_client import connect
 
 log = logging.getLogger("wuhuan.api.temporal")
@@ -109,12 +112,20 @@ class NoAnswer(Exception):
 
 
 async def start_case(client: Client, settings: Settings, start: CaseStart) -> None:
+    await start_workflow(client, settings, DisputeCase.run, start, workflow_id(start.case_id))
+
+
+async def start_hazard(client: Client, settings: Settings, start: HazardStart) -> None:
+    await start_workflow(client, settings, HazardRectification.run, start, hazard_workflow_id(start.report.hazard_id))
+
+
+async def start_workflow(client: Client, settings: Settings, run: Any, arg: Any, wf_id: str) -> None:
     try:
         await asyncio.wait_for(
             client.start_workflow(
-                DisputeCase.run,
-                start,
-                id=workflow_id(start.case_id),
+                run,
+                arg,
+                id=wf_id,
                 task_queue=settings.temporal_task_queue,
                 rpc_timeout=timedelta(seconds=START_TIMEOUT),
             ),
@@ -144,7 +155,12 @@ async def query_state(client: Client, settings: Settings, case_id: str) -> CaseS
 
 async def run_update(client: Client, case_id: str, update: Callable, action: Any) -> CaseState:
     """Send a staff or citizen step; the workflow's validator accepts or refuses it."""
-    handle = client.get_workflow_handle(workflow_id(case_id))
+    return await update_workflow(client, workflow_id(case_id), update, action)
+
+
+async def update_workflow(client: Client, wf_id: str, update: Callable, action: Any) -> Any:
+    """Send a step to a workflow (a case's, a hazard's); its validator accepts or refuses it."""
+    handle = client.get_workflow_handle(wf_id)
     try:
         return await asyncio.wait_for(
             handle.execute_update(update, action, rpc_timeout=timedelta(seconds=UPDATE_TIMEOUT)), UPDATE_TIMEOUT + 1
@@ -154,7 +170,7 @@ async def run_update(client: Client, case_id: str, update: Callable, action: Any
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION):
             # Callers found the case before sending (live or in the read model): its workflow has completed.
-            log.debug("update %s refused on case %s: %s", getattr(update, "__name__", update), case_id, err)
+            log.debug("update %s refused on %s: %s", getattr(update, "__name__", update), wf_id, err)
             raise case_closed() from None
         if unavailable(err):
             raise temporal_unavailable() from None

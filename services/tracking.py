@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, select
@@ -26,13 +25,12 @@ from domain.models import (
 from services import cases, codes, uploads, views
 from services.context import Services
 from services.db import run
-from services.errors import Refusal, invalid, not_found
+from services.errors import invalid, not_found
 from services.schemas import CitizenUpdateIn, MaterialOut, RatingIn, ReviewIn, TrackView
+from services.uploads import Upload
 from store import directory
 from store.tables import Case, CaseEventRow
 from workflows.dispute_case import DisputeCase
-
-NOTE_MAX = 500
 
 
 async def open_case(svc: Services, code: str, client_address: str) -> str:
@@ -113,45 +111,22 @@ async def track(svc: Services, code: str, client_address: str) -> TrackView:
     return await _answer(svc, case_id, found.state, found.row, found.stale)
 
 
-@dataclass
-class Upload:
-    filename: str | None
-    content: bytes
-    note: str | None
-
-
 async def add_material(svc: Services, case_id: str, upload: Upload, by: Actor = CITIZEN) -> MaterialOut:
     """补充材料 to a case (the one a code opened, or by staff: a clerk at the window, the handler's agreement):
     one file (JPEG, PNG, WebP or PDF, checked by content), images stripped of their metadata."""
-    limit = svc.settings.max_upload_bytes
-    note = upload.note.strip() if upload.note and upload.note.strip() else None
-    if note and len(note) > NOTE_MAX:
-        raise invalid("note_too_long", f"说明不能超过 {NOTE_MAX} 字", field="note")
-    if len(upload.content) > limit:
-        raise Refusal(413, "file_too_large", f"文件不能超过 {limit // 1024} KB")
-    if not upload.content:
-        raise invalid("empty_file", "文件为空", field="file")
-    content_type = uploads.sniff(upload.content[:16])
-    if content_type is None:
-        raise Refusal(415, "unsupported_file_type", "只接受 JPEG、PNG、WebP 图片或 PDF 文件")
-    filename = uploads.safe_filename(upload.filename, content_type)
-    try:
-        content = await asyncio.to_thread(uploads.strip_metadata, upload.content, content_type)
-    except uploads.UnreadableImage:
-        raise Refusal(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
-    stored = await asyncio.to_thread(uploads.store, svc.settings.data_dir, content)
+    f = await uploads.accept(upload, svc.settings.data_dir, svc.settings.max_upload_bytes)
     material = Material(
         material_id=uuid.uuid4().hex,
-        filename=filename,
-        content_type=content_type,
-        size=len(content),
-        note=note,
-        stored_name=stored,
+        filename=f.filename,
+        content_type=f.content_type,
+        size=f.size,
+        note=f.note,
+        stored_name=f.stored_name,
     )
     try:
         await cases.citizen_step(svc, case_id, DisputeCase.add_material, MaterialAction(actor=by, material=material))
     except BaseException:
-        await asyncio.to_thread(uploads.remove, svc.settings.data_dir, stored)
+        await asyncio.to_thread(uploads.remove, svc.settings.data_dir, f.stored_name)
         raise
     return MaterialOut(**material.model_dump(exclude={"stored_name"}), uploaded_at=datetime.now(UTC))
 

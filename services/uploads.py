@@ -3,11 +3,15 @@ under data_dir/materials with a random name."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import secrets
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from services.errors import Refusal, invalid
 
 Image.MAX_IMAGE_PIXELS = 60_000_000  # a phone photo is ~12–50 MP; larger is a decompression bomb
 
@@ -17,6 +21,52 @@ SIGNATURES: list[tuple[str, str]] = [
     ("image/webp", ".webp"),
     ("application/pdf", ".pdf"),
 ]
+
+
+NOTE_MAX = 500
+IMAGES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+@dataclass
+class Upload:
+    """One file of a multipart form as received, with the form's note."""
+
+    filename: str | None
+    content: bytes
+    note: str | None
+
+
+@dataclass
+class StoredFile:
+    filename: str
+    content_type: str
+    size: int
+    stored_name: str
+    note: str | None
+
+
+async def accept(upload: Upload, data_dir: Path, limit: int, images_only: bool = False) -> StoredFile:
+    """Check an upload by its content (not its name or declared type), strip a photo's metadata and store it
+    under a random name. Every kind of file the system takes in (citizens' materials, inspectors' photos,
+    units' evidence) comes through here; the caller removes the stored file when its step is refused."""
+    note = upload.note.strip() if upload.note and upload.note.strip() else None
+    if note and len(note) > NOTE_MAX:
+        raise invalid("note_too_long", f"说明不能超过 {NOTE_MAX} 字", field="note")
+    if len(upload.content) > limit:
+        raise Refusal(413, "file_too_large", f"文件不能超过 {limit // 1024} KB")
+    if not upload.content:
+        raise invalid("empty_file", "文件为空", field="file")
+    content_type = sniff(upload.content[:16])
+    if content_type is None or (images_only and content_type not in IMAGES):
+        kinds = "JPEG、PNG、WebP 图片" if images_only else "JPEG、PNG、WebP 图片或 PDF 文件"
+        raise Refusal(415, "unsupported_file_type", f"只接受 {kinds}")
+    filename = safe_filename(upload.filename, content_type)
+    try:
+        content = await asyncio.to_thread(strip_metadata, upload.content, content_type)
+    except UnreadableImage:
+        raise Refusal(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
+    stored = await asyncio.to_thread(store, data_dir, content)
+    return StoredFile(filename=filename, content_type=content_type, size=len(content), stored_name=stored, note=note)
 
 
 def sniff(head: bytes) -> str | None:

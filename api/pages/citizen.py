@@ -21,17 +21,17 @@ from pydantic import ValidationError
 from api import receipt
 from api.deps import AppContext, Ctx, client_address, public_base
 from api.pages.rendering import error_page, form_text, read_flash, redirect, render, take_flash
-from api.routes.citizen import read_upload
+from api.uploads import read_upload
 from domain import stages
 from domain.case_flow import is_low_rating
-from services import codes, intake, tracking
+from services import codes, intake, tracking, uploads
 from services.errors import Refusal
 from services.schemas import ADDRESS_MAX, CitizenIn, CitizenUpdateIn, IntakeIn, RatingIn, ReviewIn, TrackView
 
 router = APIRouter(include_in_schema=False)
 
 TRACK = "/track/"  # where the citizen pages keep their flash message
-NOTE_MAX = tracking.NOTE_MAX
+NOTE_MAX = uploads.NOTE_MAX
 COMMENT_MAX = 500
 REASON_MAX = 1000
 ACCEPT = "image/*,application/pdf"

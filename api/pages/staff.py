@@ -17,7 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import Ctx, client_address
 from api.pages.rendering import form_text, read_flash, redirect, render, take_flash
 from api.pages.staff_auth import COOKIE, CSRF_FIELD, STAFF, Me, checked_form, safe_next, signed_in
-from api.routes.citizen import MULTIPART_SLACK
+from api.uploads import MULTIPART_SLACK
 from domain import stages
 from domain.case_flow import STATUS_ZH
 from domain.models import Role

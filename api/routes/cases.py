@@ -41,7 +41,7 @@ async def create_case(body: IntakeIn, request: Request, ctx: Ctx, caller: Option
     return await intake.take_in(ctx, body, caller, client_address(request), public_base(request))
 
 
-def _csv(value: str | None) -> list[str]:
+def csv_values(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
 
 
@@ -57,12 +57,12 @@ def list_filters(
 ) -> CaseListQuery:
     """The case list's filters, shared by the list and its export (each may name several values)."""
     return CaseListQuery(
-        status=_csv(status),
-        color=_csv(color),
-        category=_csv(category),
-        unit=_csv(unit),
-        township=_csv(township),
-        handler=_csv(handler),
+        status=csv_values(status),
+        color=csv_values(color),
+        category=csv_values(category),
+        unit=csv_values(unit),
+        township=csv_values(township),
+        handler=csv_values(handler),
         overdue=overdue,
         q=q,
     )

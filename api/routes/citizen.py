@@ -7,33 +7,14 @@ import io
 import segno
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import UploadFile
 
 from api.deps import Ctx, client_address, public_base
+from api.uploads import UPLOAD_FORM, read_upload
 from services import codes, tracking
-from services.errors import Refusal, invalid
 from services.schemas import CitizenUpdateIn, MaterialOut, RatingIn, ReviewIn, TrackView
 
 router = APIRouter(prefix="/api/v1/track", tags=["citizen"])
 
-UPLOAD_FORM = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "JPEG, PNG, WebP or PDF"},
-                        "note": {"type": "string", "maxLength": tracking.NOTE_MAX},
-                    },
-                }
-            }
-        },
-    }
-}
-MULTIPART_SLACK = 64 * 1024  # room for the form's boundaries and headers around the file
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
@@ -41,26 +22,6 @@ NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 async def track(code: str, request: Request, ctx: Ctx, response: Response) -> TrackView:
     response.headers.update(NO_STORE)
     return await tracking.track(ctx, code, client_address(request))
-
-
-async def read_upload(request: Request, limit: int) -> tracking.Upload:
-    """The multipart form's one file and note, read no further than the size limit."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > limit + MULTIPART_SLACK:
-        raise Refusal(413, "file_too_large", f"文件不能超过 {limit // 1024} KB")
-    if not request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
-        raise Refusal(415, "multipart_required", "请以 multipart/form-data 上传文件")
-    form = await request.form(max_files=1, max_fields=4)
-    try:
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise invalid("file_required", "请选择要上传的文件", field="file")
-        note = form.get("note")
-        return tracking.Upload(
-            filename=upload.filename, content=await upload.read(limit + 1), note=note if isinstance(note, str) else None
-        )
-    finally:
-        await form.close()
 
 
 @router.post("/{code}/materials", status_code=201, response_model=MaterialOut, openapi_extra=UPLOAD_FORM)
