@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from domain import hazards as hz
 from domain.models import Actor, Role
 from store.db import session
-from store.tables import HazardEventRow, HazardRow, Notification
+from store.tables import HazardEventRow, HazardRow, Notification, RetrainingEnrolment, Summons
 from tests.workflows.helpers import poll
 from workflows.hazard_rectification import HazardRectification, workflow_id
 
@@ -157,3 +157,33 @@ async def test_recurrence_at_recheck_reopens_with_a_new_deadline(skipping_env, w
     await env.sleep(timedelta(days=8))
     s = await settled(h, lambda s: s.overdue)
     assert types(engine, s.report.hazard_id)[-1] == "overdue"
+
+
+async def test_overdue_enrols_the_responsible_in_retraining_and_a_second_miss_summons_the_leader(
+    skipping_env, worker, engine, cases
+):
+    env = skipping_env
+    first = await start(env, worker.task_queue, cases)
+    await env.sleep(timedelta(days=1))
+    second = await start(env, worker.task_queue, cases)
+    await env.sleep(timedelta(days=2, hours=1))
+    s1 = await settled(first, lambda s: s.overdue)
+    with session(engine) as db:
+        (enrolled,) = db.exec(select(RetrainingEnrolment)).all()
+        assert (enrolled.hazard_id, enrolled.person, enrolled.unit) == (s1.report.hazard_id, "物业经理张某", "xiaofang")
+        # The class meets on the last Friday of a month, at least three days after the deadline was missed.
+        assert enrolled.class_date.weekday() == 4 and (enrolled.class_date - enrolled.enrolled_at.date()).days >= 3
+        assert db.exec(select(Summons)).all() == []  # a first miss: no summons
+    await env.sleep(timedelta(days=1))
+    s2 = await settled(second, lambda s: s.overdue)
+    with session(engine) as db:
+        assert len(db.exec(select(RetrainingEnrolment)).all()) == 2
+        (summons,) = db.exec(select(Summons)).all()
+        assert (summons.unit, summons.leader, summons.hazard_id) == ("xiaofang", "xiaofang.leader", s2.report.hazard_id)
+        assert summons.earlier_hazard_nos == [s1.report.hazard_no]
+        kinds = {
+            (n.kind, n.recipient)
+            for n in db.exec(select(Notification).where(Notification.case_id == s2.report.hazard_id))
+        }
+    assert {("hazard_summons", "xiaofang.leader"), ("hazard_summons", "zhengfa.leader")} <= kinds
+    assert ("hazard_retraining", "xiaofang.leader") in kinds
