@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,18 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 STATIC_DIR = HERE / "static"
 templates.env.filters["cntime"] = receipt.china_time
 templates.env.filters["zh_duration"] = receipt.zh_duration
+
+
+def message_link(kind: str, subject_id: str) -> tuple[str, str]:
+    """Where a message in the inbox leads: a hazard's page for the inspection's messages, else the case's."""
+    if kind.startswith("hazard_"):
+        return "查看隐患", f"/staff/inspection/hazards/{quote(subject_id, safe='')}"
+    if kind.startswith("inspection_"):
+        return "查看督查任务", "/staff/inspection"
+    return "查看案件", f"/staff/cases/{quote(subject_id, safe='')}"
+
+
+templates.env.globals["message_link"] = message_link
 # A <input type="datetime-local"> value in China time (what a person in the county types).
 templates.env.filters["local_input"] = lambda at: china_local(at).strftime("%Y-%m-%dT%H:%M")
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from api.deps import Ctx, client_address
-from api.pages.rendering import form_text, read_flash, redirect, render, take_flash
+from api.pages.rendering import form_text, message_link, read_flash, redirect, render, take_flash
 from api.pages.staff_auth import COOKIE, CSRF_FIELD, STAFF, Me, checked_form, safe_next, signed_in
 from api.uploads import MULTIPART_SLACK
 from domain import stages
@@ -436,5 +436,5 @@ async def message_read(notification_id: int, request: Request, ctx: Ctx, me: Me)
         return _refused(request, me, err)
     target = form_text(form, "go")
     if target == "case":
-        return redirect(_case_url(note.case_id))
+        return redirect(message_link(note.kind, note.case_id)[1])
     return redirect("/staff/messages")
