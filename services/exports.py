@@ -29,7 +29,7 @@ from domain.times import china_local
 from services import views
 from services.cases import list_conditions
 from services.errors import Refusal
-from services.schemas import BoardCase, BoardGroup, BoardView, CaseListQuery
+from services.schemas import BoardCase, BoardGroup, BoardPeriod, BoardView, CaseListQuery
 from store.tables import Case
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -120,6 +120,10 @@ def _stamp(t: datetime) -> str:
 
 
 def period_zh(view: BoardView) -> str:
+    return period_text(view.period)
+
+
+def period_text(period: BoardPeriod) -> str:
     """The period in words, China time: a bound at midnight shows as a date (an end at midnight is the day
     before, the last one included)."""
 
@@ -129,7 +133,7 @@ def period_zh(view: BoardView) -> str:
             return (local - timedelta(days=1) if end else local).strftime("%Y-%m-%d")
         return local.strftime("%Y-%m-%d %H:%M")
 
-    start, end = view.period.start, view.period.end
+    start, end = period.start, period.end
     if start is None and end is None:
         return "全部"
     return f"{show(start, False) if start else '最早'} 至 {show(end, True) if end else '现在'}"
