@@ -26,8 +26,11 @@ from domain.times import china_local, from_china_wall_time
 from services.context import Services
 from services.db import run
 from services.errors import Refusal, forbidden, invalid, not_found
+from services.inspection import list_item
+from services.inspection_schemas import HazardListItem
 from services.schemas import Problem
 from store.directory import display_names
+from store.inspection import hazard_filter
 from store.tables import HazardRow, InspectionVisit, Staff
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
@@ -300,3 +303,13 @@ def _record_unplanned(db: Session, actor: Actor, body: VisitIn, taxonomy: Taxono
     db.add(row)
     db.commit()
     return VisitRecorded(visit_id=row.visit_id)
+
+
+def hazards_found(db: Session, actor: Actor, visit_id: str, taxonomy: Taxonomy, now: datetime) -> list[HazardListItem]:
+    """The hazards reported on a visit that the caller may see, in the order they were found."""
+    rows = db.exec(
+        select(HazardRow)
+        .where(HazardRow.visit_id == visit_id, hazard_filter(actor))
+        .order_by(col(HazardRow.found_at), col(HazardRow.hazard_no))
+    ).all()
+    return [list_item(r, taxonomy, now) for r in rows]
