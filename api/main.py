@@ -30,6 +30,7 @@ from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
 from api.routes import audit, auth, cases, citizen, codec, health, inspection, notifications, supervision, triage
+from api.routes import inspection_reports as inspection_report_routes
 from api.routes import inspection_visits as inspection_visit_routes
 from api.schema_gate import SchemaGate
 from domain import logs as logmask
@@ -91,6 +92,7 @@ def create_app(
     for module in (health, auth, triage, cases, audit, citizen, supervision, notifications, inspection):
         app.include_router(module.router)
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
+    app.include_router(inspection_report_routes.router)  # /api/v1/inspection: lists, figures, exposure, roster
     app.include_router(inspection_visit_routes.router)  # /api/v1/inspection/visits
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
     app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API

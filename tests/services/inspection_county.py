@@ -38,12 +38,12 @@ from store.tables import HazardRow, RetrainingEnrolment, Summons
 NOW = datetime(2026, 3, 20, 2, 0, tzinfo=UTC)  # 10:00 China time
 
 
-def d(days: float) -> datetime:
-    return NOW + timedelta(days=days)
+def d(days: float, now: datetime = NOW) -> datetime:
+    return now + timedelta(days=days)
 
 
 def _row(
-    no: str, domain: str, township: str, unit: str, found: float, deadline: float, status: str, **over
+    now: datetime, no: str, domain: str, township: str, unit: str, found: float, deadline: float, status: str, **over
 ) -> HazardRow:
     tx = get_taxonomy()
     t = tx.township(township)
@@ -61,36 +61,39 @@ def _row(
         responsible=f"{no}责任人",
         measure=f"{no} 整改措施",
         found_by="insp.gongan.01",
-        found_at=d(found),
-        deadline=d(deadline),
+        found_at=d(found, now),
+        deadline=d(deadline, now),
         status=status,
     )
     for key, value in over.items():
-        fields[key] = d(value) if key.endswith("_at") and isinstance(value, int | float) else value
+        fields[key] = d(value, now) if key.endswith("_at") and isinstance(value, int | float) else value
     return HazardRow(**fields)
 
 
-def hazards() -> list[HazardRow]:
+def hazards(now: datetime = NOW) -> list[HazardRow]:
     return [
-        _row("H01", "work_safety", "baita", "yingji", -20, -10, "rechecked", submitted_at=-12, struck_off_at=-11,
+        _row(now, "H01", "work_safety", "baita", "yingji", -20, -10, "rechecked", submitted_at=-12, struck_off_at=-11,
              struck_off_on_time=True, recheck_due_at=-1, rechecked_at=-0.5, closed_at=-0.5),
-        _row("H02", "work_safety", "baita", "yingji", -18, -8, "struck_off", submitted_at=-9, struck_off_at=-7,
+        _row(now, "H02", "work_safety", "baita", "yingji", -18, -8, "struck_off", submitted_at=-9, struck_off_at=-7,
              struck_off_on_time=True, recheck_due_at=5, recheck_at=5),
-        _row("H03", "traffic", "fuying", "jiaojing", -15, -5, "assigned", overdue=True, exposed_at=-5),
-        _row("H04", "traffic", "fuying", "jiaojing", -14, -4, "struck_off", overdue=True, exposed_at=-4,
+        _row(now, "H03", "traffic", "fuying", "jiaojing", -15, -5, "assigned", overdue=True, exposed_at=-5),
+        _row(now, "H04", "traffic", "fuying", "jiaojing", -14, -4, "struck_off", overdue=True, exposed_at=-4,
              submitted_at=-2, struck_off_at=-1, struck_off_on_time=False, recheck_due_at=29, recheck_at=29),
-        _row("H05", "residential_fire", "baita", "township", -16, 6, "reopened", submitted_at=-7, struck_off_at=-6.5,
+        _row(now, "H05", "residential_fire", "baita", "township", -16, 6, "reopened", submitted_at=-7,
+             struck_off_at=-6.5,
              struck_off_on_time=True, recheck_due_at=-2, rechecked_at=-1, reopened=1),
-        _row("H06", "food_drug", "guanlu", "shijian", -3, 4, "assigned"),
-        _row("H07", "food_drug", "guanlu", "shijian", -25, -15, "struck_off", submitted_at=-16, struck_off_at=-15.5,
+        _row(now, "H06", "food_drug", "guanlu", "shijian", -3, 4, "assigned"),
+        _row(now, "H07", "food_drug", "guanlu", "shijian", -25, -15, "struck_off", submitted_at=-16,
+             struck_off_at=-15.5,
              struck_off_on_time=True, recheck_due_at=-5),
-        _row("H08", "rental_housing", "fuying", "gongan", -12, -2, "submitted", submitted_at=-3),
-        _row("H09", "rental_housing", "baita", "township", -10, -1, "rectifying", overdue=True, exposed_at=-1,
+        _row(now, "H08", "rental_housing", "fuying", "gongan", -12, -2, "submitted", submitted_at=-3),
+        _row(now, "H09", "rental_housing", "baita", "township", -10, -1, "rectifying", overdue=True, exposed_at=-1,
              rejections=1, responsible=None),
-        _row("H10", "counter_terror", "guanlu", "gongan", -40, -30, "rechecked", submitted_at=-31, struck_off_at=-29,
+        _row(now, "H10", "counter_terror", "guanlu", "gongan", -40, -30, "rechecked", submitted_at=-31,
+             struck_off_at=-29,
              struck_off_on_time=True, recheck_due_at=-10, rechecked_at=-9, closed_at=-9),
-        _row("H11", "drowning", "fuying", "township", -1, 9, "assigned"),
-        _row("H12", "traffic", "guanlu", "jiaojing", -35, -1, "reopened", overdue=True, exposed_at=-25,
+        _row(now, "H11", "drowning", "fuying", "township", -1, 9, "assigned"),
+        _row(now, "H12", "traffic", "guanlu", "jiaojing", -35, -1, "reopened", overdue=True, exposed_at=-25,
              submitted_at=-20, struck_off_at=-19, struck_off_on_time=False, recheck_due_at=-4, rechecked_at=-4,
              reopened=1),
     ]  # fmt: skip
@@ -99,21 +102,22 @@ def hazards() -> list[HazardRow]:
 CLASS_NEXT, CLASS_LAST = date(2026, 3, 27), date(2026, 3, 13)
 
 
-def seed(engine: Engine) -> None:
+def seed(engine: Engine, now: datetime = NOW) -> None:
+    """The county as it stands at `now` (the API tests seed it around the real clock)."""
     with session(engine) as db:
-        db.add_all(hazards())
+        db.add_all(hazards(now))
         db.add_all(
             [
                 RetrainingEnrolment(key="hz-H03:1", class_date=CLASS_NEXT, hazard_id="hz-H03", hazard_no="H03",
-                                    unit="jiaojing", township="fuying", person="张三", enrolled_at=d(-5)),
+                                    unit="jiaojing", township="fuying", person="张三", enrolled_at=d(-5, now)),
                 RetrainingEnrolment(key="hz-H09:1", class_date=CLASS_NEXT, hazard_id="hz-H09", hazard_no="H09",
-                                    unit="township", township="baita", person="李四", enrolled_at=d(-1)),
+                                    unit="township", township="baita", person="李四", enrolled_at=d(-1, now)),
                 RetrainingEnrolment(key="hz-H12:1", class_date=CLASS_LAST, hazard_id="hz-H12", hazard_no="H12",
-                                    unit="jiaojing", township="guanlu", person="王五", enrolled_at=d(-25),
-                                    attended=True, marked_by="supervisor", marked_at=d(-7)),
+                                    unit="jiaojing", township="guanlu", person="王五", enrolled_at=d(-25, now),
+                                    attended=True, marked_by="supervisor", marked_at=d(-7, now)),
                 Summons(key="hz-H03:1", unit="jiaojing", township="fuying", leader="jiaojing.leader",
                         hazard_id="hz-H03", hazard_no="H03", earlier_hazard_nos=["H12"],
-                        reason="县公安局交警大队在 90 天内再次出现逾期未整改隐患", created_at=d(-5)),
+                        reason="县公安局交警大队在 90 天内再次出现逾期未整改隐患", created_at=d(-5, now)),
             ]
         )  # fmt: skip
         db.commit()
