@@ -19,21 +19,24 @@ from temporalio.worker import Worker
 from activities.assignment import Assignment
 from activities.delivery import relay_running
 from activities.hazards import HazardRecorder
+from activities.inspection_plan import InspectionPlanner
 from activities.notifications import Notifier, external_channels
 from activities.records import CaseRecorder
 from activities.triage import Triage
 from domain.settings import Settings, get_settings, parse_duration
 from domain.taxonomy import Taxonomy, get_taxonomy
 from domain.triage.service import model_holder
+from services.inspection_plan import ensure_inspection_schedule, plan_current_week_if_empty
 from store.db import engine_for
 from store.migrate import require_current
 from workflows.codec import EncryptionCodec
 from workflows.dispute_case import DisputeCase
 from workflows.hazard_rectification import HazardRectification
+from workflows.inspection_plan import WeeklyInspectionPlan
 from workflows.temporal_client import connect, ensure_search_attributes
 
 log = logging.getLogger("wuhuan.worker")
-WORKFLOWS = [DisputeCase, HazardRectification]
+WORKFLOWS = [DisputeCase, HazardRectification, WeeklyInspectionPlan]
 
 
 def enable_bytecode_cache() -> None:
@@ -58,6 +61,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
     )
     assignment = Assignment(engine, taxonomy)
     hazards = HazardRecorder(engine, taxonomy, notifier, parse_duration(settings.hazard_summons_within))
+    planner = InspectionPlanner(engine, taxonomy, settings, notifier)
     return [
         recorder.record_case_events,
         notifier.send_notifications,
@@ -67,6 +71,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         assignment.find_team_member,
         assignment.start_task_force,
         hazards.record_hazard_events,
+        planner.plan_inspection_week,
     ]
 
 
@@ -95,6 +100,16 @@ def build_worker(
     )
 
 
+async def start_inspection_planning(client: Client, settings: Settings, engine: Engine) -> None:
+    """The weekly plan's Schedule, and this week's plan if it has none yet (a fresh demo has visits on day one).
+    Neither is the worker's own job, so a failure is logged and the worker polls all the same."""
+    try:
+        await ensure_inspection_schedule(client, settings)
+        await plan_current_week_if_empty(client, settings, engine)
+    except Exception:
+        log.exception("could not set up the weekly inspection plan")
+
+
 async def run_worker(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
     enable_bytecode_cache()
@@ -102,6 +117,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     require_current(engine)  # SchemaNotCurrent: changing the schema is `wuhuan db upgrade`'s job, never a worker's
     client = await connect(settings)
     await ensure_search_attributes(client, settings.temporal_namespace)
+    await start_inspection_planning(client, settings, engine)
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
         taxonomy = get_taxonomy()
         model_holder(settings.models, taxonomy).get()  # load (or first build) the triage model before polling

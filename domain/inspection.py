@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from pydantic import BaseModel
+
 from domain.times import china_local
 
 
@@ -35,7 +37,11 @@ def district_zh(district: int | None) -> str:
 
 def week_of(at: datetime) -> date:
     """The Monday (China date) of the week `at` falls in: the plan's key."""
-    day = china_local(at).date()
+    return monday_of(china_local(at).date())
+
+
+def monday_of(day: date) -> date:
+    """The Monday of the week `day` falls in."""
     return day - timedelta(days=day.weekday())
 
 
@@ -85,6 +91,23 @@ def plan_week(
                 )
             )
     return out
+
+
+class PlanStart(BaseModel):
+    """The weekly plan workflow's input: the week to plan (its Monday), or None for the week it runs in (what the
+    Schedule's runs pass)."""
+
+    week: date | None = None
+
+
+class PlanRequest(BaseModel):
+    week: date  # a Monday
+
+
+class PlanResult(BaseModel):
+    week: date
+    visits: int  # the week's planned visits
+    new: int  # those this run wrote (0 when the week was planned before)
 
 
 # --- re-training (回炉班) and summons (约谈) ---------------------------------------------------------------

@@ -3,7 +3,7 @@ so wording can change without touching case histories."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from domain.taxonomy import Taxonomy, is_department
@@ -100,6 +100,8 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
             return f"【组团缺员】案件 {case_no}（{cat}）组团时{missing}暂无可参与的在岗调解员，请负责人立即指定人员。"
     if kind.startswith("hazard_"):
         return hazard_text(kind, case_no, p)
+    if kind == "inspection_planned":
+        return inspection_text(kind, p, tx)
     return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"
 
 
@@ -138,3 +140,29 @@ def hazard_text(kind: str, hazard_no: str, p: dict[str, Any]) -> str:
         case "hazard_reopened":
             return f"【复发】隐患 {hazard_no}（{site}）回头看发现复发，请于 {_day(p.get('deadline'))} 前重新整改。"
     return f"隐患 {hazard_no}：{kind}"
+
+
+def inspection_text(kind: str, p: dict[str, Any], tx: Taxonomy) -> str:
+    """What an inspection team is told of its planned visits; the visited unit is told nothing (不打招呼)."""
+    if kind == "inspection_planned":
+        town, domain = tx.township_zh(p.get("township")), tx.inspection_domain_zh(p.get("domain"))
+        return (
+            f"【本周督查任务】{_date(p.get('planned_for'))}，第{p.get('district')}片区：赴{town}开展{domain}督查"
+            f"（{team_zh(p.get('team'), tx)}）。不打招呼、直奔现场，请勿提前告知被检查单位。"
+        )
+    return f"督查：{kind}"
+
+
+def team_zh(team: Any, tx: Taxonomy) -> str:
+    """gongan-2 → 公安局第2督查组 (a team's code is its lead unit and number, store/seed.py)."""
+    unit, _, number = str(team or "").rpartition("-")
+    return f"{tx.unit_zh(unit).removeprefix('县')}第{number}督查组" if tx.unit(unit) else str(team or "")
+
+
+def _date(iso: Any) -> str:
+    """12月07日（周一）"""
+    try:
+        d = date.fromisoformat(str(iso))
+    except ValueError:
+        return str(iso)
+    return f"{d:%m月%d日}（周{'一二三四五六日'[d.weekday()]}）"

@@ -14,6 +14,7 @@ from typing import NoReturn
 from temporalio import activity
 
 from domain.hazards import HazardRecord
+from domain.inspection import PlanRequest, PlanResult
 from domain.models import (
     CaseRecord,
     HandlerChoice,
@@ -82,6 +83,13 @@ def record_hazard_events(record: HazardRecord) -> int:
     return _declaration("activities.hazards.HazardRecorder")
 
 
+@activity.defn(name="plan_inspection_week")
+def plan_inspection_week(req: PlanRequest) -> PlanResult:
+    """The week's visits per district written (once) and each team's inspectors told; the visited units hear
+    nothing."""
+    return _declaration("activities.inspection_plan.InspectionPlanner")
+
+
 ALL = [
     record_case_events,
     send_notifications,
@@ -91,4 +99,5 @@ ALL = [
     find_team_member,
     start_task_force,
     record_hazard_events,
+    plan_inspection_week,
 ]
