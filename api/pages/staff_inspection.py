@@ -109,7 +109,7 @@ async def hub(request: Request, ctx: Ctx, me: Me) -> Response:
         hazards = lambda **q: inspection.list_hazards(  # noqa: E731
             db, actor, HazardListQuery(page_size=100, **q), ctx.taxonomy, now
         )
-        if actor.role in INSPECTORS | OVERSEERS:
+        if actor.role in INSPECTORS:
             planned = inspection_visits.list_visits(db, actor, VisitListQuery(status="planned"), ctx.taxonomy, now)
             out["this_week"] = sorted(
                 (v for v in planned.items if v.week is None or v.week <= this_monday), key=lambda v: not v.mine

@@ -223,6 +223,12 @@ async def test_refusals_render_as_the_console_does(site, engine, person):
     site.started.append(site.env.client.get_workflow_handle(workflow_id(hazard_id)))
     url = f"/staff/inspection/hazards/{hazard_id}"
 
+    leader, _ = await person("county_leader")  # overseers: links to the overview lists, no visit plan
+    hub = await leader.get("/staff/inspection")
+    assert hub.status_code == 200 and "本周督查任务" not in hub.text
+    for link in ("board", "lists/hazards", "exposure", "retraining", "summonses"):
+        assert f'href="/staff/inspection/{link}"' in hub.text
+
     clerk, _ = await person("clerk")
     r = await clerk.get("/staff/inspection")
     assert r.status_code == 403 and "无权查看" in r.text
