@@ -41,6 +41,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
+from domain import hazards as hz
 from domain.models import (
     CITIZEN,
     Actor,
@@ -63,10 +64,12 @@ from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import Staff
 from tests.conftest import BIN, TEST_PAYLOAD_KEYS, encrypting_converter, fast_levels
-from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, start_case, until
+from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, poll, start_case, until
 from worker import WORKFLOWS, build_worker
 from workflows import patches, search_attributes
 from workflows.dispute_case import DisputeCase
+from workflows.hazard_rectification import HazardRectification
+from workflows.hazard_rectification import workflow_id as hazard_workflow_id
 from workflows.temporal_client import ensure_search_attributes
 
 OUT = Path(__file__).with_name("histories")
@@ -252,6 +255,120 @@ async def review_rehandled(env, tq, cases):
     return h
 
 
+# --- hazards (HazardRectification): each path of the issue's workflow tests ------------------------------
+
+HAZARD_LEVELS = hz.HazardLevels(
+    major=timedelta(days=3), general=timedelta(days=7), minor=timedelta(days=15), recheck_after=timedelta(days=30)
+)
+INSPECTOR = Actor(username="inspector", role=Role.inspector)
+FIRE_UNIT = Actor(username="xiaofang.leader", role=Role.leader, unit="xiaofang")
+
+
+async def start_hazard(env, tq, cases, name: str, severity: str = "major"):
+    """A blocked fire escape in 白塔镇, handed to the fire brigade (the hazard of tests/workflows)."""
+    report = hz.HazardReport(
+        hazard_id=f"replay-{name}",
+        hazard_no=f"YH-{name}",
+        domain="residential_fire",
+        township="baita",
+        site="白塔镇某小区3幢",
+        description="消防通道被杂物堵塞",
+        severity=severity,
+        unit="xiaofang",
+        responsible="物业经理张某",
+        measure="清理杂物，设置禁停标识",
+        found_by="inspector",
+        found_at=await env.get_current_time(),
+    )
+    h = await env.client.start_workflow(
+        HazardRectification.run,
+        hz.HazardStart(report=report, levels=HAZARD_LEVELS),
+        id=hazard_workflow_id(report.hazard_id),
+        task_queue=tq,
+    )
+    cases.append(h)
+    return h
+
+
+async def hazard_settled(h, predicate):
+    async def ready():
+        s = await h.query(HazardRectification.state)
+        return s if predicate(s) and s.recorded_seq == s.next_seq - 1 else None
+
+    return await poll(ready, "the hazard's state")
+
+
+async def hand_in(env, h):
+    at = await env.get_current_time()
+    evidence = hz.Evidence(
+        material_id=f"m-{at.timestamp():.0f}",
+        filename="整改后.jpg",
+        content_type="image/jpeg",
+        size=100,
+        stored_name="x",
+        by=FIRE_UNIT.username,
+        at=at,
+    )
+    await h.execute_update(HazardRectification.submit_evidence, hz.EvidenceAction(actor=FIRE_UNIT, evidence=evidence))
+
+
+async def recheck_holds(env, h):
+    await env.sleep(timedelta(days=30, hours=1))
+    await hazard_settled(h, lambda s: s.recheck_at is None)
+    await h.execute_update(HazardRectification.recheck, hz.RecheckAction(actor=INSPECTOR, holds=True))
+    await h.result()
+
+
+async def hazard_on_time(env, tq, cases):
+    """Evidence within the deadline, accepted (销号), re-checked 30 days later: holds (closed)."""
+    h = await start_hazard(env, tq, cases, "on-time")
+    await env.sleep(timedelta(days=1))
+    await hand_in(env, h)
+    await h.execute_update(HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=True))
+    await recheck_holds(env, h)
+    return h
+
+
+async def hazard_late(env, tq, cases):
+    """Reminded, then overdue (exposed, re-training, 平安办 told), rectified late, struck off and re-checked."""
+    h = await start_hazard(env, tq, cases, "late")
+    await env.sleep(timedelta(days=3, hours=1))
+    await hazard_settled(h, lambda s: s.overdue)
+    await hand_in(env, h)
+    await h.execute_update(HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=True))
+    await recheck_holds(env, h)
+    return h
+
+
+async def hazard_rejected_then_accepted(env, tq, cases):
+    """The first evidence is rejected with a reason (back to rectifying), the second accepted."""
+    h = await start_hazard(env, tq, cases, "rejected")
+    await hand_in(env, h)
+    await h.execute_update(
+        HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=False, reason="照片看不出已清理")
+    )
+    await hand_in(env, h)
+    await h.execute_update(HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=True))
+    await recheck_holds(env, h)
+    return h
+
+
+async def hazard_recurred(env, tq, cases):
+    """Struck off, recurred at the re-check (reopened with a new deadline), rectified again, and held at the
+    second re-check."""
+    h = await start_hazard(env, tq, cases, "recurred", severity="general")
+    await hand_in(env, h)
+    await h.execute_update(HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=True))
+    await env.sleep(timedelta(days=30, hours=1))
+    await h.execute_update(
+        HazardRectification.recheck, hz.RecheckAction(actor=INSPECTOR, holds=False, note="通道又被电动车堵住")
+    )
+    await hand_in(env, h)
+    await h.execute_update(HazardRectification.verify, hz.VerifyAction(actor=INSPECTOR, accept=True))
+    await recheck_holds(env, h)
+    return h
+
+
 # The historical files were made by earlier versions of this script from these scenarios (git log -- <file>
 # says which commit): red_case_by_timers.json and red_case_notices_with_records.json are red_case_to_closed
 # again, recorded when `timer-decides-deadlines` and `notices-with-records` came in; low_rating_before_review.json
@@ -266,6 +383,10 @@ SCENARIOS = {
     "manual_triage_auto_close": manual_triage_auto_close,
     "continued_as_new": continued_as_new,
     "team_decline_replaced": team_decline_replaced,
+    "hazard_on_time": hazard_on_time,
+    "hazard_late": hazard_late,
+    "hazard_rejected_then_accepted": hazard_rejected_then_accepted,
+    "hazard_recurred": hazard_recurred,
 }
 # Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
 # today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which
