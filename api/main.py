@@ -26,6 +26,7 @@ from api.pages import staff as staff_pages
 from api.pages import staff_audit as staff_audit_pages
 from api.pages import staff_board as staff_board_pages
 from api.pages import staff_cases as staff_cases_pages
+from api.pages import staff_inspection as staff_inspection_pages
 from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
@@ -100,6 +101,7 @@ def create_app(
     app.include_router(staff_pages.router)  # the staff console
     app.include_router(staff_audit_pages.router)
     app.include_router(staff_board_pages.router)
+    app.include_router(staff_inspection_pages.router)  # 平安督查
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
