@@ -42,6 +42,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from domain import hazards as hz
+from domain.inspection import PlanStart
 from domain.models import (
     CITIZEN,
     Actor,
@@ -70,6 +71,7 @@ from workflows import patches, search_attributes
 from workflows.dispute_case import DisputeCase
 from workflows.hazard_rectification import HazardRectification
 from workflows.hazard_rectification import workflow_id as hazard_workflow_id
+from workflows.inspection_plan import WeeklyInspectionPlan
 from workflows.temporal_client import ensure_search_attributes
 
 OUT = Path(__file__).with_name("histories")
@@ -369,6 +371,15 @@ async def hazard_recurred(env, tq, cases):
     return h
 
 
+async def inspection_week_planned(env, tq, cases):
+    """The weekly plan as the Schedule starts it: no week given, so the week the run starts in."""
+    h = await env.client.start_workflow(
+        WeeklyInspectionPlan.run, PlanStart(), id="inspection-weekly-plan", task_queue=tq
+    )
+    await h.result()
+    return h
+
+
 # The historical files were made by earlier versions of this script from these scenarios (git log -- <file>
 # says which commit): red_case_by_timers.json and red_case_notices_with_records.json are red_case_to_closed
 # again, recorded when `timer-decides-deadlines` and `notices-with-records` came in; low_rating_before_review.json
@@ -387,6 +398,7 @@ SCENARIOS = {
     "hazard_late": hazard_late,
     "hazard_rejected_then_accepted": hazard_rejected_then_accepted,
     "hazard_recurred": hazard_recurred,
+    "inspection_week_planned": inspection_week_planned,
 }
 # Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
 # today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which
