@@ -27,6 +27,7 @@ from api.pages import staff_audit as staff_audit_pages
 from api.pages import staff_board as staff_board_pages
 from api.pages import staff_cases as staff_cases_pages
 from api.pages import staff_inspection as staff_inspection_pages
+from api.pages import staff_inspection_reports as staff_inspection_report_pages
 from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
@@ -102,6 +103,7 @@ def create_app(
     app.include_router(staff_audit_pages.router)
     app.include_router(staff_board_pages.router)
     app.include_router(staff_inspection_pages.router)  # 平安督查
+    app.include_router(staff_inspection_report_pages.router)  # 平安督查: lists, exposure, roster, board
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -17,6 +17,7 @@ from api.pages.staff import _page, _refused
 from api.pages.staff_auth import Me
 from domain.models import Role
 from services import board, exports
+from services import inspection_reports as inspection
 from services.db import run
 from services.errors import Refusal
 from services.schemas import BoardView
@@ -61,6 +62,12 @@ async def board_page(request: Request, me: Me, wall: int = 0) -> Response:
     except Refusal as err:
         return _refused(request, me, err)
     query = "&".join(f"{k}={v}" for k, v in (("from", start), ("to", end)) if v)
+    # The inspection panel: the same period, the same jurisdiction (services/inspection_reports.py).
+    ctx = request.app.state.ctx
+    filters = inspection.InspectionFilters(period=view.period)
+    figures = await run(
+        ctx.engine, lambda db: inspection.figures(db, me.actor, ctx.taxonomy, datetime.now(UTC), filters)
+    )
     return _page(
         request,
         me,
@@ -74,6 +81,7 @@ async def board_page(request: Request, me: Me, wall: int = 0) -> Response:
             "charts": json.dumps(_charts(view), ensure_ascii=False),
             "period_zh": exports.period_zh(view),
             "refresh": WALL_REFRESH_SECONDS,
+            "inspection": figures,
         },
     )
 
