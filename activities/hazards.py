@@ -33,7 +33,7 @@ def apply_hazard(row: HazardRow, h: HazardState, tx: Taxonomy) -> None:
     row.responsible, row.measure, row.found_by, row.found_at = r.responsible, r.measure, r.found_by, r.found_at
     row.deadline, row.status, row.overdue, row.exposed_at = h.deadline, h.status.value, h.overdue, h.exposed_at
     row.submitted_at, row.struck_off_at, row.recheck_at = h.submitted_at, h.struck_off_at, h.recheck_at
-    row.struck_off_on_time = (h.submitted_at <= h.deadline) if h.struck_off_at and h.submitted_at else None
+    row.struck_off_on_time = h.struck_off_on_time
     row.closed_at, row.rejections, row.reopened = h.closed_at, h.rejections, h.reopened
     row.visit_id, row.rechecked_at = r.visit_id, h.rechecked_at
     row.recheck_due_at = h.recheck_at or (row.recheck_due_at if h.struck_off_at else None)

@@ -106,6 +106,8 @@ class HazardState(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     submitted_at: datetime | None = None
     struck_off_at: datetime | None = None
+    # Handed in by the deadline in force when it was struck off; kept, since a recurrence moves the deadline.
+    struck_off_on_time: bool | None = None
     recheck_at: datetime | None = None
     rechecked_at: datetime | None = None  # the last re-check, whichever way it went
     closed_at: datetime | None = None
@@ -269,8 +271,9 @@ def apply(h: HazardState, step_name: str, action: HazardAction, now: datetime) -
         fx.notify("hazard_submitted", Audience(usernames=[h.report.found_by]), site=h.report.site)
     elif isinstance(action, VerifyAction) and action.accept:
         h.status, h.struck_off_at = HazardStatus.struck_off, now
+        h.struck_off_on_time = (h.submitted_at or now) <= h.deadline
         h.recheck_at = now + h.levels.recheck_after
-        fx.event("struck_off", who, on_time=(h.submitted_at or now) <= h.deadline, recheck_at=h.recheck_at.isoformat())
+        fx.event("struck_off", who, on_time=h.struck_off_on_time, recheck_at=h.recheck_at.isoformat())
         fx.notify("hazard_struck_off", leaders_of(h), site=h.report.site)
     elif isinstance(action, VerifyAction):
         h.status = HazardStatus.rectifying

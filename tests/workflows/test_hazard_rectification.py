@@ -138,6 +138,12 @@ async def test_late_hazard_is_exposed_and_the_office_told_then_rejected_and_acce
     assert types(engine, hazard_id).count("overdue") == 1
     with session(engine) as db:
         assert db.get(HazardRow, hazard_id).struck_off_on_time is False
+    # Back at the re-check: the new deadline does not make the late striking-off an on-time one.
+    await env.sleep(timedelta(days=30, hours=1))
+    s = await h.execute_update(HazardRectification.recheck, hz.RecheckAction(actor=INSPECTOR, holds=False))
+    assert s.status == hz.HazardStatus.reopened
+    with session(engine) as db:
+        assert db.get(HazardRow, hazard_id).struck_off_on_time is False
 
 
 async def test_recurrence_at_recheck_reopens_with_a_new_deadline(skipping_env, worker, engine, cases):
