@@ -31,10 +31,15 @@ async def test_the_schedule_is_created_once_with_the_cron_and_its_run_plans_the_
         temporal_task_queue=task_queue, inspection_plan_cron="30 1 * * 1", payload_keys=TEST_PAYLOAD_KEYS
     )
     client = dev_server.client
+    first = await ensure_inspection_schedule(client, settings.model_copy(update={"inspection_plan_cron": "0 2 * * *"}))
+    await first.pause(note="paused by the operator")
+    # A changed cron is followed by the schedule that exists, and the operator's pause is kept.
     handle = await ensure_inspection_schedule(client, settings)
-    again = await ensure_inspection_schedule(client, settings.model_copy(update={"inspection_plan_cron": "0 2 * * *"}))
-    assert handle.id == again.id == SCHEDULE_ID
+    again = await ensure_inspection_schedule(client, settings)
+    assert first.id == handle.id == again.id == SCHEDULE_ID
     desc = await again.describe()
+    assert desc.schedule.state.paused and desc.schedule.state.note.endswith("paused by the operator")
+    await again.unpause()
     # The server keeps a cron expression as a calendar: what it promises is the next runs, Mondays 01:30 UTC.
     assert len(desc.info.next_action_times) >= 2
     assert all((t.weekday(), t.hour, t.minute) == (0, 1, 30) for t in desc.info.next_action_times)
