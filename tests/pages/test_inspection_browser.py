@@ -158,3 +158,56 @@ async def test_a_hazard_from_a_phone_to_struck_off(browser, live_server, site, e
 
     view = await poll(struck_off, "the hazard struck off")
     assert view["overdue"] is False and len(view["evidence"]) == 1
+
+
+async def test_the_three_lists_export_and_open_with_openpyxl(browser, live_server, site):
+    from openpyxl import load_workbook
+
+    inspector = await site.auth(INSPECTOR)
+    body = {
+        "domain": "residential_fire",
+        "township": "tianshi",
+        "site": "田市镇幸福小区3幢",
+        "description": "消防通道被电动车堵塞",
+        "severity": "general",
+        "unit": "xiaofang",
+        "responsible": "物业经理张某",
+        "measure": "清理通道，设置禁停标识",
+    }
+    r = await site.post("/api/v1/inspection/hazards", json=body, headers=inspector)
+    assert r.status_code == 201, r.text
+    hazard_id, hazard_no = r.json()["hazard_id"], r.json()["hazard_no"]
+    site.started.append(site.env.client.get_workflow_handle(workflow_id(hazard_id)))
+
+    async def recorded():
+        r = await site.get(f"/api/v1/inspection/hazards/{hazard_id}", headers=inspector)
+        return r.status_code == 200 and bool(r.json()["events"])
+
+    await poll(recorded, "the hazard in the read model")
+
+    context, page = await signed_in_page(browser, live_server, "supervisor")
+    try:
+        await page.get_by_role("link", name="平安督查").click()
+        await page.get_by_role("link", name="三张清单").click()
+        await page.wait_for_url(f"{live_server}/staff/inspection/lists/hazards")
+        assert hazard_no in await body_text(page)
+        for kind, title in (
+            ("hazards", "问题隐患清单"),
+            ("measures", "整改措施清单"),
+            ("responsibilities", "责任清单"),
+        ):
+            await page.goto(f"{live_server}/staff/inspection/lists/{kind}")
+            async with page.expect_download() as download:
+                await page.get_by_role("link", name="导出Excel").click()
+            got = await download.value
+            assert got.suggested_filename.startswith(title) and got.suggested_filename.endswith(".xlsx")
+            with open(await got.path(), "rb") as fh:
+                book = load_workbook(io.BytesIO(fh.read()))
+            cells = [str(c) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row if c]
+            assert hazard_no in cells, (kind, book.sheetnames)
+            if kind == "measures":
+                assert "清理通道，设置禁停标识" in cells
+            if kind == "responsibilities":
+                assert "物业经理张某" in cells
+    finally:
+        await context.close()
