@@ -375,7 +375,7 @@ def rotate_log(path: Path) -> None:
 
 def demo_account_lines(settings: Settings) -> list[str]:
     from domain.taxonomy import get_taxonomy, is_department
-    from store.seed import CENTRE_ACCOUNTS
+    from store.seed import CENTRE_ACCOUNTS, INSPECTION_UNITS
 
     tax = get_taxonomy()
     units = [u.code for u in tax.units if is_department(u.code)]
@@ -384,8 +384,9 @@ def demo_account_lines(settings: Settings) -> list[str]:
         f"Demo accounts (password: {settings.demo_password})",
         f"  centre     {'  '.join(u for u, _, _ in CENTRE_ACCOUNTS)}",
         "  units      <code>.leader  <code>.mediator  for  " + " ".join(units),
-        "  townships  <code>.leader  <code>.mediator  for  " + " ".join(towns),
-        "  e.g.       renshe.mediator (labour cases)  baita.leader (白塔镇, yellow cases)",
+        "  townships  <code>.leader  <code>.mediator  <code>.inspector  for  " + " ".join(towns),
+        "  inspectors insp.<unit>.01 …  for  " + " ".join(INSPECTION_UNITS) + "  (平安督查, /staff/inspection)",
+        "  e.g.       renshe.mediator (labour cases)  baita.leader (白塔镇, yellow cases)  insp.gongan.01 (inspector)",
     ]
 
 

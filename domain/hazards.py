@@ -106,7 +106,8 @@ class HazardState(BaseModel):
     evidence: list[Evidence] = Field(default_factory=list)
     submitted_at: datetime | None = None
     struck_off_at: datetime | None = None
-    # Handed in by the deadline in force when it was struck off; kept, since a recurrence moves the deadline.
+    # Its first striking off was of evidence handed in by the deadline then in force; kept, since a recurrence
+    # moves the deadline and a second striking off is of the recurrence.
     struck_off_on_time: bool | None = None
     recheck_at: datetime | None = None
     rechecked_at: datetime | None = None  # the last re-check, whichever way it went
@@ -271,9 +272,11 @@ def apply(h: HazardState, step_name: str, action: HazardAction, now: datetime) -
         fx.notify("hazard_submitted", Audience(usernames=[h.report.found_by]), site=h.report.site)
     elif isinstance(action, VerifyAction) and action.accept:
         h.status, h.struck_off_at = HazardStatus.struck_off, now
-        h.struck_off_on_time = (h.submitted_at or now) <= h.deadline
+        on_time = (h.submitted_at or now) <= h.deadline
+        if h.struck_off_on_time is None:  # the rectification rate counts a hazard by its first striking off
+            h.struck_off_on_time = on_time
         h.recheck_at = now + h.levels.recheck_after
-        fx.event("struck_off", who, on_time=h.struck_off_on_time, recheck_at=h.recheck_at.isoformat())
+        fx.event("struck_off", who, on_time=on_time, recheck_at=h.recheck_at.isoformat())
         fx.notify("hazard_struck_off", leaders_of(h), site=h.report.site)
     elif isinstance(action, VerifyAction):
         h.status = HazardStatus.rectifying
