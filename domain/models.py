@@ -55,6 +55,10 @@ class ServiceLevels(BaseModel):
     close_unrated_after: timedelta
     history_event_limit: int = 2000
     review_window: timedelta = timedelta(days=7)  # after a rating of 1–2, how long a review may be asked
+    # The yellow and red clocks count natural days or working days (the State Council's schedule, 调休 included).
+    # Cases opened before this existed carry neither field, and keep the natural clocks they began with.
+    days: Literal["natural", "working"] = "natural"
+    remind_before: timedelta | None = None  # the handler's reminder this long before yellow; None: none
 
 
 class Actor(BaseModel):

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     sla_team_within: str = "PT1H"
     sla_yellow_after: str = "P7D"
     sla_red_after: str = "P14D"
+    # The yellow and red clocks in natural days (the seed's 7 and 14) or working days (domain/calendar.py).
+    sla_days: Literal["natural", "working"] = "natural"
+    sla_remind_before: str = "P1D"  # the handler is reminded this long before the yellow clock
     close_unrated_after: str = "P7D"
     review_window: str = "P7D"  # after a rating of 1–2, the citizen may ask for review (复核)
     # The supervision board's weekly trend is read against this: the county's average days to resolve a dispute
@@ -123,6 +126,7 @@ class Settings(BaseSettings):
         "sla_team_within",
         "sla_yellow_after",
         "sla_red_after",
+        "sla_remind_before",
         "close_unrated_after",
         "repeat_window",
         "review_window",
@@ -182,6 +186,8 @@ class Settings(BaseSettings):
             close_unrated_after=parse_duration(self.close_unrated_after),
             history_event_limit=self.history_event_limit,
             review_window=parse_duration(self.review_window),
+            days=self.sla_days,
+            remind_before=parse_duration(self.sla_remind_before),
         )
 
     def hazard_levels(self) -> HazardLevels:
