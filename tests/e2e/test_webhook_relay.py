@@ -70,7 +70,7 @@ async def test_worker_process_relays_messages_to_the_webhook(dev_server, tmp_pat
             kinds = {r.kind for r in rows if r.status == "delivered"}
             return rows if {"assigned", "team_invited"} <= kinds else None
 
-        rows = await wait_for(delivered, f"the messages on the webhook\n{worker.output()}", 30)
+        await wait_for(delivered, f"the messages on the webhook\n{worker.output()}", 30)
         posts = gateway.posts()
         assert posts[0].answered == 503 and all(p.query.get("sign") for p in posts)
         # The refused one, then accepted. It may be another message than this case's: a worker starting on an
