@@ -32,6 +32,7 @@ from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
 from api.routes import audit, auth, cases, citizen, codec, health, inspection, notifications, supervision, triage
+from api.routes import calendar as calendar_routes
 from api.routes import inspection_reports as inspection_report_routes
 from api.routes import inspection_visits as inspection_visit_routes
 from api.schema_gate import SchemaGate
@@ -96,6 +97,7 @@ def create_app(
     app.include_router(access_log_routes.router)  # GET /api/v1/audit/access-log
     app.include_router(inspection_report_routes.router)  # /api/v1/inspection: lists, figures, exposure, roster
     app.include_router(inspection_visit_routes.router)  # /api/v1/inspection/visits
+    app.include_router(calendar_routes.router)  # GET /api/v1/calendar/due
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
     app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API
     app.include_router(staff_cases_pages.router)  # before the console's /staff/cases/{case_id}

@@ -6,6 +6,7 @@
     wuhuan seed-demo   load the demo county and its demo accounts (idempotent)
     wuhuan db upgrade  bring the database schema to the head revision (deployment runs it before workers and API)
     wuhuan inspection plan   plan this week's unannounced inspection visits now (the weekly Schedule does it too)
+    wuhuan calendar load FILE | show YEAR   a year's holiday schedule, by which working-day clocks count
 
 Every command reads its configuration from the environment (and `.env`), see domain/settings.py.
 Each subcommand imports what it needs when it runs, so `wuhuan --help` stays fast and a command never
@@ -26,7 +27,7 @@ import sys
 from collections.abc import Sequence
 
 # Modules under cli/ that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = ["cli.commands", "cli.db", "cli.triage", "cli.audit", "cli.inspection"]
+COMMAND_MODULES: list[str] = ["cli.commands", "cli.db", "cli.triage", "cli.audit", "cli.inspection", "cli.calendar"]
 
 
 def build_parser() -> argparse.ArgumentParser:

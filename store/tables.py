@@ -419,3 +419,24 @@ class InspectionPhoto(SQLModel, table=True):
     stored_name: str
     uploaded_at: datetime = Field(default_factory=utcnow)
     hazard_id: str | None = Field(default=None, index=True)  # set once a report used it
+
+
+class CalendarYear(SQLModel, table=True):
+    """A year's holiday schedule a county loaded itself (`wuhuan calendar load`); it overrides the package's for
+    that year (domain/calendar.py)."""
+
+    __tablename__ = "calendar_years"
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    source: str  # the notice's title and number
+    loaded_at: datetime = Field(default_factory=utcnow)
+    loaded_by: str
+
+
+class CalendarDay(SQLModel, table=True):
+    """A day a loaded schedule names: a day off (holiday) or a make-up working day (workday)."""
+
+    __tablename__ = "calendar_days"
+    day: date = Field(primary_key=True)
+    year: int = Field(index=True)  # the schedule's year (a notice may name days at the end of the year before)
+    kind: str  # holiday | workday
+    name: str = ""
