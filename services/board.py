@@ -23,8 +23,11 @@ from domain.models import Actor, CaseStatus
 from domain.settings import Settings
 from domain.taxonomy import Taxonomy
 from domain.times import CHINA, as_utc, china_local
+from services.calendar import board_years
 from services.errors import invalid
 from services.schemas import (
+    BoardCalendar,
+    BoardCalendarYear,
     BoardCase,
     BoardPeriod,
     BoardTaskForce,
@@ -347,4 +350,5 @@ def board(
         task_forces=forces,
         undelivered=_undelivered(db, scope),
         trend=_trend(db, scope, period, now, baseline_days),
+        calendar=BoardCalendar(years=[BoardCalendarYear(**y) for y in board_years(db, china_local(now).date())]),
     )

@@ -632,6 +632,18 @@ class BoardTrend(BaseModel):
     weeks: list[BoardWeek] = Field(default_factory=list)
 
 
+class BoardCalendarYear(BaseModel):
+    year: int
+    known: bool = Field(description="false: no holiday schedule loaded; working days are counted Monday–Friday")
+    source: str | None = Field(None, description="the notice (or the package) the schedule comes from")
+
+
+class BoardCalendar(BaseModel):
+    years: list[BoardCalendarYear] = Field(
+        default_factory=list, description="this year and, from 1 November, the next (services/calendar.py)"
+    )
+
+
 class BoardTotals(BaseModel):
     cases: int = Field(0, description="received in the period")
     resolved: int = Field(0, description="of those, resolved")
@@ -659,3 +671,6 @@ class BoardView(BaseModel):
     task_forces: list[BoardTaskForce] = Field(description="task forces at work now")
     undelivered: BoardUndelivered
     trend: BoardTrend
+    calendar: BoardCalendar = Field(
+        default_factory=BoardCalendar, description="whether the working-day calendar knows the years in use"
+    )
