@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.assignment import Assignment
+from activities.calendar import CalendarClock
 from activities.delivery import relay_running
 from activities.hazards import HazardRecorder
 from activities.inspection_plan import InspectionPlanner
@@ -62,6 +63,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
     assignment = Assignment(engine, taxonomy)
     hazards = HazardRecorder(engine, taxonomy, notifier, parse_duration(settings.hazard_summons_within))
     planner = InspectionPlanner(engine, taxonomy, settings, notifier)
+    calendar = CalendarClock(engine)
     return [
         recorder.record_case_events,
         notifier.send_notifications,
@@ -70,6 +72,9 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         assignment.match_team,
         assignment.find_team_member,
         assignment.start_task_force,
+        assignment.form_task_force,
+        calendar.compute_due,
+        calendar.shift_for_pause,
         hazards.record_hazard_events,
         planner.plan_inspection_week,
     ]

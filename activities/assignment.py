@@ -11,7 +11,9 @@ from temporalio import activity
 from domain.models import (
     HandlerChoice,
     HandlerRequest,
+    JointTaskForceRequest,
     MemberRequest,
+    TaskForcePlan,
     TaskForceRequest,
     TeamChoice,
     TeamRequest,
@@ -43,4 +45,9 @@ class Assignment:
 
     @activity.defn
     def start_task_force(self, req: TaskForceRequest) -> str | None:
+        """Red cases that breached before the joint mechanism (their histories replay this call)."""
         return self.matcher.task_force_leader(req)
+
+    @activity.defn
+    def form_task_force(self, req: JointTaskForceRequest) -> TaskForcePlan:
+        return self.matcher.task_force_plan(req)

@@ -15,7 +15,7 @@ from temporalio import activity
 from activities.notifications import Notifier
 from domain import audit_chain
 from domain.case_flow import ENDED, OPEN
-from domain.clocks import CLOCK_ORDER
+from domain.clocks import SERVICE_CLOCKS
 from domain.jurisdiction import member_units
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
@@ -32,7 +32,7 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
     row.description, row.address, row.channel = s.intake.description, s.intake.address, s.intake.channel
     row.citizen_name, row.citizen_phone = s.intake.citizen_name, s.intake.citizen_phone
     row.clocks = [c.model_dump(mode="json") for c in s.clocks]
-    for name in CLOCK_ORDER:  # the board counts compliance from these columns (store/board.py)
+    for name in SERVICE_CLOCKS:  # the board counts compliance from these columns (store/board.py)
         clock = s.clock(name)
         setattr(row, f"clock_{name}", clock.state if clock is not None else None)
     row.overdue = any(c.breached for c in s.clocks)

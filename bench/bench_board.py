@@ -40,7 +40,7 @@ from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
 from domain.case_flow import OPEN  # noqa: E402
-from domain.clocks import CLOCK_ORDER  # noqa: E402
+from domain.clocks import SERVICE_CLOCKS  # noqa: E402
 from domain.jurisdiction import scope_of  # noqa: E402
 from domain.models import Actor, Clock, Role  # noqa: E402
 from domain.settings import Settings  # noqa: E402
@@ -171,7 +171,7 @@ def make_cases(tx: Taxonomy, n: int, now: datetime, rng: random.Random) -> tuple
                 address=None,
                 channel=rng.choice(["web", "kiosk", "phone", "clerk"]),
                 clocks=clocks,
-                **{f"clock_{name}": states.get(name) for name in CLOCK_ORDER},
+                **{f"clock_{name}": states.get(name) for name in SERVICE_CLOCKS},
                 overdue=any(s == "breached" for s in states.values()),
                 received_at=received,
                 routed_at=None if unrouted else received + timedelta(minutes=1),
@@ -283,7 +283,7 @@ def old_compute(rows, task_forces, tx: Taxonomy, now: datetime, pending_deliveri
             table[key][r.colour] = table[key].get(r.colour, 0) + 1
             table[key]["total"] += 1
     compliance: dict[str, dict[str, Any]] = {}
-    for name in CLOCK_ORDER:
+    for name in SERVICE_CLOCKS:
         met = breached = running = stopped = 0
         for r in rows:
             for raw in r.clocks or []:

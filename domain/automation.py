@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain import clocks
 from domain.case_flow import TEAM_MINIMUM, WORKING, Effects, lead_leaders
 from domain.models import (
     SYSTEM,
@@ -21,6 +22,7 @@ from domain.models import (
     Role,
     RoutingDecision,
     TaskForce,
+    TaskForcePlan,
     TeamAction,
     TeamChoice,
     TeamSlot,
@@ -235,6 +237,53 @@ def fill_vacancy(s: CaseState, vacancy: TeamVacancy, slot: TeamSlot, now: dateti
 def task_force_units(s: CaseState) -> list[str]:
     """The departments drafted into a red case's task force: the lead unit and the category's team units."""
     return sorted({u for u in [s.unit, *s.team_units] if is_department(u)})  # type: ignore[misc]
+
+
+def joint_task_force_units(s: CaseState) -> list[str]:
+    """With the joint mechanism, also the units of the people already on the team (部门组团破难)."""
+    members = [m.unit for m in s.team if m.unit]
+    return sorted({u for u in [s.unit, *s.team_units, *members] if is_department(u)})  # type: ignore[misc]
+
+
+def start_joint_task_force(s: CaseState, plan: TaskForcePlan, now: datetime) -> Effects:
+    """县领导领衔 + 专班会商 + 部门组团破难: the county leader in charge of the lead unit (or in touch with the
+    township) leads; the leaders of the drafted units and of the township are its members, each told; it works
+    to a deadline (ServiceLevels.task_force_within), past which the centre's overall convener is told."""
+    deadline = now + s.levels.task_force_within if s.levels.task_force_within else None
+    s.task_force = TaskForce(
+        led_by=plan.led_by,
+        started_at=now,
+        units=plan.units,
+        members=plan.members,
+        townships=plan.townships,
+        conveners=plan.conveners,
+        deadline=deadline,
+    )
+    if deadline is not None:
+        clocks.add_task_force_clock(s, deadline)
+    fx = Effects()
+    fx.event(
+        "task_force_started",
+        "system",
+        led_by=plan.led_by,
+        units=plan.units,
+        township=s.township,
+        members=plan.members,
+        deadline=deadline.isoformat() if deadline else None,
+        mechanism=JOINT_MECHANISM,
+    )
+    lead = [plan.led_by] if plan.led_by else plan.conveners
+    red_days = s.levels.red_after.total_seconds() / 86400
+    fx.notify("turned_red", Audience(usernames=lead), unit=s.unit, township=s.township, days=red_days)
+    members = [m for m in plan.members if m not in lead]
+    if lead or members:
+        fx.notify(
+            "task_force",
+            Audience(usernames=sorted({*lead, *members})),
+            led_by=plan.led_by,
+            deadline=deadline.isoformat() if deadline else None,
+        )
+    return fx
 
 
 def needs_task_force(s: CaseState, clock_name: str) -> bool:

@@ -26,19 +26,27 @@ from domain.models import (
     CodeReissueAction,
     ConsultationAction,
     DeclineTeamAction,
+    Extension,
+    ExtensionDecisionAction,
+    ExtensionRequestAction,
     MaterialAction,
     Mediation,
     MediationAction,
     NotificationRequest,
+    Pause,
+    PauseAction,
     RateAction,
     Rating,
     RejectAction,
     Resolution,
     ResolveAction,
+    ResumeAction,
     Review,
     ReviewDecisionAction,
     ReviewRequestAction,
     Role,
+    SendBack,
+    SendBackAction,
     TeamAction,
     TeamVacancy,
     TriageAction,
@@ -58,6 +66,8 @@ ENDED = frozenset({S.closed, S.withdrawn, S.rejected})
 LOW_RATING_MAX = 2
 # A team (多元调处) is formed automatically only when the matcher finds at least this many people.
 TEAM_MINIMUM = 2
+# A case sent back (退回) this many times is routed by a supervisor only.
+SEND_BACKS_TO_SUPERVISOR = 2
 
 
 def is_low_rating(score: int) -> bool:
@@ -84,6 +94,11 @@ Action = (
     | ReviewRequestAction
     | ReviewDecisionAction
     | CodeReissueAction
+    | PauseAction
+    | ResumeAction
+    | ExtensionRequestAction
+    | ExtensionDecisionAction
+    | SendBackAction
 )
 
 
@@ -140,6 +155,18 @@ def clerk(a: Actor, s: CaseState) -> bool:
     return a.role == Role.clerk
 
 
+def routing_desk(a: Actor, s: CaseState) -> bool:
+    """Who routes a case by hand: the clerks, and a supervisor — who alone decides a case sent back twice
+    (SEND_BACKS_TO_SUPERVISOR), since two units already said it is not theirs."""
+    if a.role == Role.supervisor:
+        return True
+    return a.role == Role.clerk and len(s.sent_back) < SEND_BACKS_TO_SUPERVISOR
+
+
+def lead_unit_staff(a: Actor, s: CaseState) -> bool:
+    return a.role in (Role.leader, Role.mediator) and leads(a, s)
+
+
 def leads(person: Actor, s: CaseState) -> bool:
     """Belongs to the case's lead unit: the department, or for township-led cases the township."""
     if s.unit is None:
@@ -175,6 +202,22 @@ def _not_yet_accepted(a: Actor, s: CaseState) -> tuple[str, str] | None:
     return ("already_accepted", "您已接受本案的组团邀请") if a.username in s.team_accepted else None
 
 
+def _not_paused(s: CaseState) -> str | None:
+    return "本案已暂停计时" if s.paused else None
+
+
+def _paused(s: CaseState) -> str | None:
+    return None if s.paused else "本案未暂停计时"
+
+
+def _no_pending_extension(s: CaseState) -> str | None:
+    return "本案已有待审批的延期申请" if s.pending_extension is not None else None
+
+
+def _pending_extension(s: CaseState) -> str | None:
+    return None if s.pending_extension is not None else "本案没有待审批的延期申请"
+
+
 def _review_open(s: CaseState) -> str | None:
     if s.rating is None or not is_low_rating(s.rating.score):
         return "只有评价为1–2星的案件可以申请复核"
@@ -191,11 +234,14 @@ RESOLVED = frozenset({S.resolved})
 CLOSED = frozenset({S.closed})
 UNDER_REVIEW = frozenset({S.under_review})
 FOLLOWED = OPEN | {S.resolved, S.under_review}  # the citizen may still add to the case
+SENDABLE = frozenset({S.routed, S.assigned})  # a unit returns a case before it forms a team on it
+
+CLOCK_KEEPERS = (handler, lead_unit_leader)  # who may stop and restart the colour clocks
 
 # fmt: off
 STEPS: dict[str, Step] = {
     # step                 name             from               to              who (and what else it needs)
-    "triage":              Step("分流",     ROUTABLE,          S.routed,       (system, centre_staff)),
+    "triage":              Step("分流",     ROUTABLE,          S.routed,       (system, routing_desk)),
     "reject":              Step("不予受理", UNASSIGNED,        S.rejected,     (centre_staff,)),
     "assign":              Step("交办",     ASSIGNABLE,        None,           (system, supervisor, lead_unit_leader)),
     "form_team":           Step("组团",     WORKING,           None,
@@ -216,6 +262,12 @@ STEPS: dict[str, Step] = {
     "request_review":      Step("申请复核", CLOSED,            S.under_review, (citizen,), _review_open),
     "review_decision":     Step("复核决定", UNDER_REVIEW,      None,           (supervisor,)),
     "reissue_code":        Step("补发查询码", FOLLOWED | CLOSED, None,           (clerk, supervisor)),
+    "pause":               Step("暂停计时", WORKING,           None,           CLOCK_KEEPERS, _not_paused),
+    "resume":              Step("恢复计时", WORKING,           None,           CLOCK_KEEPERS, _paused),
+    "request_extension":   Step("申请延期", WORKING,           None,           (handler,), _no_pending_extension),
+    "decide_extension":    Step("审批延期", WORKING,           None,
+                                (lead_unit_leader, supervisor), _pending_extension),
+    "send_back":           Step("退回",     SENDABLE,          S.received,     (lead_unit_staff,)),
 }
 # fmt: on
 
@@ -286,6 +338,15 @@ def check(state: CaseState, step_name: str, action: Action) -> None:
     _check_payload(state, step_name, action)
 
 
+REASONS = {
+    "decline_team": "请说明谢绝参与组团的理由",
+    "pause": "请说明暂停计时的原因（如等待当事人补充材料）",
+    "send_back": "请说明退回的理由",
+    "request_extension": "请说明申请延期的理由",
+    "decide_extension": "请写明审批意见",
+}
+
+
 def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
     if step_name == "assign":
         h: Actor = action.handler
@@ -299,9 +360,11 @@ def _check_payload(state: CaseState, step_name: str, action: Any) -> None:
             raise CaseRuleError("invalid", "duplicate_member", "组团成员重复")
         if any(m.role not in (Role.mediator, Role.leader) for m in action.members):
             raise CaseRuleError("invalid", "member_not_staff", "组团成员须为调解员或单位负责人")
-    elif step_name == "decline_team":
+    elif step_name in REASONS:
         if not action.reason.strip():
-            raise CaseRuleError("invalid", "reason_required", "请说明谢绝参与组团的理由")
+            raise CaseRuleError("invalid", "reason_required", REASONS[step_name])
+        if step_name == "request_extension" and action.duration.total_seconds() <= 0:
+            raise CaseRuleError("invalid", "invalid_duration", "延期时长须为正")
 
 
 # --- effects -----------------------------------------------------------------------------------------
@@ -603,6 +666,77 @@ class _Apply:
         if s.handler is not None:
             fx.notify("citizen_updated", Audience(usernames=[s.handler.username]), text=a.text[:60])
 
+    @staticmethod
+    def pause(s: CaseState, a: PauseAction, now, fx, who) -> None:
+        s.pauses.append(Pause(reason=a.reason.strip(), by=who, at=now))
+        paused = clocks.pause_colour_clocks(s, now)
+        fx.event("paused", who, reason=a.reason.strip(), clocks=[c.name for c in paused])
+
+    @staticmethod
+    def resume(s: CaseState, a: ResumeAction, now, fx, who) -> None:
+        pause = s.pauses[-1]
+        pause.resumed_at, pause.resumed_by = now, who
+        resumed = clocks.resume_colour_clocks(s, now, a.due_times)
+        fx.event(
+            "resumed",
+            who,
+            note=a.note or "",
+            paused_seconds=int((now - pause.at).total_seconds()),
+            **{f"{c.name}_at": c.due_at.isoformat() for c in resumed},
+        )
+
+    @staticmethod
+    def request_extension(s: CaseState, a: ExtensionRequestAction, now, fx, who) -> None:
+        s.extensions.append(Extension(duration=a.duration, reason=a.reason.strip(), requested_by=who, requested_at=now))
+        fx.event("extension_requested", who, duration_seconds=int(a.duration.total_seconds()), reason=a.reason.strip())
+        leaders = lead_leaders(s)
+        fx.notify(
+            "extension_requested",
+            Audience(unit_leaders=leaders.unit_leaders, township_leaders=leaders.township_leaders),
+            days=a.duration.total_seconds() / 86400,
+            reason=a.reason.strip()[:60],
+        )
+
+    @staticmethod
+    def decide_extension(s: CaseState, a: ExtensionDecisionAction, now, fx, who) -> None:
+        ext = s.pending_extension
+        assert ext is not None
+        ext.status = "approved" if a.approve else "refused"
+        ext.decided_by, ext.decided_at, ext.decision_reason = who, now, a.reason.strip()
+        moved = clocks.extend_colour_clocks(s, ext.duration, a.due_times) if a.approve else []
+        fx.event(
+            "extension_approved" if a.approve else "extension_refused",
+            who,
+            reason=a.reason.strip(),
+            duration_seconds=int(ext.duration.total_seconds()),
+            **{f"{c.name}_at": c.due_at.isoformat() for c in moved},
+        )
+        fx.notify(
+            "extension_decided",
+            Audience(usernames=[ext.requested_by]),
+            approve=a.approve,
+            reason=a.reason.strip()[:60],
+        )
+
+    @staticmethod
+    def send_back(s: CaseState, a: SendBackAction, now, fx, who) -> None:
+        s.sent_back.append(SendBack(unit=s.unit, township=s.township, reason=a.reason.strip(), by=who, at=now))
+        previous = s.handler.username if s.handler else None
+        s.handler, s.team, s.team_accepted = None, [], []
+        # Nobody takes it up again until a person routes it: the classifier already sent it where it was.
+        s.routing_attempted = True
+        clocks.restart_routing_clock(s, now)
+        fx.event("sent_back", who, unit=s.unit, township=s.township, reason=a.reason.strip(), handler=previous)
+        desk = Role.supervisor if len(s.sent_back) >= SEND_BACKS_TO_SUPERVISOR else Role.clerk
+        fx.notify(
+            "sent_back",
+            Audience(roles=[desk]),
+            unit=s.unit,
+            township=s.township,
+            reason=a.reason.strip()[:60],
+            times=len(s.sent_back),
+        )
+
 
 def lead_leaders(s: CaseState) -> Audience:
     """The main leaders of the handling unit and of the township (yellow cases go to them)."""
@@ -613,13 +747,49 @@ def lead_leaders(s: CaseState) -> Audience:
     return Audience(unit_leaders=units, township_leaders=townships)
 
 
-def breach(state: CaseState, clock_name: str, now: datetime) -> Effects:
-    """A clock's due time passed unmet: record it, change colour, and escalate to the right people."""
+def remind(state: CaseState, clock_name: str, now: datetime) -> Effects:
+    """A clock falls due soon: tell whoever can still meet it (the clerks before routing, the lead unit's leaders
+    before a person is named, the handler before the team and the colours)."""
+    fx = Effects()
+    clock = state.clock(clock_name)
+    assert clock is not None and clock.running
+    clock.reminded_at = now
+    fx.event("clock_reminded", "system", clock=clock_name, due_at=clock.due_at.isoformat())
+    if clock_name == "routed":
+        desk = Role.supervisor if len(state.sent_back) >= SEND_BACKS_TO_SUPERVISOR else Role.clerk
+        audience = Audience(roles=[desk])
+    elif clock_name == "assigned" or state.handler is None:
+        audience = lead_leaders(state)
+    else:
+        audience = Audience(usernames=[state.handler.username])
+    fx.notify("due_soon", audience, clock=clock_name, due_at=clock.due_at.isoformat())
+    return fx
+
+
+def breach(state: CaseState, clock_name: str, now: datetime, joint: bool = False) -> Effects:
+    """A clock's due time passed unmet: record it, change colour, and escalate to the right people. With the
+    joint mechanism (`joint`), a red case is announced by its task force to the leader in charge and its
+    members (domain.automation.start_task_force), not to every county leader."""
     fx = Effects()
     clock = state.clock(clock_name)
     assert clock is not None and clock.running
     clock.breached, clock.breached_at = True, now
     fx.event("clock_breached", "system", clock=clock_name, due_at=clock.due_at.isoformat(), status=state.status.value)
+    if clock_name == "task_force":
+        # The task force ran past its deadline: the centre's overall convener steps in, the board lists it first.
+        assert state.task_force is not None
+        state.task_force.overdue_at = now
+        fx.event("task_force_overdue", "system", led_by=state.task_force.led_by, deadline=clock.due_at.isoformat())
+        fx.notify(
+            "task_force_overdue",
+            Audience(usernames=state.task_force.conveners)
+            if state.task_force.conveners
+            else Audience(roles=[Role.supervisor]),
+            led_by=state.task_force.led_by,
+            unit=state.unit,
+            township=state.township,
+        )
+        return fx
     if clock_name in ("routed", "assigned", "team"):
         fx.notify(
             "reminder",
@@ -641,11 +811,12 @@ def breach(state: CaseState, clock_name: str, now: datetime) -> Effects:
         )
     else:
         fx.event("turned_red", "system")
-        fx.notify(
-            "turned_red",
-            Audience(roles=[Role.county_leader]),
-            unit=state.unit,
-            township=state.township,
-            days=state.levels.red_after.total_seconds() / 86400,
-        )
+        if not joint:  # cases before the joint mechanism told every county leader; now the task force tells
+            fx.notify(
+                "turned_red",
+                Audience(roles=[Role.county_leader]),
+                unit=state.unit,
+                township=state.township,
+                days=state.levels.red_after.total_seconds() / 86400,
+            )
     return fx

@@ -55,6 +55,7 @@ class ServiceLevels(BaseModel):
     close_unrated_after: timedelta
     history_event_limit: int = 2000
     review_window: timedelta = timedelta(days=7)  # after a rating of 1–2, how long a review may be asked
+    task_force_within: timedelta | None = None  # a red case's task force works to this deadline; None: none
     # The yellow and red clocks count natural days or working days (the State Council's schedule, 调休 included).
     # Cases opened before this existed carry neither field, and keep the natural clocks they began with.
     days: Literal["natural", "working"] = "natural"
@@ -87,12 +88,17 @@ class CaseIntake(BaseModel):
 
 
 class Clock(BaseModel):
-    name: Literal["routed", "assigned", "team", "yellow", "red"]
+    name: Literal["routed", "assigned", "team", "yellow", "red", "task_force"]
     due_at: datetime
     met_at: datetime | None = None
     breached: bool = False
     breached_at: datetime | None = None
     stopped_at: datetime | None = None  # the case ended (withdrawn/rejected) before the clock was met
+    # A reminder this long before the due time (None: none; cases opened before reminders have none).
+    remind_at: datetime | None = None
+    reminded_at: datetime | None = None
+    paused_at: datetime | None = None  # standing still since (the case is paused, 暂停计时)
+    calendar_known: bool = True  # False: a working-day due time through a year whose schedule is not loaded
 
     @property
     def running(self) -> bool:
@@ -227,6 +233,64 @@ class TaskForce(BaseModel):
     started_at: datetime
     units: list[str]
     consultations: list[Mediation] = Field(default_factory=list)
+    # The leader in charge leads; the leaders of the lead unit, the team's units and the township are members.
+    # Task forces begun before the joint mechanism have none of these.
+    members: list[str] = Field(default_factory=list)
+    townships: list[str] = Field(default_factory=list)
+    conveners: list[str] = Field(default_factory=list)  # the centre's overall convener(s), told when it runs late
+    deadline: datetime | None = None
+    overdue_at: datetime | None = None
+
+
+class JointTaskForceRequest(BaseModel):
+    case_id: str
+    case_no: str
+    unit: str | None  # the lead unit (`township` for township-led cases)
+    township: str | None
+    units: list[str]  # the departments drafted in: the lead unit, the category's and the team's units
+
+
+class TaskForcePlan(BaseModel):
+    """Who a red case's task force brings together (the activity form_task_force looks them up)."""
+
+    led_by: str | None
+    members: list[str]
+    units: list[str]
+    townships: list[str]
+    conveners: list[str]
+
+
+class Pause(BaseModel):
+    """暂停计时: the yellow and red clocks stood still from `at` to `resumed_at`, waiting for someone."""
+
+    reason: str
+    by: str
+    at: datetime
+    resumed_at: datetime | None = None
+    resumed_by: str | None = None
+
+
+class Extension(BaseModel):
+    """申请延期 and its decision: an approval moves the yellow and red clocks by `duration`."""
+
+    duration: timedelta
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: Literal["pending", "approved", "refused"] = "pending"
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+class SendBack(BaseModel):
+    """退回: a unit returned a case that is not its own to the clerks."""
+
+    unit: str | None
+    township: str | None
+    reason: str
+    by: str
+    at: datetime
 
 
 class CaseEvent(BaseModel):
@@ -298,6 +362,9 @@ class CaseState(BaseModel):
     citizen_updates: list[dict[str, Any]] = Field(default_factory=list)
     task_force: TaskForce | None = None
     urge_count: int = 0
+    pauses: list[Pause] = Field(default_factory=list)
+    extensions: list[Extension] = Field(default_factory=list)
+    sent_back: list[SendBack] = Field(default_factory=list)
     auto_close_at: datetime | None = None
     closed_at: datetime | None = None
     review: Review | None = None
@@ -308,6 +375,14 @@ class CaseState(BaseModel):
 
     def clock(self, name: str) -> Clock | None:
         return next((c for c in self.clocks if c.name == name), None)
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1].resumed_at is None
+
+    @property
+    def pending_extension(self) -> Extension | None:
+        return next((e for e in self.extensions if e.status == "pending"), None)
 
 
 class CaseStart(BaseModel):
@@ -396,6 +471,37 @@ class RejectAction(BaseModel):
 class UrgeAction(BaseModel):
     actor: Actor
     note: str | None = None
+
+
+class PauseAction(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class ResumeAction(BaseModel):
+    actor: Actor
+    note: str | None = None
+    # Working-day cases: the clocks' due times after the pause, computed by the calendar (name → time).
+    due_times: dict[str, datetime] = Field(default_factory=dict)
+
+
+class ExtensionRequestAction(BaseModel):
+    actor: Actor
+    duration: timedelta
+    reason: str
+
+
+class ExtensionDecisionAction(BaseModel):
+    actor: Actor
+    approve: bool
+    reason: str
+    # Working-day cases: the clocks' due times after the extension, computed by the calendar.
+    due_times: dict[str, datetime] = Field(default_factory=dict)
+
+
+class SendBackAction(BaseModel):
+    actor: Actor
+    reason: str
 
 
 class ConsultationAction(BaseModel):

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # The yellow and red clocks in natural days (the seed's 7 and 14) or working days (domain/calendar.py).
     sla_days: Literal["natural", "working"] = "natural"
     sla_remind_before: str = "P1D"  # the handler is reminded this long before the yellow clock
+    # A red case's task force (县领导领衔+专班会商) works to this deadline; past it the overall convener is told.
+    task_force_within: str = "P7D"
     close_unrated_after: str = "P7D"
     review_window: str = "P7D"  # after a rating of 1–2, the citizen may ask for review (复核)
     # The supervision board's weekly trend is read against this: the county's average days to resolve a dispute
@@ -127,6 +129,7 @@ class Settings(BaseSettings):
         "sla_yellow_after",
         "sla_red_after",
         "sla_remind_before",
+        "task_force_within",
         "close_unrated_after",
         "repeat_window",
         "review_window",
@@ -188,6 +191,7 @@ class Settings(BaseSettings):
             review_window=parse_duration(self.review_window),
             days=self.sla_days,
             remind_before=parse_duration(self.sla_remind_before),
+            task_force_within=parse_duration(self.task_force_within),
         )
 
     def hazard_levels(self) -> HazardLevels:

@@ -17,7 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from domain.case_flow import STATUS_ZH
-from domain.clocks import CLOCK_ORDER
+from domain.clocks import SERVICE_CLOCKS
 from domain.jurisdiction import scope_of
 from domain.models import Actor, CaseStatus
 from domain.settings import Settings
@@ -339,7 +339,7 @@ def board(
         by_colour={c: whole_now.get(c, 0) for c in COLOURS},
         by_unit=by_unit,
         by_township=by_township,
-        service_levels={name: _compliance(whole.clock(name)) for name in CLOCK_ORDER},
+        service_levels={name: _compliance(whole.clock(name)) for name in SERVICE_CLOCKS},
         average_resolution_days=_ratio(whole.resolution_days, whole.resolved, 2),
         median_resolution_days=round(median_all, 2) if median_all is not None else None,
         satisfaction=_satisfaction(whole),

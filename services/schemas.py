@@ -208,6 +208,22 @@ class ReasonIn(_In):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 
 
+class ResumeIn(_In):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+
+
+class ExtensionIn(_In):
+    duration: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=32)] = Field(
+        description="ISO 8601, e.g. P3D", examples=["P3D"]
+    )
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
+class ExtensionDecisionIn(_In):
+    approve: bool
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+
+
 # --- citizen steps -------------------------------------------------------------------------------------
 
 
@@ -231,6 +247,10 @@ class ClockView(BaseModel):
     breached_at: datetime | None = None
     stopped_at: datetime | None = None
     running: bool = False
+    remind_at: datetime | None = None
+    reminded_at: datetime | None = None
+    paused_at: datetime | None = Field(None, description="standing still since (暂停计时)")
+    calendar_known: bool = True
 
 
 class PersonView(BaseModel):
@@ -333,7 +353,13 @@ class CaseView(BaseModel):
     rating: dict[str, Any] | None = None
     materials: list[MaterialView] = Field(default_factory=list)
     citizen_updates: list[dict[str, Any]] = Field(default_factory=list)
-    task_force: dict[str, Any] | None = None
+    task_force: dict[str, Any] | None = Field(
+        None, description='{"led_by", "members": [usernames], "units", "townships", "deadline", "overdue_at", ...}'
+    )
+    paused: bool = Field(False, description="the yellow and red clocks stand still (暂停计时)")
+    pauses: list[dict[str, Any]] = Field(default_factory=list, description="each pause: reason, by, at, resumed_at")
+    extensions: list[dict[str, Any]] = Field(default_factory=list, description="延期: asked, decided")
+    sent_back: list[dict[str, Any]] = Field(default_factory=list, description="退回: by which unit, why, when")
     urge_count: int = 0
     auto_close_at: datetime | None = None
     closed_at: datetime | None = None

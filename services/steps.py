@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
+
+import isodate
 
 from domain.models import (
     AcceptTeamAction,
@@ -15,16 +18,22 @@ from domain.models import (
     CodeReissueAction,
     ConsultationAction,
     DeclineTeamAction,
+    ExtensionDecisionAction,
+    ExtensionRequestAction,
     MediationAction,
+    PauseAction,
     RejectAction,
     ResolveAction,
+    ResumeAction,
     ReviewDecisionAction,
+    SendBackAction,
     TeamAction,
     TeamRequest,
     TriageAction,
     UrgeAction,
     WithdrawAction,
 )
+from domain.settings import parse_duration
 from domain.taxonomy import TOWNSHIP_LED
 from domain.times import from_china_wall_time
 from services import codes, team_suggestion, tracking
@@ -36,11 +45,14 @@ from services.schemas import (
     AssignIn,
     CaseView,
     CitizenUpdateIn,
+    ExtensionDecisionIn,
+    ExtensionIn,
     MaterialOut,
     MeetingIn,
     ReasonIn,
     ReissueIn,
     ResolveIn,
+    ResumeIn,
     ReviewDecisionIn,
     TeamIn,
     TrackingLinks,
@@ -251,3 +263,64 @@ async def reissue_code(
     code = await asyncio.to_thread(codes.reissue_tracking_code, svc.engine, case_id)
     log.info("tracking code of case %s reissued by %s", case_id, actor.username)
     return codes.tracking_links(case_id, code, public_base)
+
+
+# --- the clocks: pausing, extensions, sending back -------------------------------------------------------
+
+MAX_EXTENSION = timedelta(days=90)
+
+
+async def pause(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:
+    """暂停计时 while the case waits for the citizen or a third party: the yellow and red clocks stand still."""
+    return await act(
+        svc, case_id, actor, DisputeCase.pause, lambda found, actor: PauseAction(actor=actor, reason=body.reason)
+    )
+
+
+async def resume(svc: Services, case_id: str, actor: Actor, body: ResumeIn | None) -> CaseView:
+    """恢复计时: the clocks go on, due later by the time they stood still."""
+    note = body.note if body else None
+    return await act(
+        svc, case_id, actor, DisputeCase.resume, lambda found, actor: ResumeAction(actor=actor, note=note or None)
+    )
+
+
+def extension_duration(text: str) -> timedelta:
+    """A requested extension as ISO 8601 (P3D, PT12H): positive, at most MAX_EXTENSION."""
+    try:
+        duration = parse_duration(text)
+    except (ValueError, TypeError, isodate.ISO8601Error):
+        raise invalid("invalid_duration", "延期时长应为 ISO 8601 格式，如 P3D（3天）", field="duration") from None
+    if duration > MAX_EXTENSION:
+        raise invalid("duration_too_long", f"一次延期不能超过 {MAX_EXTENSION.days} 天", field="duration")
+    return duration
+
+
+async def request_extension(svc: Services, case_id: str, actor: Actor, body: ExtensionIn) -> CaseView:
+    """申请延期 (the handler): the lead unit's leader or a supervisor decides."""
+    duration = extension_duration(body.duration)
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.request_extension,
+        lambda found, actor: ExtensionRequestAction(actor=actor, duration=duration, reason=body.reason),
+    )
+
+
+async def decide_extension(svc: Services, case_id: str, actor: Actor, body: ExtensionDecisionIn) -> CaseView:
+    """审批延期: an approval moves the yellow and red clocks by the duration asked for."""
+    return await act(
+        svc,
+        case_id,
+        actor,
+        DisputeCase.decide_extension,
+        lambda found, actor: ExtensionDecisionAction(actor=actor, approve=body.approve, reason=body.reason),
+    )
+
+
+async def send_back(svc: Services, case_id: str, actor: Actor, body: ReasonIn) -> CaseView:
+    """退回: the unit returns a case that is not its own; the clerks (after two, a supervisor) route it again."""
+    return await act(
+        svc, case_id, actor, DisputeCase.send_back, lambda found, actor: SendBackAction(actor=actor, reason=body.reason)
+    )

@@ -74,6 +74,10 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         materials=[out.MaterialView(**m.model_dump()) for m in s.materials],
         citizen_updates=[{**u, "text": mask_text(str(u.get("text", "")))} for u in s.citizen_updates],
         task_force=s.task_force.model_dump(mode="json") if s.task_force else None,
+        paused=s.paused,
+        pauses=[p.model_dump(mode="json") for p in s.pauses],
+        extensions=[e.model_dump(mode="json") for e in s.extensions],
+        sent_back=[b.model_dump(mode="json") for b in s.sent_back],
         urge_count=s.urge_count,
         auto_close_at=s.auto_close_at,
         closed_at=s.closed_at,
@@ -176,6 +180,7 @@ def case_from_row(row: Case, tx: Taxonomy) -> out.CaseView:
         handler=row.handler,
         team=list(row.team or []),
         clocks=[clock_view(c) for c in row.clocks or []],
+        paused=any(c.get("paused_at") for c in row.clocks or []),
         overdue=row.overdue,
         received_at=row.received_at,
         intake=out.IntakeView(

@@ -23,7 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from domain.case_flow import OPEN
-from domain.clocks import CLOCK_ORDER
+from domain.clocks import SERVICE_CLOCKS
 from store.tables import Case, NotificationDelivery, Staff, TaskForceRow
 
 OPEN_VALUES = tuple(sorted(s.value for s in OPEN))
@@ -36,7 +36,7 @@ FIGURES = ("received", "resolved", "closed", "resolution_days", "rated", "rating
            "ever_rated")  # fmt: skip
 AT_STATE = {
     (name, state): len(FIGURES) + i * len(CLOCK_STATES) + j
-    for i, name in enumerate(CLOCK_ORDER)
+    for i, name in enumerate(SERVICE_CLOCKS)
     for j, state in enumerate(CLOCK_STATES)
 }
 WIDTH = len(FIGURES) + len(AT_STATE)
@@ -136,7 +136,7 @@ def flows(
     """The cases received in [start, end), summed per (unit, township): one pass over the flow index, every flow
     figure. The clocks' states are part of the grouping rather than counted by a CASE each (twenty of those
     cost more than the rest of the query): the index is in that order too, so the grouping still needs no sort."""
-    clock_columns = [getattr(Case, f"clock_{name}") for name in CLOCK_ORDER]
+    clock_columns = [getattr(Case, f"clock_{name}") for name in SERVICE_CLOCKS]
     keys = [Case.unit, Case.township, *clock_columns]
     q = (
         select(
@@ -155,8 +155,8 @@ def flows(
         .group_by(*keys)
     )
     sums: dict[tuple[str | None, str | None], list[float]] = {}
-    at_state = [{state: AT_STATE[(name, state)] for state in CLOCK_STATES} for name in CLOCK_ORDER]
-    first = 2 + len(CLOCK_ORDER)
+    at_state = [{state: AT_STATE[(name, state)] for state in CLOCK_STATES} for name in SERVICE_CLOCKS]
+    first = 2 + len(SERVICE_CLOCKS)
     for row in db.connection().execute(q):  # streamed: each row is garbage at once, not a heap the GC walks
         acc = sums.get((row[0], row[1]))
         if acc is None:

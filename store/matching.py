@@ -19,8 +19,10 @@ from domain.models import (
     Actor,
     HandlerChoice,
     HandlerRequest,
+    JointTaskForceRequest,
     MemberRequest,
     Role,
+    TaskForcePlan,
     TaskForceRequest,
     TeamChoice,
     TeamRequest,
@@ -193,6 +195,30 @@ class Matcher:
             pool = self.candidates(db, [seat], TEAM_ROLES)[seat]
         need = self.need(now, req.category, req.township, declined=req.exclude)
         return self.fill(seat, pool, need, set(req.on_case))
+
+    def task_force_plan(self, req: JointTaskForceRequest) -> TaskForcePlan:
+        """Who a red case's task force brings together: the county leader in charge of its lead unit (or in touch
+        with its township: taxonomy.yaml's county_leaders), the main leaders of the drafted units and of the
+        township, and the centre's overall convener(s) — county leaders the taxonomy puts in charge of nothing."""
+        in_charge = self.taxonomy.leader_in_charge(req.unit, req.township)
+        listed = {leader.username for leader in self.taxonomy.county_leaders}
+        townships = [req.township] if req.township else []
+        with session(self.engine) as db:
+            leaders = db.exec(
+                select(Staff).where(Staff.active, Staff.role.in_([Role.leader.value, Role.county_leader.value]))
+            ).all()
+        active = {p.username for p in leaders}
+        members = sorted(
+            p.username
+            for p in leaders
+            if p.role == Role.leader.value
+            and ((p.unit is not None and p.unit in req.units) or (p.unit is None and p.township in townships))
+        )
+        conveners = sorted(
+            p.username for p in leaders if p.role == Role.county_leader.value and p.username not in listed
+        )
+        led_by = in_charge.username if in_charge is not None and in_charge.username in active else None
+        return TaskForcePlan(led_by=led_by, members=members, units=req.units, townships=townships, conveners=conveners)
 
     def task_force_leader(self, req: TaskForceRequest) -> str | None:
         """The county leader who leads the task force of a red case (the first on the roster)."""

@@ -43,6 +43,12 @@ def unit_skills(taxonomy: Taxonomy, unit: str) -> list[str]:
 def demo_accounts(taxonomy: Taxonomy) -> list[Staff]:
     """Accounts without password hashes (filled in by seed_demo)."""
     people = [Staff(username=u, display_name=n, role=r.value, password_hash="") for u, n, r in CENTRE_ACCOUNTS]
+    # The county leaders in charge (taxonomy.yaml county_leaders): a red case goes to the one over its lead unit or
+    # township, who leads its task force; `county_leader` above is the centre's overall convener.
+    people += [
+        Staff(username=leader.username, display_name=leader.zh, role=Role.county_leader.value, password_hash="")
+        for leader in taxonomy.county_leaders
+    ]
     for unit in taxonomy.units:
         if not is_department(unit.code):
             continue

@@ -13,16 +13,19 @@ from typing import NoReturn
 
 from temporalio import activity
 
+from domain.calendar import DueAnswer, DueRequest, PauseShiftRequest
 from domain.hazards import HazardRecord
 from domain.inspection import PlanRequest, PlanResult
 from domain.models import (
     CaseRecord,
     HandlerChoice,
     HandlerRequest,
+    JointTaskForceRequest,
     MemberRequest,
     NotificationRequest,
     RouteRequest,
     RoutingDecision,
+    TaskForcePlan,
     TaskForceRequest,
     TeamChoice,
     TeamRequest,
@@ -77,6 +80,24 @@ def start_task_force(req: TaskForceRequest) -> str | None:
     return _declaration("activities.assignment.Assignment")
 
 
+@activity.defn(name="form_task_force")
+def form_task_force(req: JointTaskForceRequest) -> TaskForcePlan:
+    """Who a red case's task force brings together (the joint mechanism)."""
+    return _declaration("activities.assignment.Assignment")
+
+
+@activity.defn(name="compute_due")
+def compute_due(req: DueRequest) -> DueAnswer:
+    """A due time by the calendar (working days by the State Council's schedule, or natural days)."""
+    return _declaration("activities.calendar.CalendarClock")
+
+
+@activity.defn(name="shift_for_pause")
+def shift_for_pause(req: PauseShiftRequest) -> DueAnswer:
+    """A clock's due time after it stood still from paused_at to resumed_at."""
+    return _declaration("activities.calendar.CalendarClock")
+
+
 @activity.defn(name="record_hazard_events")
 def record_hazard_events(record: HazardRecord) -> int:
     """A hazard's events, read-model row and notices, in one transaction; returns how many events were new."""
@@ -98,6 +119,9 @@ ALL = [
     match_team,
     find_team_member,
     start_task_force,
+    form_task_force,
+    compute_due,
+    shift_for_pause,
     record_hazard_events,
     plan_inspection_week,
 ]

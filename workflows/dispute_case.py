@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from domain import automation, case_flow, clocks
+    from domain.calendar import DueRequest, PauseShiftRequest
     from domain.case_flow import ENDED, WORKING, CaseRuleError, Effects
     from domain.models import (
         AcceptTeamAction,
@@ -34,17 +35,23 @@ with workflow.unsafe.imports_passed_through():
         CodeReissueAction,
         ConsultationAction,
         DeclineTeamAction,
+        ExtensionDecisionAction,
+        ExtensionRequestAction,
         HandlerRequest,
+        JointTaskForceRequest,
         MaterialAction,
         MediationAction,
         MemberRequest,
         NotificationRequest,
+        PauseAction,
         RateAction,
         RejectAction,
         ResolveAction,
+        ResumeAction,
         ReviewDecisionAction,
         ReviewRequestAction,
         RouteRequest,
+        SendBackAction,
         TaskForceRequest,
         TeamAction,
         TeamRequest,
@@ -106,6 +113,8 @@ class DisputeCase:
                 township_hint=start.intake.township_hint,
             )
             self._emit(fx)
+            if s.levels.days == "working":
+                await self._count_working_days()
         while True:
             await self._automate()
             await self._flush()
@@ -118,6 +127,19 @@ class DisputeCase:
                 await self._fire_due_clocks(reached)
         await self._settle()
         return CaseOutcome(case_id=s.case_id, status=s.status, colour=s.colour, closed_at=s.closed_at)
+
+    async def _count_working_days(self) -> None:
+        """Working-day cases: the yellow and red clocks' due times from the calendar (the State Council's schedule,
+        调休 included). A year with no schedule loaded is counted Monday to Friday and said so in the history."""
+        s = self.s
+        t0 = s.received_at
+        for name, duration in (("yellow", s.levels.yellow_after), ("red", s.levels.red_after)):
+            answer = await self._ask(act.compute_due, DueRequest(start=t0, duration=duration, days="working"))
+            clocks.set_due(s, name, answer.due_at, t0, answer.calendar_known)
+            if not answer.calendar_known:
+                fx = Effects()
+                fx.event("calendar_unknown", "system", clock=name, years=answer.unknown_years)
+                self._emit(fx)
 
     async def _wait_for_step_or_deadline(self) -> datetime | None:
         """Wait for a step (or automation to run) or the next clock's deadline; returns the deadline whose
@@ -223,11 +245,16 @@ class DisputeCase:
     async def _fire_due_clocks(self, now: datetime) -> None:
         """Breach every clock (and run every scheduled step) due by `now`: the deadline whose timer fired."""
         s = self.s
+        for clock in clocks.reminders_due(s, now):
+            self._emit(case_flow.remind(s, clock.name, now))
         for clock in clocks.due(s, now):
             if not clock.running:
                 continue
-            self._emit(case_flow.breach(s, clock.name, now))
-            if automation.needs_task_force(s, clock.name):
+            joint = clock.name == "red" and s.task_force is None and workflow.patched(patches.JOINT_MECHANISM)
+            self._emit(case_flow.breach(s, clock.name, now, joint=joint))
+            if joint:
+                await self._form_task_force()
+            elif automation.needs_task_force(s, clock.name):
                 await self._start_task_force()
         auto_close = automation.auto_close_due(s, now)
         if auto_close is not None:
@@ -249,6 +276,21 @@ class DisputeCase:
             TaskForceRequest(case_id=s.case_id, case_no=s.case_no, units=units, started_at=workflow.now()),
         )
         self._emit(automation.start_task_force(s, leader, units, workflow.now()))
+
+    async def _form_task_force(self) -> None:
+        """县领导领衔 + 专班会商 + 部门组团破难: the leader in charge, the drafted units' and township's leaders."""
+        s = self.s
+        plan = await self._ask(
+            act.form_task_force,
+            JointTaskForceRequest(
+                case_id=s.case_id,
+                case_no=s.case_no,
+                unit=s.unit,
+                township=s.township,
+                units=automation.joint_task_force_units(s),
+            ),
+        )
+        self._emit(automation.start_joint_task_force(s, plan, workflow.now()))
 
     # --- staff and citizen steps -------------------------------------------------------------------
 
@@ -389,6 +431,76 @@ class DisputeCase:
     @reissue_code.validator
     def _v_reissue_code(self, action: CodeReissueAction) -> None:
         self._validate("reissue_code", action)
+
+    @workflow.update
+    async def pause(self, action: PauseAction) -> CaseState:
+        """暂停计时: the yellow and red clocks stand still while the case waits for the citizen or a third party."""
+        return await self._handle("pause", action)
+
+    @pause.validator
+    def _v_pause(self, action: PauseAction) -> None:
+        self._validate("pause", action)
+
+    @workflow.update
+    async def resume(self, action: ResumeAction) -> CaseState:
+        """恢复计时: the clocks go on, due later by the time they stood still."""
+        self._validate("resume", action)
+        if self.s.levels.days == "working":
+            now = workflow.now()
+            due = {}
+            for clock in self.s.clocks:
+                if clock.paused_at is not None:
+                    answer = await self._ask(
+                        act.shift_for_pause,
+                        PauseShiftRequest(
+                            due_at=clock.due_at, paused_at=clock.paused_at, resumed_at=now, days="working"
+                        ),
+                    )
+                    due[clock.name] = answer.due_at
+            action = action.model_copy(update={"due_times": due})
+        return await self._handle("resume", action)
+
+    @resume.validator
+    def _v_resume(self, action: ResumeAction) -> None:
+        self._validate("resume", action)
+
+    @workflow.update
+    async def request_extension(self, action: ExtensionRequestAction) -> CaseState:
+        """申请延期: the handler asks; the lead unit's leader or a supervisor decides."""
+        return await self._handle("request_extension", action)
+
+    @request_extension.validator
+    def _v_request_extension(self, action: ExtensionRequestAction) -> None:
+        self._validate("request_extension", action)
+
+    @workflow.update
+    async def decide_extension(self, action: ExtensionDecisionAction) -> CaseState:
+        """审批延期: an approval moves the yellow and red clocks by the duration asked for."""
+        self._validate("decide_extension", action)
+        pending = self.s.pending_extension
+        if action.approve and pending is not None and self.s.levels.days == "working":
+            due = {}
+            for clock in self.s.clocks:
+                if clock.name in clocks.COLOUR_CLOCKS and clock.running:
+                    answer = await self._ask(
+                        act.compute_due, DueRequest(start=clock.due_at, duration=pending.duration, days="working")
+                    )
+                    due[clock.name] = answer.due_at
+            action = action.model_copy(update={"due_times": due})
+        return await self._handle("decide_extension", action)
+
+    @decide_extension.validator
+    def _v_decide_extension(self, action: ExtensionDecisionAction) -> None:
+        self._validate("decide_extension", action)
+
+    @workflow.update
+    async def send_back(self, action: SendBackAction) -> CaseState:
+        """退回: a unit returns a case that is not its own to the clerks; the routing clock starts again."""
+        return await self._handle("send_back", action)
+
+    @send_back.validator
+    def _v_send_back(self, action: SendBackAction) -> None:
+        self._validate("send_back", action)
 
     @workflow.query
     def state(self) -> CaseState:

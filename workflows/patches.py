@@ -143,5 +143,21 @@ NOTICES_WITH_RECORDS = _register(
 )
 """A step's notifications are written with its events, in one activity and one transaction (12d936d)."""
 
+JOINT_MECHANISM = _register(
+    Patch(
+        id="joint-mechanism",
+        changed="A case turning red forms its task force through form_task_force: the county leader in charge of "
+        "its lead unit (or in touch with its township) leads, the drafted units' and township's leaders are "
+        "members, each told, and it works to a deadline. Before, start_task_force named the first county leader "
+        "on the roster and every county leader was told.",
+        introduced_in="(this commit)",
+        old_path=("red_case_to_closed", "red_case_by_timers"),
+        new_path=("current/red_case_joint_task_force",),
+        removable_when="no run started before the release of this commit that can still turn red can be "
+        "replayed: the count query with that release's time answers 0.",
+    )
+)
+"""A red case is led by the county leader in charge, with the drafted units' leaders (issue 12)."""
+
 # In the order they were introduced: a recording of "the code before X" switches off X and every later one.
 ALL = tuple(REGISTRY)

@@ -19,6 +19,8 @@ from services.schemas import (
     CaseListOut,
     CaseListQuery,
     CaseView,
+    ExtensionDecisionIn,
+    ExtensionIn,
     IntakeIn,
     IntakeOut,
     MeetingIn,
@@ -26,6 +28,7 @@ from services.schemas import (
     ReissueIn,
     ReissueOut,
     ResolveIn,
+    ResumeIn,
     ReviewDecisionIn,
     TeamIn,
     TriageIn,
@@ -185,3 +188,36 @@ async def reissue_code(
 ) -> ReissueOut:
     """补发查询码 (clerk): the old code stops working at once; the new one is returned once, to hand over."""
     return await steps.reissue_code(ctx, case_id, caller, body, public_base(request))
+
+
+# --- the clocks: pausing, extensions, sending back -------------------------------------------------------
+
+
+@router.post("/{case_id}/pause", response_model=CaseView)
+async def pause(case_id: str, body: ReasonIn, caller: Caller, ctx: Ctx) -> CaseView:
+    """暂停计时 (the handler or the lead unit's leader): the yellow and red clocks stand still; `paused: true`."""
+    return await steps.pause(ctx, case_id, caller, body)
+
+
+@router.post("/{case_id}/resume", response_model=CaseView)
+async def resume(case_id: str, caller: Caller, ctx: Ctx, body: ResumeIn | None = None) -> CaseView:
+    """恢复计时: the clocks go on, due later by the time they stood still."""
+    return await steps.resume(ctx, case_id, caller, body)
+
+
+@router.post("/{case_id}/extension", response_model=CaseView)
+async def request_extension(case_id: str, body: ExtensionIn, caller: Caller, ctx: Ctx) -> CaseView:
+    """申请延期 (the handler): `{"duration": "P3D", "reason"}`."""
+    return await steps.request_extension(ctx, case_id, caller, body)
+
+
+@router.post("/{case_id}/extension/decision", response_model=CaseView)
+async def decide_extension(case_id: str, body: ExtensionDecisionIn, caller: Caller, ctx: Ctx) -> CaseView:
+    """审批延期 (the lead unit's leader, or a supervisor): an approval moves the yellow and red clocks."""
+    return await steps.decide_extension(ctx, case_id, caller, body)
+
+
+@router.post("/{case_id}/send-back", response_model=CaseView)
+async def send_back(case_id: str, body: ReasonIn, caller: Caller, ctx: Ctx) -> CaseView:
+    """退回 (the lead unit's staff): not this unit's case; back to the clerks (a supervisor after two)."""
+    return await steps.send_back(ctx, case_id, caller, body)

@@ -48,12 +48,17 @@ from domain.models import (
     Actor,
     ConsultationAction,
     DeclineTeamAction,
+    ExtensionDecisionAction,
+    ExtensionRequestAction,
     MediationAction,
+    PauseAction,
     RateAction,
     ResolveAction,
+    ResumeAction,
     ReviewDecisionAction,
     ReviewRequestAction,
     Role,
+    SendBackAction,
     TriageAction,
     UrgeAction,
     WithdrawAction,
@@ -77,6 +82,7 @@ from workflows.temporal_client import ensure_search_attributes
 OUT = Path(__file__).with_name("histories")
 CURRENT = OUT / "current"
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+DEBT = "邻居老李前年借了我两万元，写了借条，到期后一直拖着不还，多次催讨无果"
 
 
 async def red_case_to_closed(env, tq, cases):
@@ -266,6 +272,68 @@ INSPECTOR = Actor(username="inspector", role=Role.inspector)
 FIRE_UNIT = Actor(username="xiaofang.leader", role=Role.leader, unit="xiaofang")
 
 
+async def red_case_joint_task_force(env, tq, cases):
+    """Issue 12's clocks: the handler reminded, a pause, an extension asked and approved, red under the joint
+    mechanism (the leader in charge leads, the drafted units' leaders told), a consultation, the task force's
+    deadline passing (the convener told), then resolved and rated."""
+    levels = fast_levels(remind_before=timedelta(days=1), task_force_within=timedelta(days=3))
+    h = await start_case(env, tq, cases, levels=levels)
+    await until(h, lambda s: bool(s.team))
+    await h.execute_update(DisputeCase.pause, PauseAction(actor=RENSHE_MEDIATOR, reason="等待当事人提供工资条"))
+    await env.sleep(timedelta(days=2))
+    await h.execute_update(DisputeCase.resume, ResumeAction(actor=RENSHE_MEDIATOR, note="材料已交"))
+    await h.execute_update(
+        DisputeCase.request_extension,
+        ExtensionRequestAction(actor=RENSHE_MEDIATOR, duration=timedelta(days=1), reason="等待工程款结算"),
+    )
+    await h.execute_update(
+        DisputeCase.decide_extension, ExtensionDecisionAction(actor=SUPERVISOR, approve=True, reason="同意延期1天")
+    )
+    await env.sleep(timedelta(days=15, minutes=1))  # past the moved red clock (14 + 2 paused + 1 extended)
+    await until(h, lambda s: s.task_force is not None)
+    await h.execute_update(
+        DisputeCase.record_consultation,
+        ConsultationAction(
+            actor=Actor(username="cl.shehui", role=Role.county_leader),
+            summary="县领导领衔专班会商：人社局、白塔镇联合约谈包工头",
+            held_at=NOW,
+            participants=["人社局", "白塔镇"],
+        ),
+    )
+    await env.sleep(timedelta(days=3, minutes=1))
+    await until(h, lambda s: s.task_force is not None and s.task_force.overdue_at is not None)
+    await h.execute_update(
+        DisputeCase.resolve, ResolveAction(actor=RENSHE_MEDIATOR, outcome="agreement", summary="分两期结清工资")
+    )
+    await h.execute_update(DisputeCase.rate, RateAction(actor=CITIZEN, score=5, comment="专班解决了"))
+    await h.result()
+    return h
+
+
+async def case_sent_back_twice(env, tq, cases):
+    """退回 twice by the unit it was routed to; the second time only a supervisor may route it."""
+    h = await start_case(
+        env, tq, cases, description="邻居老李前年借了我两万元，写了借条，到期后一直拖着不还，多次催讨无果"
+    )
+    st = await until(h, lambda s: s.status == "assigned")
+    if st.unit == "township":
+        sender = Actor(username=f"{st.township}.leader", role=Role.leader, township=st.township)
+    else:
+        sender = Actor(username=f"{st.unit}.leader", role=Role.leader, unit=st.unit)
+    again = TriageAction(actor=CLERK, category=st.category, unit=st.unit, township=st.township, needs_team=False)
+    await h.execute_update(DisputeCase.send_back, SendBackAction(actor=sender, reason="非本单位职责"))
+    await h.execute_update(DisputeCase.triage, again)
+    await until(h, lambda s: s.status == "assigned")
+    await h.execute_update(DisputeCase.send_back, SendBackAction(actor=sender, reason="仍非本单位职责"))
+    await h.execute_update(
+        DisputeCase.triage, again.model_copy(update={"actor": SUPERVISOR, "reason": "督办员裁定：由该单位承办"})
+    )
+    await until(h, lambda s: s.status == "assigned")
+    await h.execute_update(DisputeCase.withdraw, WithdrawAction(actor=CLERK, reason="当事人已自行和解"))
+    await h.result()
+    return h
+
+
 async def start_hazard(env, tq, cases, name: str, severity: str = "major"):
     """A blocked fire escape in 白塔镇, handed to the fire brigade (the hazard of tests/workflows)."""
     report = hz.HazardReport(
@@ -399,6 +467,8 @@ SCENARIOS = {
     "hazard_rejected_then_accepted": hazard_rejected_then_accepted,
     "hazard_recurred": hazard_recurred,
     "inspection_week_planned": inspection_week_planned,
+    "red_case_joint_task_force": red_case_joint_task_force,
+    "case_sent_back_twice": case_sent_back_twice,
 }
 # Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
 # today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which

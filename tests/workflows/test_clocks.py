@@ -107,13 +107,16 @@ async def test_yellow_and_red_fire_once_each_with_escalations(skipping_env, work
     assert [e.detail["clock"] for e in events(engine, st.case_id, "clock_breached")] == ["yellow", "red"]
     assert len(events(engine, st.case_id, "turned_yellow")) == 1
     assert len(events(engine, st.case_id, "turned_red")) == 1
-    assert events(engine, st.case_id, "task_force_started")[0].detail["led_by"] == "county_leader"
-    got = await eventually(lambda: x if ("county_leader", "task_force") in (x := inbox(engine, st.case_id)) else None)
+    # A labour case: the county leader in charge of 人社局 (cl.shehui) leads, not the first leader on a roster.
+    assert events(engine, st.case_id, "task_force_started")[0].detail["led_by"] == "cl.shehui"
+    got = await eventually(lambda: x if ("cl.shehui", "task_force") in (x := inbox(engine, st.case_id)) else None)
     assert {
         ("renshe.leader", "turned_yellow"),
         ("baita.leader", "turned_yellow"),
-        ("county_leader", "turned_red"),
+        ("cl.shehui", "turned_red"),
     } <= got
+    # Red goes to the leader in charge only: the other county leaders and the convener are not told.
+    assert not {r for r, k in got if k == "turned_red"} - {"cl.shehui"}
 
 
 async def test_unrated_resolved_case_closes_itself(skipping_env, worker, task_queue, engine, cases):

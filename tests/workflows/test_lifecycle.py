@@ -47,18 +47,18 @@ async def test_yellow_then_red_notify_leaders_and_start_task_force(skipping_env,
     assert st.clock("yellow").breached
     await skipping_env.sleep(timedelta(days=7))
     st = await until(h, lambda s: s.colour == "red" and s.task_force is not None)
-    assert st.task_force.led_by == "county_leader"
+    assert st.task_force.led_by == "cl.shehui"  # in charge of 人社局, the lead unit of a labour case
 
     def kinds():
         with session(engine) as db:
             found = {
                 (n.recipient, n.kind) for n in db.exec(select(Notification).where(Notification.case_id == st.case_id))
             }
-        return found if ("county_leader", "turned_red") in found else None
+        return found if ("cl.shehui", "turned_red") in found else None
 
     kinds = await eventually(kinds)
     assert ("renshe.leader", "turned_yellow") in kinds and ("baita.leader", "turned_yellow") in kinds
-    assert ("county_leader", "turned_red") in kinds
+    assert ("cl.shehui", "turned_red") in kinds and ("county_leader", "turned_red") not in kinds
 
 
 async def test_rating_an_unresolved_case_is_refused_and_leaves_no_trace(
