@@ -150,7 +150,7 @@ JOINT_MECHANISM = _register(
         "its lead unit (or in touch with its township) leads, the drafted units' and township's leaders are "
         "members, each told, and it works to a deadline. Before, start_task_force named the first county leader "
         "on the roster and every county leader was told.",
-        introduced_in="(this commit)",
+        introduced_in="efdb7f7",
         old_path=("red_case_to_closed", "red_case_by_timers"),
         new_path=("current/red_case_joint_task_force",),
         removable_when="no run started before the release of this commit that can still turn red can be "
