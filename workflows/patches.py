@@ -151,7 +151,7 @@ JOINT_MECHANISM = _register(
         "members, each told, and it works to a deadline. Before, start_task_force named the first county leader "
         "on the roster and every county leader was told.",
         introduced_in="efdb7f7",
-        old_path=("red_case_to_closed", "red_case_by_timers"),
+        old_path=("red_case_to_closed", "red_case_by_timers", "before-joint-mechanism/red_case_to_closed"),
         new_path=("current/red_case_joint_task_force",),
         removable_when="no run started before the release of this commit that can still turn red can be "
         "replayed: the count query with that release's time answers 0.",
