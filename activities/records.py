@@ -47,6 +47,11 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
     row.rating = s.rating.score if s.rating else None
     row.review_requested_at = s.review.requested_at if s.review else None
     row.needs_manual_triage = s.status == CaseStatus.received and s.routing_attempted
+    row.paused = s.paused
+    row.paused_seconds = int(sum(((p.resumed_at or p.at) - p.at).total_seconds() for p in s.pauses))
+    row.extensions_approved = sum(1 for e in s.extensions if e.status == "approved")
+    row.extensions_refused = sum(1 for e in s.extensions if e.status == "refused")
+    row.sent_back = len(s.sent_back)
     row.last_seq = s.next_seq - 1
     row.updated_at = utcnow()
 
@@ -125,3 +130,5 @@ class CaseRecorder:
             tf.led_by, tf.units = s.task_force.led_by, list(s.task_force.units)
             tf.consultations = len(s.task_force.consultations)
             tf.closed_at = s.resolution.at if s.resolution else (s.closed_at if s.status in ENDED else None)
+            tf.members, tf.deadline = list(s.task_force.members), s.task_force.deadline
+            tf.overdue_at = s.task_force.overdue_at

@@ -80,6 +80,12 @@ class Case(SQLModel, table=True):
     clock_team: str | None = Field(default=None, max_length=8)
     clock_yellow: str | None = Field(default=None, max_length=8)
     clock_red: str | None = Field(default=None, max_length=8)
+    # Issue 12: standing still (暂停计时) now, for how long in all, and extensions approved / refused.
+    paused: bool = Field(default=False)
+    paused_seconds: int = 0
+    extensions_approved: int = 0
+    extensions_refused: int = 0
+    sent_back: int = 0
     overdue: bool = Field(default=False, index=True)  # some clock breached
     received_at: datetime = Field(index=True)
     routed_at: datetime | None = None
@@ -275,6 +281,10 @@ class TaskForceRow(SQLModel, table=True):
     started_at: datetime
     consultations: int = 0
     closed_at: datetime | None = None
+    # The joint mechanism (issue 12): who was drafted in, the deadline, and when it passed unmet.
+    members: list[str] | None = Field(default=None, sa_column=Column(JSON))
+    deadline: datetime | None = None
+    overdue_at: datetime | None = None
 
 
 class StaffSession(SQLModel, table=True):
