@@ -49,12 +49,13 @@ async def test_a_red_case_lives_its_whole_life_on_postgresql(skipping_env, worke
         row = db.get(Case, st.case_id)
         assert (row.status, row.colour, row.handler) == ("closed", "red", "renshe.mediator")
         assert abs(row.received_at.replace(tzinfo=UTC) - st.received_at) < timedelta(milliseconds=1)
-        assert db.get(TaskForceRow, st.case_id).led_by == "county_leader"
+        tf = db.get(TaskForceRow, st.case_id)
+        assert tf.led_by == "cl.shehui" and "renshe.leader" in tf.members  # JSON list column on PostgreSQL
         told = set(db.exec(select(Notification.recipient, Notification.kind).where(Notification.case_id == st.case_id)))
         assert {
             ("renshe.mediator", "assigned"),
             ("renshe.leader", "turned_yellow"),
-            ("county_leader", "turned_red"),
+            ("cl.shehui", "turned_red"),
         } <= told
         assert not db.exec(
             select(CaseAssignment).where(CaseAssignment.case_id == st.case_id, CaseAssignment.open)
