@@ -186,3 +186,27 @@ async def test_a_red_case_task_force_is_led_by_the_leader_in_charge_and_its_dead
         lambda: x if ("county_leader", "task_force_overdue") in (x := inbox(engine, st.case_id)) else None
     )
     assert len(events(engine, st.case_id, "task_force_overdue")) == 1
+
+
+async def test_working_day_clocks_come_from_the_calendar_and_a_pause_over_days_off_costs_nothing(
+    skipping_env, worker, task_queue, engine, cases
+):
+    from domain.calendar import WorkCalendar, package_schedules
+
+    calendar = WorkCalendar(package_schedules())
+    env = skipping_env
+    h, st = await assigned(env, task_queue, cases, days="working")
+    for name, duration in (("yellow", 7 * DAY), ("red", 14 * DAY)):
+        expected = calendar.due(st.received_at, duration, "working")
+        assert clock(st, name).due_at == expected.due_at and clock(st, name).calendar_known == expected.calendar_known
+        assert clock(st, name).due_at - st.received_at >= duration  # weekends (and holidays) do not count
+    # Paused and resumed: the clocks move by the working time that passed while they stood still, not more.
+    await h.execute_update(DisputeCase.pause, PauseAction(actor=RENSHE_MEDIATOR, reason="等待当事人补充材料"))
+    before = clock(await until(h, lambda s: s.paused), "yellow")
+    await env.sleep(3 * DAY)
+    st = await h.execute_update(DisputeCase.resume, ResumeAction(actor=RENSHE_MEDIATOR))
+    pause = st.pauses[0]
+    shifted = calendar.shift_for_pause(before.due_at, pause.at, pause.resumed_at, "working")
+    # (The workflow asks the calendar as the update arrives; the pause's record is closed a moment later.)
+    assert abs(clock(st, "yellow").due_at - shifted.due_at) < timedelta(seconds=1)
+    assert timedelta(0) <= clock(st, "yellow").due_at - before.due_at <= pause.resumed_at - pause.at
