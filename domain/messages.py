@@ -27,6 +27,13 @@ KIND_ZH = {
     "team_member_accepted": "组团确认",
     "team_member_declined": "组团变动",
     "team_member_needed": "组团缺员",
+    "due_soon": "到期提醒",
+    "extension_requested": "延期申请",
+    "extension_decided": "延期审批",
+    "sent_back": "退回",
+    "task_force_overdue": "专班逾期",
+    "review_requested": "申请复核",
+    "review_rehandle": "复核重办",
 }
 
 
@@ -79,7 +86,30 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
                 "已关联，请受理员核对。"
             )
         case "task_force":
-            return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
+            if "led_by" not in p:  # before the joint mechanism only the leading county leader was told
+                return f"【专班会商】您牵头红码案件 {case_no} 的专班，请组织会商、部门组团破难。"
+            by = f"，{_day(p['deadline'])}前破难" if p.get("deadline") else ""
+            return (
+                f"【专班会商】红码案件 {case_no}（{cat}）已成立县领导领衔专班，请牵头县领导组织、"
+                f"专班成员参加会商，部门组团破难{by}。"
+            )
+        case "due_soon":
+            clock = CLOCK_ZH.get(str(p.get("clock")), p.get("clock"))
+            return f"【到期提醒】案件 {case_no} 的{clock}时限将于 {_day(p.get('due_at'))} 到期，请抓紧办理。"
+        case "extension_requested":
+            return (
+                f"【延期申请】案件 {case_no}（{cat}）的承办人申请延期{_days(p.get('days'))}天："
+                f"{p.get('reason', '')}。请审批。"
+            )
+        case "extension_decided":
+            verdict = "已批准" if p.get("approve") else "未获批准"
+            return f"【延期审批】您对案件 {case_no} 的延期申请{verdict}：{p.get('reason', '')}。"
+        case "sent_back":
+            desk = "请督办员决定分流" if int(p.get("times") or 1) >= 2 else "请重新分流"
+            by = unit or town or "承办单位"  # a department, or for township-led cases the township
+            return f"【退回】案件 {case_no} 被{by}退回（第{p.get('times', 1)}次）：{p.get('reason', '')}。{desk}。"
+        case "task_force_overdue":
+            return f"【专班逾期】红码案件 {case_no} 的县领导领衔专班已过破难期限仍未办结，请总召集人督办。"
         case "team_member_accepted":
             return f"【组团确认】{p.get('member', '')} 已接受案件 {case_no}（{cat}）的组团邀请。"
         case "team_member_declined":
@@ -103,6 +133,13 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
     if kind == "inspection_planned":
         return inspection_text(kind, p, tx)
     return f"案件 {case_no}：{KIND_ZH.get(kind, kind)}"
+
+
+def _days(n: Any) -> str:
+    try:
+        return f"{float(n):g}"
+    except (TypeError, ValueError):
+        return str(n)
 
 
 def _day(iso: Any) -> str:

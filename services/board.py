@@ -30,6 +30,7 @@ from services.schemas import (
     BoardCalendarYear,
     BoardCase,
     BoardPeriod,
+    BoardStandstill,
     BoardTaskForce,
     BoardTotals,
     BoardTownshipRow,
@@ -43,6 +44,7 @@ from services.schemas import (
     Satisfaction,
 )
 from store import board as sql
+from store import directory
 from store import jurisdiction as sql_jurisdiction
 from store.tables import Case
 
@@ -131,7 +133,9 @@ def _days(delta: timedelta) -> float:
     return round(delta.total_seconds() / 86400, 2)
 
 
-def _listed(rows: list[sql.ListedCase], tx: Taxonomy, now: datetime) -> list[BoardCase]:
+def _listed(
+    rows: list[sql.ListedCase], tx: Taxonomy, now: datetime, overdue: frozenset[str] = frozenset()
+) -> list[BoardCase]:
     out = []
     for r in rows:
         leader = tx.leader_in_charge(r.unit, r.township)
@@ -153,9 +157,17 @@ def _listed(rows: list[sql.ListedCase], tx: Taxonomy, now: datetime) -> list[Boa
                 days_open=_days(now - as_utc(r.received_at)),
                 leader_in_charge=leader.username if leader else None,
                 leader_in_charge_zh=leader.zh if leader else None,
+                paused=r.paused,
+                task_force_overdue=r.case_id in overdue,
             )
         )
+    out.sort(key=lambda c: not c.task_force_overdue)  # stable: the overdue task forces' cases first, oldest first
     return out
+
+
+def _county_leader_zh(tx: Taxonomy, username: str | None) -> str | None:
+    """A county leader's post from the taxonomy, when the staff directory has no display name for them."""
+    return next((leader.zh for leader in tx.county_leaders if leader.username == username), None)
 
 
 def _monday(t: datetime) -> date:
@@ -306,6 +318,8 @@ def board(
         for code in township_codes
     ]
 
+    active = sql.active_task_forces(db, scope)
+    names = directory.display_names(db, {u for tf, *_ in active for u in [tf.led_by or "", *(tf.members or [])]})
     forces = [
         BoardTaskForce(
             case_id=tf.case_id,
@@ -317,9 +331,20 @@ def board(
             closed_at=as_utc(tf.closed_at),
             status=status,
             township=township,
+            led_by_name=names.get(tf.led_by or "") or _county_leader_zh(tx, tf.led_by),
+            units_zh=[tx.unit_zh(u) for u in tf.units or []],
+            members=list(tf.members or []),
+            member_names=[names.get(m, m) for m in tf.members or []],
+            deadline=as_utc(tf.deadline) if tf.deadline else None,
+            overdue_at=as_utc(tf.overdue_at) if tf.overdue_at else None,
+            # Past the deadline even if the workflow has not said so yet (a worker down): the board does not wait.
+            overdue=tf.overdue_at is not None or (tf.deadline is not None and as_utc(tf.deadline) <= now),
         )
-        for tf, case_no, status, township in sql.active_task_forces(db, scope)
+        for tf, case_no, status, township in active
     ]
+    forces.sort(key=lambda f: not f.overdue)  # stable: overdue first, each part oldest first
+    overdue = frozenset(f.case_id for f in forces if f.overdue)
+    held = sql.standstill(db, scope, start, end)
 
     if scope is None:
         scope_code, scope_zh = "county", "全县"
@@ -346,9 +371,19 @@ def board(
         reviewed=whole.reviewed,
         review_rate=_ratio(whole.reviewed, whole.ever_rated),
         yellow=_listed(sql.coloured(db, scope, "yellow"), tx, now),
-        red=_listed(sql.coloured(db, scope, "red"), tx, now),
+        red=_listed(sql.coloured(db, scope, "red"), tx, now, overdue),
         task_forces=forces,
         undelivered=_undelivered(db, scope),
         trend=_trend(db, scope, period, now, baseline_days),
         calendar=BoardCalendar(years=[BoardCalendarYear(**y) for y in board_years(db, china_local(now).date())]),
+        standstill=BoardStandstill(
+            paused_now=held.paused_now,
+            paused_cases=held.paused_cases,
+            paused_days=round(held.paused_seconds / 86400, 2),
+            extended_cases=held.extended_cases,
+            extensions_approved=held.extensions_approved,
+            extensions_refused=held.extensions_refused,
+            sent_back_cases=held.sent_back_cases,
+            sent_back=held.sent_back,
+        ),
     )

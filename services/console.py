@@ -14,7 +14,7 @@ from domain.jurisdiction import scope_of
 from domain.models import Actor, Role
 from domain.privacy import mask_text
 from domain.taxonomy import Taxonomy, is_department
-from domain.times import as_utc
+from domain.times import as_utc, china_local
 from services import cases, views
 from services.context import Services
 from services.db import run
@@ -61,8 +61,24 @@ EVENT_ZH = {
     "reopened": "退回重办",
     "review_window_closed": "复核期满归档",
     "code_reissued": "补发查询码",
+    "clock_reminded": "到期提醒",
+    "paused": "暂停计时",
+    "resumed": "恢复计时",
+    "extension_requested": "申请延期",
+    "extension_approved": "批准延期",
+    "extension_refused": "不予延期",
+    "sent_back": "退回",
+    "task_force_overdue": "专班逾期",
+    "calendar_unknown": "节假日安排未导入",
 }
-CLOCK_ZH = {"routed": "分流", "assigned": "交办到人", "team": "组团", "yellow": "黄码时限", "red": "红码时限"}
+CLOCK_ZH = {
+    "routed": "分流",
+    "assigned": "交办到人",
+    "team": "组团",
+    "yellow": "黄码时限",
+    "red": "红码时限",
+    "task_force": "专班破难期限",
+}
 # Detail fields worth a line on the timeline, in this order, with their labels.
 DETAIL_ZH = [
     ("clock", "时限"),
@@ -79,7 +95,15 @@ DETAIL_ZH = [
     ("score", "评分"),
     ("filename", "文件"),
     ("led_by", "牵头县领导"),
+    ("duration_seconds", "延期时长"),
+    ("paused_seconds", "暂停时长"),
+    ("due_at", "期限"),
+    ("yellow_at", "黄码期限顺延至"),
+    ("red_at", "红码期限顺延至"),
+    ("deadline", "专班破难期限"),
+    ("years", "未导入节假日安排的年份"),
 ]
+TIMES = ("due_at", "yellow_at", "red_at", "deadline")
 
 
 class TimelineItem(BaseModel):
@@ -97,6 +121,7 @@ class CasePage(BaseModel):
     names: dict[str, str]  # usernames → display names of everyone on the page
     handlers: list[tuple[str, str]]  # who may be named handler: (username, display name)
     members: list[tuple[str, str]]  # who may be drafted into the team
+    pending_extension: dict[str, Any] | None = None  # the extension asked for and not yet decided (审批延期)
 
 
 def _lines(e: CaseEventRow, tx: Taxonomy, names: dict[str, str]) -> list[str]:
@@ -120,10 +145,32 @@ def _lines(e: CaseEventRow, tx: Taxonomy, names: dict[str, str]) -> list[str]:
             value = tx.township_zh(value)
         elif key == "outcome":
             value = views.OUTCOME_ZH.get(value, value)
+        elif key in TIMES:
+            value = _local(value)
+        elif key in ("duration_seconds", "paused_seconds"):
+            value = span_zh(float(value))
+        elif key == "years":
+            value = "、".join(f"{y}年" for y in value)
         if key in ("summary", "reason", "note"):
             value = mask_text(str(value))
         out.append(f"{label}：{value}")
     return out
+
+
+def _local(iso: Any) -> str:
+    try:
+        return china_local(datetime.fromisoformat(str(iso))).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return str(iso)
+
+
+def span_zh(seconds: float) -> str:
+    """A pause's or an extension's length as people say it: 3天, 5小时, 12分钟."""
+    for unit, zh in ((86400, "天"), (3600, "小时")):
+        if seconds >= unit:
+            n = round(seconds / unit, 1)
+            return f"{n:g}{zh}"
+    return f"{max(1, round(seconds / 60))}分钟"
 
 
 def _people(db: Session, unit: str | None, township: str | None) -> list[tuple[str, str]]:
@@ -155,6 +202,10 @@ async def case_page(svc: Services, case_id: str, actor: Actor) -> CasePage:
     def read(db: Session) -> CasePage:
         events = db.exec(select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)).all()
         people = {e.actor for e in events} | set(view.team) | {view.handler or ""}
+        tf = view.task_force or {}
+        people |= {tf.get("led_by") or "", *(tf.get("members") or []), *(tf.get("conveners") or [])}
+        for record in (*view.pauses, *view.extensions, *view.sent_back):
+            people |= {str(record.get(k)) for k in ("by", "resumed_by", "requested_by", "decided_by") if record.get(k)}
         for e in events:
             d = e.detail or {}
             people |= {str(d[k]) for k in ("handler", "member", "led_by") if d.get(k)}
@@ -179,6 +230,7 @@ async def case_page(svc: Services, case_id: str, actor: Actor) -> CasePage:
             names=names,
             handlers=_people(db, view.unit, view.township),
             members=_team_pool(db, view),
+            pending_extension=next((x for x in view.extensions if x.get("status") == "pending"), None),
         )
 
     return await run(svc.engine, read)

@@ -188,6 +188,8 @@ CASE_COLUMNS = [
     Column("受理时间", 17, WHEN),
     Column("已办天数", 10, DAYS),
     Column("分管县领导", 24),
+    Column("暂停计时", 8),
+    Column("专班逾期", 8),
 ]
 
 
@@ -202,6 +204,8 @@ def _case_values(c: BoardCase) -> list[Any]:
         _wall(c.received_at),
         c.days_open,
         c.leader_in_charge_zh,
+        _yes(c.paused),
+        _yes(c.task_force_overdue),
     ]
 
 
@@ -235,6 +239,15 @@ def board_workbook(view: BoardView) -> bytes:
         ("申请复核件数", view.reviewed, None),
         ("复核率", view.review_rate, PERCENT),
         ("外部渠道未送达消息", view.undelivered.messages, None),
+        ("当前暂停计时案件", view.standstill.paused_now, None),
+        ("期间暂停过的案件（已恢复计时）", view.standstill.paused_cases, None),
+        ("累计暂停天数", view.standstill.paused_days, DAYS),
+        ("批准延期（次）", view.standstill.extensions_approved, None),
+        ("不予延期（次）", view.standstill.extensions_refused, None),
+        ("退回案件", view.standstill.sent_back_cases, None),
+        ("退回（次）", view.standstill.sent_back, None),
+        ("逾期专班", sum(1 for f in view.task_forces if f.overdue), None),
+        ("说明", "办结天数按受理至办结的自然日计算，含暂停与延期时间", None),
     ]
     for label, value, fmt in lines:
         ws.append([label, _cell(ws, value if value is not None else "—", fmt)])
@@ -266,6 +279,35 @@ def board_workbook(view: BoardView) -> bytes:
         ws,
         columns,
         ([w.week, w.start, w.end, w.resolved, w.average_days, baseline, w.difference_days] for w in view.trend.weeks),
+    )
+
+    columns = [
+        Column("案件编号", 20),
+        Column("逾期", 6),
+        Column("牵头县领导", 14),
+        Column("专班成员", 40),
+        Column("参与单位", 36),
+        Column("成立时间", 17, WHEN),
+        Column("破难期限", 17, WHEN),
+        Column("会商次数", 10),
+    ]
+    ws = _sheet(wb, "县领导领衔专班", columns)
+    _rows(
+        ws,
+        columns,
+        (
+            [
+                f.case_no,
+                _yes(f.overdue),
+                f.led_by_name or f.led_by,
+                "、".join(f.member_names),
+                "、".join(f.units_zh),
+                _wall(f.started_at),
+                _wall(f.deadline),
+                f.consultations,
+            ]
+            for f in view.task_forces
+        ),
     )
     return _save(wb)
 

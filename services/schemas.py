@@ -429,6 +429,10 @@ class TrackView(BaseModel):
     can_review: bool = False  # rated 1–2 and still within the review window (申请复核)
     review: dict[str, Any] | None = None  # {status, reason, decision_reason, requested_at, decided_at}
     stale: bool = False
+    paused: bool = Field(False, description="计时暂停: waiting for the citizen or a third party")
+    paused_reason: str | None = Field(None, description="the staff's reason, phone numbers masked")
+    paused_since: datetime | None = None
+    resumed_at: datetime | None = Field(None, description="when the clocks last went on again")
 
 
 class MaterialOut(MaterialView):
@@ -493,6 +497,17 @@ class TriagePreviewOut(BaseModel):
     reason: str
 
 
+class SentBackOut(BaseModel):
+    """退回: which unit returned the case, why and when."""
+
+    unit: str | None
+    unit_zh: str | None
+    township: str | None
+    township_zh: str | None
+    reason: str  # personal numbers masked
+    at: datetime
+
+
 class QueueItemOut(BaseModel):
     case_id: str
     case_no: str
@@ -504,6 +519,8 @@ class QueueItemOut(BaseModel):
     reason: str
     routed_clock_breached: bool
     repeat_of: list[str] = Field(default_factory=list)
+    sent_back: list[SentBackOut] = Field(default_factory=list, description="退回, oldest first")
+    supervisor_decides: bool = Field(False, description="sent back twice: a supervisor routes it, not a clerk")
 
 
 class QueueOut(BaseModel):
@@ -611,6 +628,8 @@ class BoardCase(BaseModel):
     days_open: float
     leader_in_charge: str | None = Field(None, description="username of the county leader in charge")
     leader_in_charge_zh: str | None = Field(None, description="their post, e.g. 副县长（社会事业）")
+    paused: bool = Field(False, description="standing still now (暂停计时)")
+    task_force_overdue: bool = Field(False, description="its task force is past its deadline (listed first)")
 
 
 class BoardTaskForce(BaseModel):
@@ -623,6 +642,28 @@ class BoardTaskForce(BaseModel):
     closed_at: datetime | None
     status: str
     township: str | None
+    led_by_name: str | None = Field(None, description="the leading county leader's display name")
+    units_zh: list[str] = Field(default_factory=list)
+    members: list[str] = Field(default_factory=list, description="usernames: the drafted units' and township's leaders")
+    member_names: list[str] = Field(default_factory=list)
+    deadline: datetime | None = None
+    overdue_at: datetime | None = Field(None, description="when the deadline passed unmet (the convener was told)")
+    overdue: bool = Field(False, description="past its deadline: listed first, marked 逾期")
+
+
+class BoardStandstill(BaseModel):
+    """Pausing, extensions and sending back, beside the resolution days (which stay calendar days from intake to
+    resolution, pauses and extensions included: what the citizen lived). `paused_now` is now; the rest count the
+    cases received in the period."""
+
+    paused_now: int = Field(0, description="open cases whose clocks stand still now (暂停计时)")
+    paused_cases: int = Field(0, description="cases paused at least once, the pause over")
+    paused_days: float = Field(0, description="days the clocks stood still, over pauses that are over")
+    extended_cases: int = Field(0, description="cases with an extension approved")
+    extensions_approved: int = 0
+    extensions_refused: int = 0
+    sent_back_cases: int = Field(0, description="cases sent back (退回) at least once")
+    sent_back: int = Field(0, description="times cases were sent back")
 
 
 class BoardUndeliveredCase(BaseModel):
@@ -699,4 +740,7 @@ class BoardView(BaseModel):
     trend: BoardTrend
     calendar: BoardCalendar = Field(
         default_factory=BoardCalendar, description="whether the working-day calendar knows the years in use"
+    )
+    standstill: BoardStandstill = Field(
+        default_factory=BoardStandstill, description="pauses, extensions and send-backs (暂停、延期、退回)"
     )

@@ -71,6 +71,7 @@ def _view(
             events=timeline,
             tx=svc.taxonomy,
             stale=False,
+            pause=views.pause_of_state(state),
             can_review=can_request_review(state),
             review=(
                 state.review.model_dump(
@@ -96,6 +97,7 @@ def _view(
         events=timeline,
         tx=svc.taxonomy,
         stale=stale,
+        events_rows=events,
     )
 
 

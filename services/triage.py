@@ -10,13 +10,21 @@ from typing import Any
 from sqlmodel import Session, select
 
 from domain import routing
+from domain.case_flow import SEND_BACKS_TO_SUPERVISOR
 from domain.models import CaseIntake, CaseStatus, CategorySuggestion
 from domain.privacy import mask_text
-from domain.taxonomy import Taxonomy
+from domain.taxonomy import Taxonomy, is_department
 from domain.times import as_utc
 from services.context import Services
 from services.errors import invalid
-from services.schemas import QueueItemOut, QueueOut, SuggestionOut, TriagePreviewIn, TriagePreviewOut
+from services.schemas import (
+    QueueItemOut,
+    QueueOut,
+    SentBackOut,
+    SuggestionOut,
+    TriagePreviewIn,
+    TriagePreviewOut,
+)
 from store.tables import Case, CaseEventRow
 
 
@@ -53,6 +61,23 @@ async def preview(svc: Services, body: TriagePreviewIn, client_address: str) -> 
     )
 
 
+def _sent_back(tx: Taxonomy, e: CaseEventRow) -> SentBackOut:
+    d = e.detail or {}
+    unit, township = d.get("unit"), d.get("township")
+    if is_department(unit):
+        unit_zh = tx.unit_zh(unit)
+    else:  # township-led: the township's office returned it
+        unit_zh = f"{tx.township_zh(township)}（属地）" if township else None
+    return SentBackOut(
+        unit=unit,
+        unit_zh=unit_zh,
+        township=township,
+        township_zh=tx.township_zh(township) if township else None,
+        reason=mask_text(str(d.get("reason", ""))),
+        at=as_utc(e.at),
+    )
+
+
 def queue(db: Session, tx: Taxonomy) -> QueueOut:
     """Cases the classifier left to a person, oldest first (their 3-minute clock is running or missed)."""
     cases = db.exec(
@@ -63,14 +88,20 @@ def queue(db: Session, tx: Taxonomy) -> QueueOut:
     ids = [c.case_id for c in cases]
     pending: dict[str, dict[str, Any]] = {}
     repeats: dict[str, list[str]] = {}
+    returned: dict[str, list[SentBackOut]] = {}
     if ids:
         for e in db.exec(
             select(CaseEventRow)
-            .where(CaseEventRow.case_id.in_(ids), CaseEventRow.type.in_(["routing_pending", "repeat_detected"]))
+            .where(
+                CaseEventRow.case_id.in_(ids),
+                CaseEventRow.type.in_(["routing_pending", "repeat_detected", "sent_back"]),
+            )
             .order_by(CaseEventRow.seq)
         ):
             if e.type == "routing_pending":
                 pending[e.case_id] = e.detail
+            elif e.type == "sent_back":
+                returned.setdefault(e.case_id, []).append(_sent_back(tx, e))
             else:
                 repeats[e.case_id] = list(e.detail.get("earlier", []))
     now = datetime.now(UTC)
@@ -92,6 +123,8 @@ def queue(db: Session, tx: Taxonomy) -> QueueOut:
                 reason=detail.get("reason", ""),
                 routed_clock_breached=bool(routed.get("breached")),
                 repeat_of=repeats.get(c.case_id, []),
+                sent_back=returned.get(c.case_id, []),
+                supervisor_decides=len(returned.get(c.case_id, [])) >= SEND_BACKS_TO_SUPERVISOR,
             )
         )
     return QueueOut(items=items, total=len(items))

@@ -16,7 +16,7 @@ from domain.messages import KIND_ZH
 from domain.models import Actor, CaseState, CaseStatus, Clock
 from domain.privacy import mask_name, mask_phone, mask_text
 from domain.taxonomy import Taxonomy, is_department
-from domain.times import as_utc
+from domain.times import as_utc, china_local
 from services import schemas as out
 from store.tables import Case, CaseEventRow, NotificationDelivery
 
@@ -294,6 +294,16 @@ def timeline(events: Iterable[CaseEventRow], tx: Taxonomy, staff_names: dict[str
                 add(e, "rejected", f"不予受理：{d.get('reason', '')}")
             case "review_requested":
                 add(e, "review", "您已申请复核，中心督办员将作出复核决定")
+            case "paused":
+                add(e, "clock", f"等待补充材料，计时暂停：{mask_text(str(d.get('reason', '')))}")
+            case "resumed":
+                add(e, "clock", "已恢复计时，办理时限按暂停时长顺延")
+            case "extension_approved":
+                days = round(float(d.get("duration_seconds", 0)) / 86400, 1)
+                due = f"，新的办结期限 {china_time_zh(d['yellow_at'])}" if d.get("yellow_at") else ""
+                add(e, "clock", f"办理时限经批准延长{days:g}天{due}")
+            case "sent_back":
+                add(e, "routed", "原承办单位认为不属本单位职责，案件已退回中心重新分流")
             case "review_decided":
                 if d.get("rehandle"):
                     add(e, "review", f"复核决定：退回重新办理（{d.get('reason', '')}）")
@@ -320,7 +330,10 @@ def track_view(
     stale: bool,
     can_review: bool = False,
     review: dict[str, Any] | None = None,
+    events_rows: Iterable[CaseEventRow] = (),
+    pause: dict[str, Any] | None = None,
 ) -> out.TrackView:
+    pause = pause if pause is not None else pause_of(events_rows)
     return out.TrackView(
         case_no=case_no,
         status=status,
@@ -342,7 +355,46 @@ def track_view(
         stale=stale,
         can_review=can_review,
         review=review,
+        **pause,
     )
+
+
+def pause_of(events: Iterable[CaseEventRow]) -> dict[str, Any]:
+    """Whether the case stands still now (暂停计时), why (the staff's words, numbers masked), since when, and
+    when it last went on again — from the events, so the read model's fallback view says the same."""
+    paused: CaseEventRow | None = None
+    resumed_at: datetime | None = None
+    for e in events:
+        if e.type == "paused":
+            paused = e
+        elif e.type == "resumed":
+            paused, resumed_at = None, as_utc(e.at)
+    return {
+        "paused": paused is not None,
+        "paused_reason": mask_text(str((paused.detail or {}).get("reason", ""))) if paused else None,
+        "paused_since": as_utc(paused.at) if paused else None,
+        "resumed_at": resumed_at,
+    }
+
+
+def pause_of_state(s: CaseState) -> dict[str, Any]:
+    last = s.pauses[-1] if s.pauses else None
+    now_paused = last if s.paused else None
+    resumed = [p.resumed_at for p in s.pauses if p.resumed_at is not None]
+    return {
+        "paused": now_paused is not None,
+        "paused_reason": mask_text(now_paused.reason) if now_paused else None,
+        "paused_since": now_paused.at if now_paused else None,
+        "resumed_at": max(resumed) if resumed else None,
+    }
+
+
+def china_time_zh(iso: str) -> str:
+    """An ISO time of an event's detail as the citizen reads it: 2026-03-01 14:03 (China time)."""
+    try:
+        return china_local(datetime.fromisoformat(iso)).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 def citizen_resolution(outcome: str | None, at: datetime | None, summary: str | None) -> dict[str, Any] | None:

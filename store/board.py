@@ -262,6 +262,7 @@ class ListedCase:
     handler: str | None
     handler_name: str | None
     received_at: datetime
+    paused: bool = False
 
 
 def coloured(db: Session, scope: ColumnElement[bool] | None, colour: str) -> list[ListedCase]:
@@ -277,6 +278,7 @@ def coloured(db: Session, scope: ColumnElement[bool] | None, colour: str) -> lis
             Case.handler,
             Staff.display_name,
             Case.received_at,
+            Case.paused,
         )
         .outerjoin(Staff, Staff.username == Case.handler)
         .where(*_where(scope, Case.status.in_(OPEN_VALUES), Case.colour == colour))
@@ -284,6 +286,39 @@ def coloured(db: Session, scope: ColumnElement[bool] | None, colour: str) -> lis
     # Sorted here, not by ORDER BY: given one, SQLite walks the whole received_at index to save sorting the few
     # open cases, instead of seeking them by status.
     return sorted((ListedCase(*r) for r in _rows(db, q)), key=lambda c: (c.received_at, c.case_no))
+
+
+@dataclass(frozen=True)
+class Standstill:
+    """Pausing, extensions and sending back: `paused_now` over the open cases now, the rest over the cases
+    received in the period (read-model columns kept by the record activity, issue 12)."""
+
+    paused_now: int = 0
+    paused_cases: int = 0  # paused at least once, the pause over (resumed)
+    paused_seconds: int = 0  # the pauses that are over, summed; a pause still on counts once it is resumed
+    extended_cases: int = 0
+    extensions_approved: int = 0
+    extensions_refused: int = 0
+    sent_back_cases: int = 0
+    sent_back: int = 0
+
+
+def standstill(
+    db: Session, scope: ColumnElement[bool] | None, start: datetime | None, end: datetime | None
+) -> Standstill:
+    now = select(func.count()).where(*_where(scope, Case.status.in_(OPEN_VALUES), Case.paused.is_(True)))
+    flow = select(
+        _count_if(Case.paused_seconds > 0),
+        func.coalesce(func.sum(Case.paused_seconds), 0),
+        _count_if(Case.extensions_approved > 0),
+        func.coalesce(func.sum(Case.extensions_approved), 0),
+        func.coalesce(func.sum(Case.extensions_refused), 0),
+        _count_if(Case.sent_back > 0),
+        func.coalesce(func.sum(Case.sent_back), 0),
+    ).where(*_where(scope, *_period(Case.received_at, start, end)))
+    paused_now = db.connection().execute(now).scalar() or 0
+    row = db.connection().execute(flow).one()
+    return Standstill(int(paused_now), *(int(x or 0) for x in row))
 
 
 def active_task_forces(
@@ -294,7 +329,8 @@ def active_task_forces(
         select(TaskForceRow, Case.case_no, Case.status, Case.township)
         .join(Case, Case.case_id == TaskForceRow.case_id)
         .where(*_where(scope, TaskForceRow.closed_at.is_(None)))
-        .order_by(TaskForceRow.started_at, Case.case_no)
+        # Past their deadline first (the overall convener's list), then the oldest.
+        .order_by(TaskForceRow.overdue_at.is_(None), TaskForceRow.overdue_at, TaskForceRow.started_at, Case.case_no)
     )
     return [(tf, no, status, township) for tf, no, status, township in db.execute(q).all()]
 

@@ -116,7 +116,9 @@ def _clock_lines(view: TrackView, now: datetime) -> list[dict[str, str]]:
     """Each service-level clock as met / due in / missed, in Chinese."""
     lines = []
     for c in view.clocks:
-        label, timed = CLOCK_ZH.get(c.name, (c.name, False))
+        if c.name not in CLOCK_ZH:  # the task force's own deadline is the county's business, not a promise
+            continue
+        label, timed = CLOCK_ZH[c.name]
         due = c.due_at
         if timed and due > view.received_at:
             label = f"{label}（{receipt.zh_exact(due - view.received_at)}内）"
@@ -131,6 +133,8 @@ def _clock_lines(view: TrackView, now: datetime) -> list[dict[str, str]]:
             state, text = "missed", f"已超时（期限 {receipt.china_time(due)}），已上报督办"
         elif c.stopped_at is not None:
             state, text = "stopped", "案件已结束，不再计时"
+        elif c.paused_at is not None:
+            state, text = "paused", f"等待补充材料，计时暂停（自 {receipt.china_time(c.paused_at)} 起，恢复后顺延）"
         elif due > now:
             state, text = "due", f"还剩 {receipt.zh_span(due - now)}（期限 {receipt.china_time(due)}）"
         else:

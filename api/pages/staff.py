@@ -30,11 +30,14 @@ from services.schemas import (
     AssignIn,
     CitizenIn,
     CitizenUpdateIn,
+    ExtensionDecisionIn,
+    ExtensionIn,
     IntakeIn,
     MeetingIn,
     ReasonIn,
     ReissueIn,
     ResolveIn,
+    ResumeIn,
     ReviewDecisionIn,
     TeamIn,
     TriageIn,
@@ -69,6 +72,11 @@ BUTTON = {
     "reissue_code": "补发查询码",
     "add_material": "补充材料",
     "citizen_update": "更新诉求",
+    "pause": "暂停计时",
+    "resume": "恢复计时",
+    "request_extension": "申请延期",
+    "decide_extension": "审批延期",
+    "send_back": "退回",
 }
 DONE = {
     "triage": "已分流",
@@ -84,6 +92,11 @@ DONE = {
     "reject": "已不予受理",
     "review_decision": "复核决定已保存",
     "citizen_update": "已记录群众更新的诉求",
+    "pause": "已暂停计时，黄码、红码时限停止计算",
+    "resume": "已恢复计时，时限按暂停时长顺延",
+    "request_extension": "延期申请已提交，等待审批",
+    "decide_extension": "延期审批意见已保存",
+    "send_back": "案件已退回中心重新分流",
 }
 COLOUR_ZH = {"green": "绿码", "yellow": "黄码", "red": "红码"}
 CLOCK_ZH = console.CLOCK_ZH
@@ -317,8 +330,17 @@ def _step_body(step: str, form: FormData) -> Any:
             return ResolveIn(outcome=text("outcome"), summary=text("summary"))  # type: ignore[arg-type]
         case "urge":
             return UrgeIn(note=text("note").strip() or None)
-        case "decline_team" | "withdraw" | "reject":
+        case "decline_team" | "withdraw" | "reject" | "pause" | "send_back":
             return ReasonIn(reason=text("reason"))
+        case "resume":
+            return ResumeIn(note=text("note").strip() or None)
+        case "request_extension":
+            days = text("days").strip()
+            if not days.isdigit() or int(days) < 1:
+                raise Refusal(422, "invalid_duration", "请填写延期天数（正整数，如 3）", field="duration")
+            return ExtensionIn(duration=f"P{int(days)}D", reason=text("reason"))
+        case "decide_extension":
+            return ExtensionDecisionIn(approve=text("approve") == "yes", reason=text("reason"))
         case "review_decision":
             return ReviewDecisionIn(rehandle=text("rehandle") == "yes", reason=text("reason"))
         case "citizen_update":
@@ -338,6 +360,8 @@ FIELD_ZH = {
     "township": "乡镇",
     "members": "成员",
     "note": "说明",
+    "duration": "延期天数",
+    "approve": "审批意见",
 }
 
 
@@ -364,6 +388,8 @@ async def take_step(case_id: str, step: str, request: Request, ctx: Ctx, me: Me)
         body = _step_body(step, form)
     except ValidationError as err:
         return _back(back, _invalid(err), "error")
+    except Refusal as err:
+        return _back(back, err.message, "error")
     service = getattr(steps, step)
     try:
         await (service(ctx, case_id, me.actor) if body is None else service(ctx, case_id, me.actor, body))

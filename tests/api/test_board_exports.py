@@ -85,6 +85,7 @@ async def test_board_workbook(http):
         "黄码案件",
         "红码案件",
         "周趋势",
+        "县领导领衔专班",
     ]
 
     assert_error(await http.get(BOARD_XLSX, headers=await http.auth("renshe.mediator")), 403, "forbidden_role")
