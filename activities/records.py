@@ -13,14 +13,16 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.notifications import Notifier
-from domain import audit_chain
+from domain import audit_chain, citizen_texts
 from domain.case_flow import ENDED, OPEN
+from domain.channels import SMS
 from domain.clocks import SERVICE_CLOCKS
 from domain.jurisdiction import member_units
 from domain.models import CaseRecord, CaseState, CaseStatus
 from store import chain, workload
 from store.db import session
-from store.tables import Case, CaseEventRow, MaterialRow, TaskForceRow, utcnow
+from store.outbox import queue_citizen_text
+from store.tables import Case, CaseEventRow, MaterialRow, Staff, TaskForceRow, utcnow
 
 
 def apply_snapshot(row: Case, s: CaseState) -> None:
@@ -101,8 +103,23 @@ class CaseRecorder:
             self._side_records(db, s, new)
             for notice in record.notices:
                 self.notifier.queue(db, notice)
+            self._citizen_texts(db, s, new)
             db.commit()
         return len(new)
+
+    def _citizen_texts(self, db, s: CaseState, new_events) -> None:
+        """The citizen's texts the new events call for (domain/citizen_texts.py), once per event: keyed by case
+        and seq, and only events not recorded before reach here. None when texts are not configured or the
+        citizen said no at intake."""
+        if self.notifier is None or SMS not in self.notifier.personal or not citizen_texts.wants_texts(s.intake):
+            return
+        for e in new_events:
+            handler = e.detail.get("handler") if e.type in ("assigned", "reassigned") else None
+            name = db.exec(select(Staff.display_name).where(Staff.username == handler)).first() if handler else None
+            found = citizen_texts.event_text(e, s, name, self.notifier.taxonomy)
+            if found is not None:
+                kind, text = found
+                queue_citizen_text(db, f"{s.case_id}:{e.seq}", s.case_id, kind, text)
 
     @staticmethod
     def _side_records(db, s: CaseState, new_events) -> None:

@@ -85,6 +85,9 @@ class CaseIntake(BaseModel):
     township_hint: str | None = None
     category_hint: str | None = None
     channel: Literal["kiosk", "phone", "web", "clerk"] = "web"
+    # 接收短信通知: the citizen may say no at intake (domain/citizen_texts.py); cases from before it texted nobody
+    # at intake and take the default for later texts.
+    notify_by_sms: bool = True
 
 
 class Clock(BaseModel):

@@ -7,13 +7,14 @@ needs (the service levels) in its input so that a case keeps the clocks it was o
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 import isodate
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from domain.hazards import HazardLevels
@@ -122,6 +123,19 @@ class Settings(BaseSettings):
     notify_retry_max: str = "PT10M"  # ... up to this
     notify_relay_interval: str = "PT2S"  # how often each worker's relay looks for due deliveries
 
+    # Texts (SMS) through the county's HTTP gateway (contract: "Message channels"; activities/channels/sms.py):
+    # urgent staff messages and the citizen's texts. Unset = no texts (staff get e-mail instead). Each text
+    # starts with the signature the carrier registered and is kept within two segments (domain/channels.py).
+    sms_gateway_url: str | None = None
+    sms_signature: str = "【仙居矛调】"
+    # E-mail to staff through SMTP (activities/channels/email.py). Unset host = no e-mail.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str | None = None  # e.g. 五环智控 <noreply@example.gov.cn>; required with a host
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True  # upgrade the connection with STARTTLS before logging in
+
     @field_validator(
         "sla_routed_within",
         "sla_assigned_within",
@@ -150,22 +164,52 @@ class Settings(BaseSettings):
         parse_duration(v)
         return v
 
-    @field_validator("notify_webhook_url", "notify_webhook_secret", mode="before")
+    @field_validator(
+        "notify_webhook_url",
+        "notify_webhook_secret",
+        "sms_gateway_url",
+        "smtp_host",
+        "smtp_from",
+        "smtp_user",
+        "smtp_password",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
 
-    @field_validator("notify_webhook_url")
+    @field_validator("notify_webhook_url", "sms_gateway_url")
     @classmethod
-    def _webhook_url(cls, v: str | None) -> str | None:
+    def _webhook_url(cls, v: str | None, info: ValidationInfo) -> str | None:
         if v is None:
             return v
         v = v.strip()
         parts = urlsplit(v)
         parts.port  # noqa: B018  (raises ValueError on a malformed port)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or any(c.isspace() for c in v):
-            raise ValueError("notify_webhook_url must be an http:// or https:// URL with a host")
+            raise ValueError(f"{info.field_name} must be an http:// or https:// URL with a host")
         return v
+
+    @field_validator("sms_signature")
+    @classmethod
+    def _signature(cls, v: str) -> str:
+        v = v.strip()
+        if len(v) > 20 or any(c.isspace() for c in v):
+            raise ValueError("sms_signature must be a short signature without spaces, e.g. 【仙居矛调】")
+        return v
+
+    @model_validator(mode="after")
+    def _smtp(self) -> Settings:
+        if self.smtp_host is None:
+            return self
+        if any(c.isspace() or c in "/:@" for c in self.smtp_host):
+            raise ValueError("smtp_host must be a host name or address, without scheme or port")
+        address = parseaddr(self.smtp_from or "")[1]
+        if not address or "@" not in address:
+            raise ValueError("smtp_from is required with smtp_host: an address, e.g. 五环智控 <noreply@example.gov.cn>")
+        if (self.smtp_user is None) != (self.smtp_password is None):
+            raise ValueError("smtp_user and smtp_password go together")
+        return self
 
     @property
     def database(self) -> str:

@@ -11,11 +11,13 @@ import logging
 import uuid
 from datetime import UTC, datetime
 
+from domain.citizen_texts import wants_texts
 from domain.models import CITIZEN, Actor, CaseStart, Role
 from services import codes, engine
 from services.context import Services
 from services.errors import Refusal, invalid, unauthorized
 from services.schemas import IntakeIn, IntakeOut
+from store import outbox
 
 log = logging.getLogger("wuhuan.services.intake")
 
@@ -54,6 +56,12 @@ async def take_in(
     received_at = datetime.now(UTC)
     case_no = await asyncio.to_thread(codes.allocate_case_no, svc.engine, received_at)
     code, digest = await asyncio.to_thread(codes.new_tracking_code, svc.engine, case_id)
+    links = codes.tracking_links(case_id, code, public_base)
+    # The receipt text is the one that can carry the link (only the code's hash is kept): queued now, with the code
+    # in hand, before the workflow starts, so that no crash in between loses it (domain/citizen_texts.py).
+    texted = bool(svc.settings.sms_gateway_url) and wants_texts(body.to_intake())
+    if texted:
+        await asyncio.to_thread(outbox.queue_receipt, svc.engine, case_id, case_no, links.tracking_url)
     start = CaseStart(
         case_id=case_id,
         case_no=case_no,
@@ -66,7 +74,8 @@ async def take_in(
         await engine.start_case(client, svc.settings, start)
     except BaseException:
         await asyncio.shield(asyncio.to_thread(codes.drop_tracking_code, svc.engine, digest))
+        if texted:
+            await asyncio.shield(asyncio.to_thread(outbox.drop_receipt, svc.engine, case_id))
         raise
     log.info("case %s (%s) received via %s by %s", case_no, case_id, body.channel, intake_by.username)
-    links = codes.tracking_links(case_id, code, public_base)
     return IntakeOut(**links.model_dump(), case_no=case_no)

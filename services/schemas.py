@@ -76,6 +76,7 @@ class IntakeIn(_In):
     township: str | None = None
     category: str | None = None
     channel: Literal["kiosk", "phone", "web", "clerk"] = "web"
+    notify_by_sms: bool = Field(True, description="接收短信通知: texts at intake, handler named, resolved, review")
 
     def problems(self, settings: Settings, taxonomy: Taxonomy) -> list[Problem]:
         """Everything wrong with the request, each with the form field it concerns, in the form's order."""
@@ -127,6 +128,7 @@ class IntakeIn(_In):
             township_hint=(self.township or "").strip() or None,
             category_hint=(self.category or "").strip() or None,
             channel=self.channel,
+            notify_by_sms=self.notify_by_sms,
         )
 
 

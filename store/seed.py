@@ -1,10 +1,14 @@
 """Load the demo county (taxonomy.yaml) into the database: units, townships and the demo accounts of
 docs/http-api.md (demo accounts), with their matching profile (skills, capacity, home township), and the
 safety-inspection organisation (docs/inspection.md): inspectors of five lead units in teams, each team assigned
-to a district (片区包干), and one self-inspection inspector per township (乡镇自查). Idempotent: existing rows are
-left as they are, except that demo accounts made before profiles existed (skills never set) get theirs."""
+to a district (片区包干), and one self-inspection inspector per township (乡镇自查). Every demo account has a
+made-up phone number and e-mail address (`demo_phone`, `demo_email`). Idempotent: existing rows are left as they
+are, except that demo accounts made before profiles existed (skills never set) get theirs, and those made before
+phones and e-mail addresses get them."""
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy.engine import Engine
 
@@ -143,6 +147,19 @@ def inspectors(taxonomy: Taxonomy) -> list[Staff]:
     return people
 
 
+DEMO_EMAIL_DOMAIN = "demo.wuhuan.invalid"  # .invalid: a made-up address can never reach anyone
+
+
+def demo_phone(username: str) -> str:
+    """A made-up mobile number, the same for a username on every seed: 1990 and seven digits of its hash."""
+    digits = int(hashlib.sha256(username.encode()).hexdigest(), 16) % 10_000_000
+    return f"1990{digits:07d}"
+
+
+def demo_email(username: str) -> str:
+    return f"{username}@{DEMO_EMAIL_DOMAIN}"
+
+
 def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int = 3, memory_kib: int = 65536) -> int:
     """Returns how many accounts were created. The schema must be in place (store.migrate.upgrade): seeding
     writes rows, it never makes tables."""
@@ -161,9 +178,15 @@ def seed_demo(engine: Engine, taxonomy: Taxonomy, password: str, time_cost: int 
             if existing is None:
                 hashed = hashed or hash_password(password, time_cost, memory_kib)
                 person.password_hash = hashed
+                person.phone, person.email = demo_phone(person.username), demo_email(person.username)
                 db.add(person)
                 created += 1
-            elif existing.skills is None and person.skills is not None:
+                continue
+            if existing.phone is None or existing.email is None:  # made before demo staff had them
+                existing.phone = existing.phone or demo_phone(existing.username)
+                existing.email = existing.email or demo_email(existing.username)
+                db.add(existing)
+            if existing.skills is None and person.skills is not None:
                 # Made before staff had a matching profile: give it the demo profile once.
                 existing.skills = person.skills
                 existing.home_township = existing.home_township or person.home_township

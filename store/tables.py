@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint, cast
+from sqlalchemy import JSON, Column, Index, String, Text, UniqueConstraint, cast
 from sqlmodel import Field, SQLModel
 
 
@@ -37,6 +37,12 @@ class Staff(SQLModel, table=True):
     unit: str | None = Field(default=None, index=True)
     township: str | None = Field(default=None, index=True)
     phone: str | None = None
+    email: str | None = None
+    # Message preferences (domain/channels.py): texts and e-mail on or off, and quiet hours (China time,
+    # "22:00-07:30") that hold back what is not urgent. The inbox is always on.
+    sms_enabled: bool = True
+    email_enabled: bool = True
+    quiet_hours: str | None = Field(default=None, max_length=11)
     password_hash: str
     active: bool = True
     on_duty: bool = True  # False: on leave (until leave_until, inclusive, when it is set)
@@ -245,9 +251,13 @@ class Notification(SQLModel, table=True):
 
 
 class NotificationDelivery(SQLModel, table=True):
-    """Outbox of the external message channel: one row per (notification key, recipient, channel),
-    written in the same transaction as the inbox row and sent by the relay (activities/delivery.py), which
-    retries with backoff until the channel accepts it. The text is the inbox row's; none is copied here."""
+    """Outbox of the external message channels (webhook, sms, email; domain/channels.py): one row per
+    (notification key, recipient, channel), written in the same transaction as what calls for it and sent by the
+    relay (activities/delivery.py), which retries with backoff until the channel accepts it. A staff message's
+    text is its inbox row's; a message with no inbox row (a citizen's text, an e-mail queued by `queue_email`)
+    carries its own `text` (and `subject`, `html`), blanked once delivered: a citizen's receipt holds the
+    tracking link, a credential. A citizen's recipient is `citizen:<case_id>`: the phone is read from the case
+    when sending, never copied here."""
 
     __tablename__ = "notification_deliveries"
     __table_args__ = (
@@ -260,7 +270,7 @@ class NotificationDelivery(SQLModel, table=True):
     case_id: str = Field(index=True)
     kind: str
     channel: str = "webhook"
-    status: str = "pending"  # pending | delivered
+    status: str = "pending"  # pending | delivered | failed (nowhere to send it: no phone or address)
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=200)  # e.g. "HTTP 503"; never message text
     created_at: datetime = Field(default_factory=utcnow)
@@ -269,6 +279,9 @@ class NotificationDelivery(SQLModel, table=True):
     delivered_at: datetime | None = None
     lease_until: datetime | None = None  # a relay is sending it; another may take it over after this
     lease_token: str | None = None  # which claim holds the lease
+    subject: str | None = Field(default=None, max_length=200)  # an e-mail's subject
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class TaskForceRow(SQLModel, table=True):

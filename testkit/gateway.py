@@ -1,17 +1,26 @@
-"""A real local HTTP server standing in for a DingTalk robot / the county's message gateway: it records every
-POST and answers as told (refuse with a status, refuse with a DingTalk errcode, or accept). The tests' `gateway`
-fixture (tests/conftest.py) and the fault suite's webhook outage (testkit/fault_suite.py) both use it."""
+"""A real local HTTP server standing in for a DingTalk robot / the county's message gateway / the SMS gateway:
+it records every POST and answers as told (refuse with a status, refuse with a DingTalk errcode, stall past the
+caller's timeout, or accept). The tests' `gateway` fixture (tests/conftest.py) and the fault suite's webhook and
+SMS outages (testkit/fault_suite.py) use it."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 ACCEPT = "accept"
+
+
+@dataclass(frozen=True)
+class Stall:
+    """Answer only after `seconds` (then accept, too late for a caller that timed out): a gateway that hangs."""
+
+    seconds: float
 
 
 @dataclass
@@ -26,8 +35,9 @@ class Received:
 
 @dataclass
 class Gateway:
-    """`script`: answers for the next requests, in order (an int status, ("errcode", N) or ACCEPT); when it
-    runs out, `then` answers every further request."""
+    """`script`: answers for the next requests, in order (an int status, ("errcode", N), Stall(s) or ACCEPT); when
+    it runs out, `then` answers every further request. A stalled request is recorded as not accepted (its caller
+    gave up)."""
 
     script: list = field(default_factory=list)
     then: object = ACCEPT
@@ -43,7 +53,12 @@ class Gateway:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with gateway._lock:
                     answer = gateway.script.pop(0) if gateway.script else gateway.then
-                    if answer == ACCEPT:
+                if isinstance(answer, Stall):
+                    time.sleep(answer.seconds)
+                with gateway._lock:
+                    if isinstance(answer, Stall):
+                        status, payload, accepted, answered = 200, {"errcode": 0}, False, "stalled"
+                    elif answer == ACCEPT:
                         status, payload, accepted, answered = 200, {"errcode": 0, "errmsg": "ok"}, True, 200
                     elif isinstance(answer, tuple):
                         status, payload, accepted = 200, {"errcode": answer[1], "errmsg": "sign not match"}, False
@@ -62,11 +77,14 @@ class Gateway:
                         )
                     )
                 data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # a stalled caller gave up
+                    pass
 
             def log_message(self, *args):  # keep the test output quiet
                 pass
