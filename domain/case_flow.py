@@ -762,7 +762,10 @@ def remind(state: CaseState, clock_name: str, now: datetime) -> Effects:
         audience = lead_leaders(state)
     else:
         audience = Audience(usernames=[state.handler.username])
-    fx.notify("due_soon", audience, clock=clock_name, due_at=clock.due_at.isoformat())
+    # The contract names the handler's message before the colours `reminder` (as the minute clocks' breach
+    # messages to supervisors were already called); the minute clocks' heads-up is `due_soon`.
+    kind = "reminder" if clock_name in clocks.COLOUR_CLOCKS else "due_soon"
+    fx.notify(kind, audience, clock=clock_name, due_at=clock.due_at.isoformat(), soon=True)
     return fx
 
 

@@ -47,6 +47,9 @@ def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
             return f"【交办】案件 {case_no}（{cat}）已交由您承办，请及时联系当事人并开展调处。"
         case "team_invited":
             return f"【组团】您已被纳入案件 {case_no}（{cat}）的多元调处团队，请与承办人协同调处。"
+        case "reminder" if p.get("soon"):  # before the colour changes (WUHUAN_SLA_REMIND_BEFORE)
+            clock = CLOCK_ZH.get(str(p.get("clock")), p.get("clock"))
+            return f"【到期提醒】案件 {case_no}（{cat}）将于 {_day(p.get('due_at'))} 转为{clock}，请抓紧办理。"
         case "reminder":
             clock = CLOCK_ZH.get(str(p.get("clock")), p.get("clock"))
             return f"【超时提醒】案件 {case_no} 未在{clock}时限内完成，请中心督办。"

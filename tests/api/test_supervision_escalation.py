@@ -34,7 +34,7 @@ async def test_red_case_on_board_with_task_force_and_consultation(api, skipping_
     await api.settled(case_id, lambda s: s.colour == "red" and s.task_force is not None)
     board = (await api.get("/api/v1/supervision/board", headers=sup)).json()
     assert [c["case_id"] for c in board["red"]] == [case_id] and board["yellow"] == []
-    assert board["task_forces"][0]["case_id"] == case_id and board["task_forces"][0]["led_by"] == "county_leader"
+    assert board["task_forces"][0]["case_id"] == case_id and board["task_forces"][0]["led_by"] == "cl.shehui"
 
     leader = await api.auth("county_leader")
     r = await api.post(
@@ -48,7 +48,7 @@ async def test_red_case_on_board_with_task_force_and_consultation(api, skipping_
     )
     assert r.status_code == 200, r.text
     tf = r.json()["task_force"]
-    assert tf["led_by"] == "county_leader" and len(tf["consultations"]) == 1
+    assert tf["led_by"] == "cl.shehui" and len(tf["consultations"]) == 1
     assert tf["consultations"][0]["held_at"].startswith("2026-01-02T01:30:00")  # China time, stored in UTC
     board = (await api.get("/api/v1/supervision/board", headers=sup)).json()
     assert board["task_forces"][0]["consultations"] == 1

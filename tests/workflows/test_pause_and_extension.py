@@ -162,8 +162,8 @@ async def test_reminders_come_before_the_clocks(skipping_env, worker, task_queue
     await env.sleep(6 * DAY + timedelta(hours=1))
     st = await until(h, lambda s: clock(s, "yellow").reminded_at is not None)
     assert st.colour == "green"
-    got = await eventually(lambda: x if ("renshe.mediator", "due_soon") in (x := inbox(engine, st.case_id)) else None)
-    assert ("renshe.mediator", "due_soon") in got
+    got = await eventually(lambda: x if ("renshe.mediator", "reminder") in (x := inbox(engine, st.case_id)) else None)
+    assert ("renshe.mediator", "reminder") in got
     assert [e.detail["clock"] for e in events(engine, st.case_id, "clock_reminded")] == ["yellow"]
 
 

@@ -32,7 +32,6 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("overdue_at", sa.DateTime(timezone=True), nullable=True))
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("task_forces", schema=None) as batch_op:
         batch_op.drop_column("overdue_at")
@@ -45,4 +44,3 @@ def downgrade() -> None:
         batch_op.drop_column("extensions_approved")
         batch_op.drop_column("paused_seconds")
         batch_op.drop_column("paused")
-
