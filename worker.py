@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 from activities.assignment import Assignment
 from activities.calendar import CalendarClock
 from activities.delivery import relay_running
+from activities.digest import DigestSender
 from activities.hazards import HazardRecorder
 from activities.inspection_plan import InspectionPlanner
 from activities.notifications import Notifier, external_channels
@@ -27,17 +28,20 @@ from activities.triage import Triage
 from domain.settings import Settings, get_settings, parse_duration
 from domain.taxonomy import Taxonomy, get_taxonomy
 from domain.triage.service import model_holder
+from services.digest import ensure_digest_schedule
 from services.inspection_plan import ensure_inspection_schedule, plan_current_week_if_empty
 from store.db import engine_for
 from store.migrate import require_current
+from store.outbox import queue_email
 from workflows.codec import EncryptionCodec
+from workflows.daily_digest import DailyDigest
 from workflows.dispute_case import DisputeCase
 from workflows.hazard_rectification import HazardRectification
 from workflows.inspection_plan import WeeklyInspectionPlan
 from workflows.temporal_client import connect, ensure_search_attributes
 
 log = logging.getLogger("wuhuan.worker")
-WORKFLOWS = [DisputeCase, HazardRectification, WeeklyInspectionPlan]
+WORKFLOWS = [DisputeCase, HazardRectification, WeeklyInspectionPlan, DailyDigest]
 
 
 def enable_bytecode_cache() -> None:
@@ -63,6 +67,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
     assignment = Assignment(engine, taxonomy)
     hazards = HazardRecorder(engine, taxonomy, notifier, parse_duration(settings.hazard_summons_within))
     planner = InspectionPlanner(engine, taxonomy, settings, notifier)
+    digests = DigestSender(engine, taxonomy, queue_digest if settings.smtp_host else skip_digest)
     calendar = CalendarClock(engine)
     return [
         recorder.record_case_events,
@@ -77,6 +82,7 @@ def activities_for(engine: Engine, taxonomy: Taxonomy, settings: Settings | None
         calendar.shift_for_pause,
         hazards.record_hazard_events,
         planner.plan_inspection_week,
+        digests.send_daily_digests,
     ]
 
 
@@ -105,6 +111,15 @@ def build_worker(
     )
 
 
+def queue_digest(db, username: str, key: str, subject: str, text: str, html: str) -> bool:
+    return queue_email(db, username, subject, text, html, key=key, kind="digest")
+
+
+def skip_digest(db, username: str, key: str, subject: str, text: str, html: str) -> bool:
+    """No e-mail channel configured: a digest has nowhere to go (the board and the inbox still show it all)."""
+    return False
+
+
 async def start_inspection_planning(client: Client, settings: Settings, engine: Engine) -> None:
     """The weekly plan's Schedule, and this week's plan if it has none yet (a fresh demo has visits on day one).
     Neither is the worker's own job, so a failure is logged and the worker polls all the same."""
@@ -113,6 +128,10 @@ async def start_inspection_planning(client: Client, settings: Settings, engine: 
         await plan_current_week_if_empty(client, settings, engine)
     except Exception:
         log.exception("could not set up the weekly inspection plan")
+    try:
+        await ensure_digest_schedule(client, settings)
+    except Exception:
+        log.exception("could not set up the daily digest")
 
 
 async def run_worker(settings: Settings | None = None) -> None:

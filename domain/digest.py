@@ -30,6 +30,10 @@ CLOCK_ZH = {
 COLOUR_ZH = {"red": "红码", "yellow": "黄码", "green": "绿码"}
 
 
+class DigestStart(BaseModel):
+    day: date | None = None  # None: the China date the run starts on (the Schedule's runs)
+
+
 class DigestRequest(BaseModel):
     day: date  # the China date the digest is for
 
@@ -76,6 +80,12 @@ class Reach:
     units: frozenset[str] = frozenset()
     townships: frozenset[str] = frozenset()
     red_only: bool = False
+
+
+def digest_cron(at: str) -> str:
+    """The Schedule's cron (UTC) for a China wall-clock time "HH:MM" (China has no daylight saving)."""
+    hours, minutes = (int(x) for x in at.split(":"))
+    return f"{minutes} {(hours - 8) % 24} * * *"
 
 
 def reach_of(actor: Actor, taxonomy: Taxonomy) -> Reach | None:

@@ -129,6 +129,8 @@ class Settings(BaseSettings):
     sms_gateway_url: str | None = None
     sms_signature: str = "【仙居矛调】"
     # E-mail to staff through SMTP (activities/channels/email.py). Unset host = no e-mail.
+    # The leaders' morning digest e-mail (China time, HH:MM), sent through the e-mail channel when one is set.
+    digest_at: str = Field(default="07:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_from: str | None = None  # e.g. 五环智控 <noreply@example.gov.cn>; required with a host

@@ -13,20 +13,17 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleState,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from domain.inspection import PlanResult, PlanStart, monday_of, week_of
 from domain.settings import Settings
+from services.schedules import ensure_schedule
 from store import inspection_plan as queries
 from store.db import session
 from workflows.inspection_plan import SCHEDULE_ID, WeeklyInspectionPlan, workflow_id
@@ -43,43 +40,13 @@ def weekly_schedule(settings: Settings) -> Schedule:
         ),
         spec=ScheduleSpec(cron_expressions=[settings.inspection_plan_cron]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(days=1)),
-        state=ScheduleState(note=_note(settings)),
     )
-
-
-def _note(settings: Settings) -> str:
-    """The schedule's note names the cron it was made from (the server keeps a cron only as a calendar)."""
-    return f"cron {settings.inspection_plan_cron}"
 
 
 async def ensure_inspection_schedule(client: Client, settings: Settings) -> ScheduleHandle:
     """Create the schedule `inspection-weekly-plan` unless it exists (every worker calls this at start). One that
     exists follows a changed WUHUAN_INSPECTION_PLAN_CRON and task queue; whether an operator paused it is kept."""
-    try:
-        handle = await client.create_schedule(SCHEDULE_ID, weekly_schedule(settings))
-        log.info("created schedule %s (%s)", SCHEDULE_ID, settings.inspection_plan_cron)
-        return handle
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(SCHEDULE_ID)
-
-    wanted = weekly_schedule(settings)
-
-    def follow(current: ScheduleUpdateInput) -> ScheduleUpdate | None:
-        now = current.description.schedule
-        action = now.action
-        same_queue = (
-            isinstance(action, ScheduleActionStartWorkflow) and action.task_queue == settings.temporal_task_queue
-        )
-        if (now.state.note or "").startswith(_note(settings)) and same_queue:
-            return None
-        wanted.state.paused = now.state.paused
-        if now.state.note and not now.state.note.startswith("cron "):  # an operator's note (why it was paused)
-            wanted.state.note = f"{_note(settings)}; {now.state.note}"
-        log.info("schedule %s now follows %s", SCHEDULE_ID, settings.inspection_plan_cron)
-        return ScheduleUpdate(schedule=wanted)
-
-    await handle.update(follow)
-    return handle
+    return await ensure_schedule(client, SCHEDULE_ID, weekly_schedule(settings), settings.inspection_plan_cron)
 
 
 async def start_week_plan(client: Client, settings: Settings, week: date):

@@ -14,6 +14,7 @@ from typing import NoReturn
 from temporalio import activity
 
 from domain.calendar import DueAnswer, DueRequest, PauseShiftRequest
+from domain.digest import DigestRequest, DigestResult
 from domain.hazards import HazardRecord
 from domain.inspection import PlanRequest, PlanResult
 from domain.models import (
@@ -98,6 +99,12 @@ def shift_for_pause(req: PauseShiftRequest) -> DueAnswer:
     return _declaration("activities.calendar.CalendarClock")
 
 
+@activity.defn(name="send_daily_digests")
+def send_daily_digests(req: DigestRequest) -> DigestResult:
+    """Each leader's morning digest e-mail, queued once per leader and day."""
+    return _declaration("activities.digest.DigestSender")
+
+
 @activity.defn(name="record_hazard_events")
 def record_hazard_events(record: HazardRecord) -> int:
     """A hazard's events, read-model row and notices, in one transaction; returns how many events were new."""
@@ -122,6 +129,7 @@ ALL = [
     form_task_force,
     compute_due,
     shift_for_pause,
+    send_daily_digests,
     record_hazard_events,
     plan_inspection_week,
 ]

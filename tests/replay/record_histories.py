@@ -42,6 +42,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
 
 from domain import hazards as hz
+from domain.digest import DigestStart
 from domain.inspection import PlanStart
 from domain.models import (
     CITIZEN,
@@ -73,6 +74,7 @@ from tests.conftest import BIN, TEST_PAYLOAD_KEYS, encrypting_converter, fast_le
 from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, poll, start_case, until
 from worker import WORKFLOWS, build_worker
 from workflows import patches, search_attributes
+from workflows.daily_digest import DailyDigest
 from workflows.dispute_case import DisputeCase
 from workflows.hazard_rectification import HazardRectification
 from workflows.hazard_rectification import workflow_id as hazard_workflow_id
@@ -272,6 +274,13 @@ INSPECTOR = Actor(username="inspector", role=Role.inspector)
 FIRE_UNIT = Actor(username="xiaofang.leader", role=Role.leader, unit="xiaofang")
 
 
+async def daily_digest_sent(env, tq, cases):
+    """The morning digest as the Schedule starts it: no day given, so the China date the run starts on."""
+    h = await env.client.start_workflow(DailyDigest.run, DigestStart(), id="daily-digest", task_queue=tq)
+    await h.result()
+    return h
+
+
 async def red_case_joint_task_force(env, tq, cases):
     """Issue 12's clocks: the handler reminded, a pause, an extension asked and approved, red under the joint
     mechanism (the leader in charge leads, the drafted units' leaders told), a consultation, the task force's
@@ -469,6 +478,7 @@ SCENARIOS = {
     "inspection_week_planned": inspection_week_planned,
     "red_case_joint_task_force": red_case_joint_task_force,
     "case_sent_back_twice": case_sent_back_twice,
+    "daily_digest_sent": daily_digest_sent,
 }
 # Simulated older code, where no history of the real older code shows a patch's old path changing the commands:
 # today's code with that patch and every later one (workflows/patches.py ALL, in order) switched off, which
