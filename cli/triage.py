@@ -27,8 +27,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--no-db", action="store_true", help="do not add the staff routings kept in the database")
     t.set_defaults(func=cmd_train)
 
-    e = tsub.add_parser("evaluate", help="accuracy, automatic share and precision, confusions; baseline beside")
-    e.add_argument("--data", type=Path, required=True, help="labelled JSON lines to evaluate on")
+    e = tsub.add_parser(
+        "evaluate",
+        help="category: accuracy, automatic share and precision, confusions, baseline beside; township: by the "
+        "places a text names, the shipped resolver beside the plain first-mention rule",
+    )
+    e.add_argument(
+        "--data", type=Path, action="append", required=True, help="labelled JSON lines to evaluate on (repeatable)"
+    )
+    e.add_argument("--errors", action="store_true", help="also list the texts the shipped resolver placed wrong")
     e.add_argument("--threshold", type=float, default=None, help="default: WUHUAN_TRIAGE_THRESHOLD")
     e.add_argument("--folds", type=int, default=5)
     e.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -127,7 +134,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from domain.triage.evaluation import evaluate, report
 
     settings, taxonomy = _context()
-    data = read_jsonl(args.data, taxonomy)
+    data = [e for path in args.data for e in read_jsonl(path, taxonomy)]
     threshold = settings.triage_threshold if args.threshold is None else args.threshold
     ev = evaluate(taxonomy, data, shipped_examples(taxonomy), threshold, folds=args.folds)
     if args.json:
@@ -135,6 +142,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
         print(json.dumps(asdict(ev), ensure_ascii=False, indent=2))
     else:
-        print(f"evaluated on {args.data}")
+        print("evaluated on " + ", ".join(str(p) for p in args.data))
         print(report(ev, taxonomy))
+        if args.errors:
+            print("placed wrong by the shipped resolver:")
+            for err in ev.township_errors:
+                auto = "AUTO " if err["auto"] else ""
+                print(f"  {auto}{err['id']}: label {err['either'] or err['label']} got {err['got']} — {err['reason']}")
     return 0

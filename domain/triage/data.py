@@ -19,6 +19,8 @@ class Example:
     township: str | None = None
     source: str = ""
     township_labelled: bool = False  # the file says the township (null included)
+    places: str = ""  # one | multi | village | none: what places the text names (GUIDELINES.md); "" = derive
+    township_either: tuple[str, ...] = ()  # a person must choose among these (a quarrel over a border)
 
 
 def read_jsonl(path: Path | str, taxonomy: Taxonomy | None = None) -> list[Example]:
@@ -42,6 +44,8 @@ def read_jsonl(path: Path | str, taxonomy: Taxonomy | None = None) -> list[Examp
                     township=row.get("township"),
                     source=path.name,
                     township_labelled="township" in row,
+                    places=str(row.get("places") or ""),
+                    township_either=tuple(row.get("township_either") or ()),
                 )
             )
     return examples

@@ -1,12 +1,23 @@
-"""Which township of the county a text is about: full names (白塔镇), short names (白塔), and villages the
-county's configuration lists. Places outside the county resolve to none."""
+"""Which township of the county a case belongs to (属地): the place where the dispute arises, not the first place
+a citizen names.
+
+Every place mention (a township's full or short name, a village or community, an alias, a place outside the
+county; domain/triage/places.py) gets a role from the words around it in its clause: where the dispute arises
+(the workplace, the site, the land, the house, the hospital, the spot of the accident; labelled 事发地) or where
+a person lives, is registered, comes from or passes through (住所/户籍/来处). The cue phrases are below, each
+with its weight; the rules of which place counts are domain/triage_data/GUIDELINES.md ("Township").
+
+The township with the strongest dispute-place evidence wins. When a second township (or a place outside the
+county) stays close to it, or the only name spans several townships (县城), the placement is not confident:
+the case waits for a clerk with each township suggested and the mention that points to it."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from domain.taxonomy import Taxonomy
+from domain.triage.places import KIND_ZH, STEM_AFTER, Gazetteer, Place, gazetteer_for
 
 # Short names that are also everyday words: each counts as a place except in the contexts where it is the
 # word ("走几步路", "墙上张贴", "下各级部门", "深度和广度", "吵了一大战").
@@ -18,34 +29,107 @@ FALSE_FRIENDS: dict[str, re.Pattern[str]] = {
     "大战": re.compile(r"(?<=[一场次打吵商价])大战|大战(?=一场|了一|起来)"),
 }
 
+# A clause: the words a role cue may reach. Spaces split clauses too (typed and transcribed speech).
+_CLAUSE_END = re.compile(r"[，。！？；、,.!?;\s]")
+_LEFT_REACH, _RIGHT_REACH = 12, 16
+
 
 @dataclass(frozen=True)
-class _Pattern:
-    regex: re.Pattern[str]
-    code: str
-    weight: int  # longer, less ambiguous names first
+class Cue:
+    zh: str  # shown in the explanation
+    side: str  # left: just before the mention | right: just after it | clause: anywhere in its clause
+    pattern: re.Pattern[str]
+    weight: float  # > 0: the dispute is here; < 0: a person's home, origin or way
 
 
-_CACHE: dict[int, tuple[Taxonomy, tuple[_Pattern, ...]]] = {}
+def _cue(zh: str, side: str, rx: str, weight: float) -> Cue:
+    if side == "left":
+        rx = f"(?:{rx})$"
+    elif side == "right":
+        rx = f"^(?:{rx})"
+    return Cue(zh, side, re.compile(rx), weight)
 
 
-def _patterns(taxonomy: Taxonomy) -> tuple[_Pattern, ...]:
-    cached = _CACHE.get(id(taxonomy))
-    if cached is None or cached[0] is not taxonomy:
-        cached = _CACHE[id(taxonomy)] = (taxonomy, _compile(taxonomy))
-    return cached[1]
+_SITE = (
+    r"厂|公司|工地|工程|作坊|车间|基地|农场|茶场|场|矿|店|超市|市场|菜场|饭店|酒店|宾馆|民宿|农家乐|景区|古镇|"
+    r"医院|卫生院|卫生室|诊所|美容院|健身房|小区|物业|学校|幼儿园|站|园区"
+)
+_LAND = r"山|林|田|地|宅基地|房|屋|坟|果园|茶园|竹林|橘|桃|溪|河|水渠|桥|路灯|自来水|水管|猪栏|鸡棚|院子|门口"
+_ROAD = r"路上|路口|路段|公路|省道|国道|街上|老街|山路|村口|境内|那段路|十字路口|小路|街"
+_EVENT = r"被|撞|打(?!工)|咬|摔|出事|出了|买|租|借|欠|拖欠|征|拆|占|砍|排|臭|吵|烧|掉|倒|挖|堵"
+
+CUES: tuple[Cue, ...] = (
+    # where a person lives, is registered or comes from
+    _cue("住在", "left", r"住在|住|家住|居住于|居住在|现居|现住|现居住于|住的|人住|平时住", -3.0),
+    _cue("家在", "left", r"家在|家是|屋里在|屋里是|我家|老家是|家就在", -2.5),
+    _cue("户籍", "left", r"户口在|户口|户籍在|户籍|原籍|籍贯", -3.0),
+    _cue("是…的人", "left", r"是|系|来自|都是|我们是|本身是|嫁到|嫁过来|嫁去|嫁出去到|搬到|搬来|娘家", -2.0),
+    _cue("人在", "left", r"人在|我人在|人住", -1.5),
+    _cue(
+        "…人", "right", r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来", -2.0
+    ),
+    _cue("从…来", "left", r"从|我从|骑车从|开车从", -2.5),
+    _cue("经过", "left", r"经过|路过|途经", -1.0),
+    # where the dispute arises
+    _cue("在", "left", r"在|于|到|跑到|来到|回", 1.0),
+    _cue("去", "left", r"去", 0.5),
+    _cue("在…上班", "right", r"(?:那边|这边)?(?:上班|打工|工作|做事|做工|干活|务工)", 0.5),  # by category below
+    _cue("途经…时", "right", r".{0,6}(?:时|的时候|路段|那段)", 1.5),
+    _cue("场所", "right", rf"(?:镇|乡|街道)?.{{0,16}}?(?:{_SITE})", 2.5),
+    _cue("土地房屋", "right", rf"(?:镇|乡|街道)?(?:老家|那边|这边|那里)?.{{0,6}}?(?:{_LAND})", 2.0),
+    _cue("路段", "right", rf"(?:镇|乡|街道)?.{{0,4}}?(?:{_ROAD})", 2.5),
+    _cue("事由", "right", rf".{{0,8}}?(?:{_EVENT})", 1.0),
+    _cue("老家的…", "right", r"老家(?:的|那边|那里)?(?:房|屋|山|田|地|宅|祖|老房|隔壁)", 2.0),
+    _cue("交界", "clause", r"交界|之间|两个村|两村|两个乡|两个镇|两地|两边都|都说是自己", 0.0),
+)
+_BORDER = next(c for c in CUES if c.zh == "交界")
+
+# Family matters: the household's place counts (GUIDELINES.md: a child's maintenance, support of a parent).
+_FAMILY_HOME = re.compile(
+    r"(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?).{0,8}$"
+)
+_FAMILY_AWAY = re.compile(r"(?:前夫|前妻|他爸|她妈|孩子爸|孩子他爸|孩子妈|哥|姐|弟|妹|老二|老三|老大).{0,6}$")
+_WITH_ME = re.compile(r"孩子跟[我着]|跟我过|随其居住|随我|跟着我|孩子在我")
+
+# Below this margin between the best township and the next, a person decides.
+MARGIN = 2.0
 
 
-def _compile(taxonomy: Taxonomy) -> tuple[_Pattern, ...]:
-    patterns: list[_Pattern] = []
-    for t in taxonomy.townships:
-        patterns.append(_Pattern(re.compile(re.escape(t.zh)), t.code, 100 + len(t.zh)))
-        for village in t.villages:
-            patterns.append(_Pattern(re.compile(re.escape(village)), t.code, 90 + len(village)))
-        short = t.short
-        if short != t.zh:
-            patterns.append(_Pattern(re.compile(re.escape(short)), t.code, 50 + len(short)))
-    return tuple(sorted(patterns, key=lambda p: -p.weight))
+@dataclass
+class Mention:
+    start: int
+    end: int
+    name: str
+    townships: tuple[str, ...]  # () outside the county
+    kind: str
+    score: float = 0.0  # > 0: where the dispute arises
+    cues: list[str] = field(default_factory=list)
+    source: str = "description"  # or address
+
+    @property
+    def role(self) -> str:
+        return "dispute" if self.score > 0 else ("person" if self.score < 0 else "unknown")
+
+
+@dataclass
+class Candidate:
+    township: str | None  # None: outside the county
+    score: float
+    mention: Mention
+
+
+@dataclass
+class Placement:
+    township: str | None
+    confident: bool  # safe to route without a person
+    confidence: float
+    candidates: list[Candidate]  # best first, one per township (None = outside the county)
+    mentions: list[Mention]
+    reason: str  # in Chinese, for the case view and the triage preview
+
+    @property
+    def suggested(self) -> list[str]:
+        return [c.township for c in self.candidates if c.township is not None]
 
 
 def _false_friend(text: str, start: int, name: str) -> bool:
@@ -55,20 +139,239 @@ def _false_friend(text: str, start: int, name: str) -> bool:
     return any(m.start() <= start < m.end() for m in rx.finditer(text))
 
 
-def resolve_township(taxonomy: Taxonomy, *texts: str | None) -> str | None:
-    """The first text that names a township decides (the address before the description); within a text the
-    earliest mention of the strongest kind of name wins."""
-    patterns = _patterns(taxonomy)
+def find_mentions(gazetteer: Gazetteer, text: str) -> list[Mention]:
+    """Each place name in the text, longest names first where two overlap."""
+    taken = [False] * len(text)
+    found: list[Mention] = []
+    for place in gazetteer.places:
+        start = text.find(place.name)
+        while start >= 0:
+            end = start + len(place.name)
+            if not any(taken[start:end]) and _counts(place, text, start, end):
+                for i in range(start, end):
+                    taken[i] = True
+                found.append(Mention(start, end, place.name, place.townships, place.kind))
+            start = text.find(place.name, start + 1)
+    found.sort(key=lambda m: m.start)
+    merged: list[Mention] = []
+    for m in found:
+        prev = merged[-1] if merged else None
+        if prev and prev.end == m.start and prev.kind in ("township", "short") and m.kind in ("village", "stem"):
+            # "安岭乡岭脚村": one address; the township named in it decides
+            merged[-1] = Mention(prev.start, m.end, prev.name + m.name, prev.townships, prev.kind)
+            continue
+        merged.append(m)
+    return merged
+
+
+_STEM_AS_PLACE_AFTER = re.compile(r"的|个|人|村|那|这|老家")
+_STEM_AS_PLACE_BEFORE = re.compile(r"(?:在|住|是|去|到|回|我们|老家)$")
+
+
+def _counts(place: Place, text: str, start: int, end: int) -> bool:
+    if place.kind == "short" and _false_friend(text, start, place.name):
+        return False
+    if place.kind == "stem":
+        # a village's short name is often a word too (石板路, 胜利): it counts said as a place
+        if STEM_AFTER.match(text, end):
+            return True
+        return len(place.name) > 2 and bool(
+            _STEM_AS_PLACE_AFTER.match(text, end) or _STEM_AS_PLACE_BEFORE.search(text, 0, start)
+        )
+    return True
+
+
+def _clause(text: str, start: int, end: int) -> tuple[str, str, str]:
+    left_start = start
+    while left_start > 0 and start - left_start < _LEFT_REACH and not _CLAUSE_END.match(text[left_start - 1]):
+        left_start -= 1
+    right_end = end
+    while right_end < len(text) and right_end - end < _RIGHT_REACH and not _CLAUSE_END.match(text[right_end]):
+        right_end += 1
+    return text[left_start:start], text[end:right_end], text[left_start:right_end]
+
+
+def _score(text: str, m: Mention, category: str | None) -> None:
+    left, right, clause = _clause(text, m.start, m.end)
+    # the nearest cue of each side decides that side; the strongest dispute cue after the name adds
+    left_cues = [c for c in CUES if c.side == "left" and c.pattern.search(left)]
+    if left_cues:
+        # the longest match is the most specific ("住在" over "在")
+        best = max(left_cues, key=lambda c: len(c.pattern.search(left).group()))  # type: ignore[union-attr]
+        m.score += best.weight
+        m.cues.append(best.zh)
+    right_cues = [c for c in CUES if c.side == "right" and c.pattern.search(right)]
+    person = [c for c in right_cues if c.weight < 0]
+    place = [c for c in right_cues if c.weight > 0]
+    if place:
+        best = max(place, key=lambda c: c.weight)
+        m.score += best.weight
+        m.cues.append(best.zh)
+    elif person:
+        m.score += person[0].weight
+        m.cues.append(person[0].zh)
+    if "在…上班" in m.cues:  # a workplace is the place of a labour dispute, elsewhere where a person spends the day
+        m.score += 2.0 if category == "labor" else -1.5
+    if "经过" in m.cues and "途经…时" in m.cues:  # 途经X时被撞: the spot of the accident
+        m.score = 3.0
+    if category == "village_affairs" and "户籍" in m.cues:  # the village one is a member of (户口所在村)
+        m.score += 5.5
+        m.cues.append("户口所在村（村务）")
+    if category == "marriage_family":
+        if _FAMILY_AWAY.search(left):
+            m.score = min(m.score, 0.0) - 2.0
+            m.cues.append("另一方住处（家事纠纷）")
+        elif _FAMILY_HOME.search(left):
+            m.score = max(m.score, 0.0) + 2.5
+            m.cues.append("孩子或老人住处（家事纠纷）")
+        elif m.score < 0 and _WITH_ME.search(text):
+            m.score = 2.0
+            m.cues.append("孩子随申请人住（家事纠纷）")
+        elif m.score < 0:
+            m.score = 1.0  # the caller's own household is where a family matter is, unless another is named
+            m.cues.append("家庭住处（家事纠纷）")
+    if m.kind == "outside":
+        m.score -= 1.5  # a dispute outside the county needs clear words: a call to the county is most often about it
+    if m.kind in ("village", "stem"):
+        m.score += 0.5  # a village is said when it is where the matter is more often than a township
+    if _BORDER.pattern.search(text):
+        m.cues.append("交界")
+
+
+def locate(
+    taxonomy: Taxonomy,
+    *texts: str | None,
+    category: str | None = None,
+    gazetteer: Gazetteer | None = None,
+) -> Placement:
+    """Where the matter of these texts is. The first text is the address the citizen gave for the matter (事发
+    地址): a place named there is taken as the dispute's place."""
+    gaz = gazetteer or gazetteer_for(taxonomy)
+    mentions: list[Mention] = []
+    for i, text in enumerate(texts):
+        if not text:
+            continue
+        found = find_mentions(gaz, text)
+        for m in found:
+            _score(text, m, category)
+            if i == 0 and len(texts) > 1:
+                m.source, m.score = "address", max(m.score, 0.0) + 4.0
+                m.cues.append("事发地址栏")
+        mentions += found
+    if not mentions:
+        return Placement(None, True, 1.0, [], [], "未提及本县乡镇、村（社区）")
+    return _decide(taxonomy, mentions, " ".join(t for t in texts if t))
+
+
+def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement:
+    best: dict[str | None, Candidate] = {}  # per township (None: outside the county), its strongest mention
+    for m in mentions:
+        keys: tuple[str | None, ...] = m.townships if m.townships else (None,)
+        for k in keys:
+            if k not in best or m.score > best[k].score:
+                best[k] = Candidate(k, m.score, m)
+    ranked = sorted(best.values(), key=lambda c: (-c.score, c.mention.start))
+    top = ranked[0]
+    if len(top.mention.townships) > 1:
+        # a name spanning townships (县城) yields to a township named nearly as strongly
+        near = [c for c in ranked[1:] if len(c.mention.townships) <= 1 and c.township and top.score - c.score < MARGIN]
+        if near:
+            ranked.remove(near[0])
+            ranked.insert(0, near[0])
+            top = near[0]
+    second = next((c for c in ranked[1:] if c.mention is not top.mention), None)
+    border = any("交界" in m.cues for m in mentions) and len([c for c in ranked if c.township]) > 1
+    margin = top.score - second.score if second else None
+    spanning = len(top.mention.townships) > 1
+    # with a second place named, the winner needs words that say the dispute is there
+    weak = second is not None and top.score < (2.0 if top.township is None else 1.0)
+    confident = not spanning and not border and not weak and (margin is None or margin >= MARGIN)
+    if margin is None:
+        confidence = 0.5 if spanning else 0.95
+    else:
+        confidence = round(min(0.95, 0.5 + 0.1 * margin), 2) if not border else 0.5
+    if not confident:
+        confidence = min(confidence, 0.5 if spanning or border else 0.6)
+    if spanning:  # each township the name spans, then the others
+        ranked = [c for c in ranked if c.mention is top.mention] + [c for c in ranked if c.mention is not top.mention]
+    return Placement(
+        township=None if spanning else top.township,
+        confident=confident,
+        confidence=confidence,
+        candidates=ranked[:4],
+        mentions=mentions,
+        reason=_explain(taxonomy, top, second, confident, border, spanning),
+    )
+
+
+def _why(m: Mention) -> str:
+    if m.score > 0:
+        role = "事发地"
+    elif m.score < 0:
+        role = "当事人住所、户籍或来处"
+    else:
+        role = "未说明是事发地还是住所"
+    cues = "、".join(dict.fromkeys(c for c in m.cues if c != "交界"))
+    return f"“{m.name}”（{KIND_ZH.get(m.kind, m.kind)}，{role}" + (f"，依据：{cues}" if cues else "") + "）"
+
+
+def _name(taxonomy: Taxonomy, c: Candidate) -> str:
+    return taxonomy.township_zh(c.township) if c.township else "县外"
+
+
+def _explain(
+    taxonomy: Taxonomy, top: Candidate, second: Candidate | None, confident: bool, border: bool, spanning: bool
+) -> str:
+    if spanning:
+        names = "、".join(taxonomy.township_zh(t) for t in top.mention.townships)
+        return f"属地：{_why(top.mention)}涉及{names}，无法确定，转人工分流"
+    head = f"属地{_name(taxonomy, top)}：{_why(top.mention)}"
+    if second is None:
+        return head
+    other = f"{_name(taxonomy, second)}：{_why(second.mention)}"
+    if border:
+        return f"属地不明：{head.removeprefix('属地')}；{other}；交界或两地之间的纠纷，转人工分流"
+    if not confident:
+        return f"属地不明：{head.removeprefix('属地')}；{other}；两地都有可能，转人工分流"
+    return f"{head}；另提及{other}"
+
+
+def resolve_township(taxonomy: Taxonomy, *texts: str | None, category: str | None = None) -> str | None:
+    """The township of `locate`, confident or not (the address before the description)."""
+    return locate(taxonomy, *texts, category=category).township
+
+
+def first_mention(taxonomy: Taxonomy, *texts: str | None) -> str | None:
+    """The plain rule this resolver replaced, kept for `wuhuan triage evaluate` to compare against: the first
+    text that names a township decides; within it the earliest mention of the strongest kind of name (full
+    name, then a village taxonomy.yaml lists, then short name) wins."""
+    patterns = _legacy_patterns(taxonomy)
     for text in texts:
         if not text:
             continue
         best: tuple[int, int, str] | None = None  # (-weight, position, code)
-        for p in patterns:
-            m = next((m for m in p.regex.finditer(text) if not _false_friend(text, m.start(), m.group())), None)
+        for rx, code, weight in patterns:
+            m = next((m for m in rx.finditer(text) if not _false_friend(text, m.start(), m.group())), None)
             if m:
-                key = (-p.weight // 10, m.start(), p.code)  # names of one kind compete by position
+                key = (-weight // 10, m.start(), code)  # names of one kind compete by position
                 if best is None or key < best:
                     best = key
         if best is not None:
             return best[2]
     return None
+
+
+_LEGACY: dict[int, tuple[Taxonomy, list[tuple[re.Pattern[str], str, int]]]] = {}
+
+
+def _legacy_patterns(taxonomy: Taxonomy) -> list[tuple[re.Pattern[str], str, int]]:
+    cached = _LEGACY.get(id(taxonomy))
+    if cached is None or cached[0] is not taxonomy:
+        patterns: list[tuple[re.Pattern[str], str, int]] = []
+        for t in taxonomy.townships:
+            patterns.append((re.compile(re.escape(t.zh)), t.code, 100 + len(t.zh)))
+            patterns += [(re.compile(re.escape(v)), t.code, 90 + len(v)) for v in t.villages]
+            if t.short != t.zh:
+                patterns.append((re.compile(re.escape(t.short)), t.code, 50 + len(t.short)))
+        cached = _LEGACY[id(taxonomy)] = (taxonomy, sorted(patterns, key=lambda p: -p[2]))
+    return cached[1]

@@ -77,4 +77,35 @@ def test_evaluate_prints_baseline_and_ours_side_by_side(tmp_path):
     out = run(["triage", "evaluate", "--data", str(data)])
     assert out.returncode == 0, out.stderr
     assert "baseline" in out.stdout and "wuhuan" in out.stdout and "top-1 accuracy" in out.stdout
-    assert "township exact match" in out.stdout
+    assert "township (属地)" in out.stdout
+
+
+def test_evaluate_reports_township_by_kind_of_text_for_both_resolvers_in_one_run(tmp_path):
+    """One text of each kind, over two files: the shipped resolver beside the first-mention rule per slice."""
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    rows_a = [
+        ("白塔镇某工地包工头拖欠工人三个月工资", "labor", "baita"),
+        ("我住在白塔镇 在田市镇一个厂里上班 老板欠了我三个月工资", "labor", "tianshi"),
+    ]
+    rows_b = [
+        ("我们高迁村的老房子 我堂哥一个人拆了卖木头", "housing_homestead", "baita"),
+        ("邻居家排水沟堵了，水都流到我家院子里", "neighbor", None),
+    ]
+    for path, rows in ((a, rows_a), (b, rows_b)):
+        path.write_text(
+            "".join(
+                json.dumps({"id": f"{path.stem}{i}", "text": t, "category": c, "township": w}, ensure_ascii=False)
+                + "\n"
+                for i, (t, c, w) in enumerate(rows)
+            )
+        )
+    out = run(["triage", "evaluate", "--data", str(a), "--data", str(b), "--json"])
+    assert out.returncode == 0, out.stderr
+    slices = {s["kind"]: s for s in json.loads(out.stdout)["township_slices"]}
+    assert {k: slices[k]["n"] for k in slices} == {"one": 1, "multi": 1, "village": 1, "none": 1}
+    # the shipped resolver places the work place and the village; the first-mention rule takes the home
+    assert slices["multi"]["shipped_right"] == 1 and slices["multi"]["first_right"] == 0
+    assert slices["village"]["shipped_right"] == 1 and slices["village"]["first_right"] == 0
+    assert slices["one"]["shipped_right"] == slices["one"]["first_right"] == 1
+    text = run(["triage", "evaluate", "--data", str(a), "--data", str(b)]).stdout
+    assert "names two or more places" in text and "names only a village" in text
