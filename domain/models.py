@@ -122,6 +122,15 @@ class CategorySuggestion(BaseModel):
     confidence: float
 
 
+class TownshipSuggestion(BaseModel):
+    """A township the text may belong to, with the place mention that points to it (for the clerk)."""
+
+    township: str | None  # None: outside the county
+    mention: str
+    role: str = ""  # dispute | person | unknown
+    score: float = 0.0
+
+
 class RoutingDecision(BaseModel):
     category: str | None
     unit: str | None
@@ -134,6 +143,10 @@ class RoutingDecision(BaseModel):
     suggestions: list[CategorySuggestion] = Field(default_factory=list)  # best first, for the clerk
     model: str = ""  # fingerprint of the model that decided
     repeat_of: list[str] = Field(default_factory=list)  # earlier cases (ids) this request repeats
+    # Where the case belongs (属地): how sure the place resolver is, and each plausible township with the mention
+    # that points to it, best first. Decisions made before these fields existed carry the defaults.
+    township_confidence: float | None = None
+    township_suggestions: list[TownshipSuggestion] = Field(default_factory=list)
 
 
 class ScoreFactor(BaseModel):

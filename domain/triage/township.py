@@ -160,6 +160,10 @@ def find_mentions(gazetteer: Gazetteer, text: str) -> list[Mention]:
             # "安岭乡岭脚村": one address; the township named in it decides
             merged[-1] = Mention(prev.start, m.end, prev.name + m.name, prev.townships, prev.kind)
             continue
+        if prev and prev.end == m.start and len(prev.townships) > 1 and set(m.townships) <= set(prev.townships):
+            # "县城福应街道": the name that spans townships, then the one of them meant
+            merged[-1] = Mention(prev.start, m.end, prev.name + m.name, m.townships, m.kind)
+            continue
         merged.append(m)
     return merged
 
