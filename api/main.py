@@ -28,6 +28,7 @@ from api.pages import staff_board as staff_board_pages
 from api.pages import staff_cases as staff_cases_pages
 from api.pages import staff_inspection as staff_inspection_pages
 from api.pages import staff_inspection_reports as staff_inspection_report_pages
+from api.pages import staff_preferences as staff_preference_pages
 from api.pages.rendering import STATIC_DIR
 from api.pages.staff_auth import LoginRequired, login_url
 from api.routes import access_log as access_log_routes
@@ -35,6 +36,7 @@ from api.routes import audit, auth, cases, citizen, codec, health, inspection, n
 from api.routes import calendar as calendar_routes
 from api.routes import inspection_reports as inspection_report_routes
 from api.routes import inspection_visits as inspection_visit_routes
+from api.routes import preferences as preference_routes
 from api.schema_gate import SchemaGate
 from domain import logs as logmask
 from domain.settings import Settings, get_settings
@@ -98,6 +100,7 @@ def create_app(
     app.include_router(inspection_report_routes.router)  # /api/v1/inspection: lists, figures, exposure, roster
     app.include_router(inspection_visit_routes.router)  # /api/v1/inspection/visits
     app.include_router(calendar_routes.router)  # GET /api/v1/calendar/due
+    app.include_router(preference_routes.router)  # GET|PUT /api/v1/me/preferences
     codec.install(app, settings)  # the Temporal UI's codec endpoint, with CORS for the UI only
     app.include_router(citizen_pages.router)  # the citizen's pages (HTML), after the API
     app.include_router(staff_cases_pages.router)  # before the console's /staff/cases/{case_id}
@@ -106,6 +109,7 @@ def create_app(
     app.include_router(staff_board_pages.router)
     app.include_router(staff_inspection_pages.router)  # 平安督查
     app.include_router(staff_inspection_report_pages.router)  # 平安督查: lists, exposure, roster, board
+    app.include_router(staff_preference_pages.router)  # 消息设置
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

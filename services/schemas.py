@@ -306,14 +306,17 @@ class MatchingRecord(BaseModel):
 
 
 class DeliveryView(BaseModel):
-    """One message of the case on an external channel (the webhook): pending until the channel accepts it."""
+    """One message of the case on an external channel (webhook, sms, email): pending until the channel accepts
+    it; failed when there is nowhere to send it (no mobile number, no e-mail address)."""
 
-    recipient: str  # staff username
+    recipient: str  # staff username, or citizen:<case_id> for the citizen's texts
+    recipient_zh: str = ""  # the person's name; for the citizen, 群众 and the masked phone
     kind: str
     kind_zh: str
-    channel: str  # webhook
-    status: Literal["pending", "delivered"]
-    status_zh: str  # 待送达 / 已送达
+    channel: str  # webhook | sms | email
+    channel_zh: str = ""  # 钉钉 / 短信 / 电子邮件
+    status: Literal["pending", "delivered", "failed"]
+    status_zh: str  # 待送达 / 已送达 / 无法送达
     attempts: int
     last_error: str | None = None  # e.g. "HTTP 503", "timeout"; never the message text
     created_at: datetime

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from domain import case_flow, clocks
+from domain import case_flow, citizen_texts, clocks
 from domain.case_flow import STATUS_ZH
+from domain.channels import CHANNEL_ZH as CHANNEL_NAMES_ZH
 from domain.jurisdiction import member_units
 from domain.messages import KIND_ZH
 from domain.models import Actor, CaseState, CaseStatus, Clock
@@ -18,7 +19,7 @@ from domain.privacy import mask_name, mask_phone, mask_text
 from domain.taxonomy import Taxonomy, is_department
 from domain.times import as_utc, china_local
 from services import schemas as out
-from store.tables import Case, CaseEventRow, NotificationDelivery
+from store.tables import Case, CaseEventRow, NotificationDelivery, Staff
 
 OUTCOME_ZH = {"agreement": "达成调解协议", "handled": "已依法处理", "referred": "已引导至其他途径解决"}
 CHANNEL_ZH = {"kiosk": "自助终端", "phone": "电话", "web": "网上", "clerk": "窗口"}
@@ -125,22 +126,34 @@ def matching(db: Session, case_id: str) -> list[out.MatchingRecord]:
     return [matching_record(e) for e in rows]
 
 
-DELIVERY_STATUS_ZH = {"pending": "待送达", "delivered": "已送达"}
+DELIVERY_STATUS_ZH = {"pending": "待送达", "delivered": "已送达", "failed": "无法送达"}
 
 
 def deliveries(db: Session, case_id: str) -> list[out.DeliveryView]:
-    """The case's messages on external channels (the webhook outbox), oldest first; no message text."""
+    """The case's messages on external channels (the outbox), oldest first; no message text. The citizen is
+    shown as 群众 with the phone masked."""
     rows = db.exec(
         select(NotificationDelivery)
         .where(NotificationDelivery.case_id == case_id)
         .order_by(NotificationDelivery.created_at, NotificationDelivery.id)
     ).all()
+    people = {r.recipient for r in rows if citizen_texts.case_of(r.recipient) is None}
+    names = dict(db.exec(select(Staff.username, Staff.display_name).where(Staff.username.in_(people))).all())
+    phone = db.exec(select(Case.citizen_phone).where(Case.case_id == case_id)).first()
+
+    def who(recipient: str) -> str:
+        if citizen_texts.case_of(recipient) is not None:
+            return f"群众（{mask_phone(phone)}）" if phone else "群众"
+        return names.get(recipient, recipient)
+
     return [
         out.DeliveryView(
             recipient=r.recipient,
+            recipient_zh=who(r.recipient),
             kind=r.kind,
-            kind_zh=KIND_ZH.get(r.kind, r.kind),
+            kind_zh=KIND_ZH.get(r.kind) or citizen_texts.KIND_ZH.get(r.kind, r.kind),
             channel=r.channel,
+            channel_zh=CHANNEL_NAMES_ZH.get(r.channel, r.channel),
             status=r.status,
             status_zh=DELIVERY_STATUS_ZH.get(r.status, r.status),
             attempts=r.attempts,
@@ -158,7 +171,7 @@ def with_read_model(v: out.CaseView, db: Session, case_id: str) -> out.CaseView:
     """Add what only the read model knows: handler and team choices with their scores, and the deliveries."""
     v.matching = matching(db, case_id)
     v.deliveries = deliveries(db, case_id)
-    v.undelivered = sum(1 for d in v.deliveries if d.status != "delivered")
+    v.undelivered = sum(1 for d in v.deliveries if d.status == "pending")
     return v
 
 

@@ -237,7 +237,7 @@ def _intake_context(
 
 @router.get("/intake", response_class=HTMLResponse)
 def intake_form(request: Request, ctx: Ctx, channel: str = "web") -> HTMLResponse:
-    values = dict.fromkeys(INTAKE_FORM, "") | {"channel": "kiosk" if channel == "kiosk" else "web"}
+    values = dict.fromkeys(INTAKE_FORM, "") | {"channel": "kiosk" if channel == "kiosk" else "web", "sms": "yes"}
     return render(request, "intake.html", _intake_context(ctx, values, {}))
 
 
@@ -246,6 +246,7 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
     form = await request.form(max_files=0, max_fields=20)
     values = {k: form_text(form, k) for k in INTAKE_FORM}
     values["consent"] = "yes" if form.get("consent") else ""
+    values["sms"] = "yes" if form.get("sms") else ""  # 接收短信通知, checked by default
     values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
     body = IntakeIn(
         description=values["description"],
@@ -254,6 +255,7 @@ async def intake_submit(request: Request, ctx: Ctx) -> Response:
         township=values["township"] or None,
         category=values["category"] or None,
         channel=values["channel"],
+        notify_by_sms=bool(values["sms"]),
     )
     errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
     if not values["consent"]:  # the form asks in so many words; the JSON API's callers agreed elsewhere

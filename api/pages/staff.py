@@ -216,7 +216,8 @@ async def intake_form(request: Request, me: Me) -> Response:
     refused = _intake_refused(me)
     if refused:
         return _refused(request, me, refused)
-    return _page(request, me, "staff/intake.html", {"values": {"channel": "clerk"}, "errors": {}, "banner": None})
+    values = {"channel": "clerk", "sms": "yes"}
+    return _page(request, me, "staff/intake.html", {"values": values, "errors": {}, "banner": None})
 
 
 @router.post("/staff/intake", response_class=HTMLResponse)
@@ -227,6 +228,7 @@ async def intake_submit(request: Request, ctx: Ctx, me: Me) -> Response:
         return _refused(request, me, refused)
     values = {k: form_text(form, k) for k in INTAKE_FIELDS}
     values["channel"] = "phone" if values["channel"] == "phone" else "clerk"
+    values["sms"] = "yes" if form.get("sms") else ""  # 接收短信通知: the citizen may say no
     body = IntakeIn(
         description=values["description"],
         citizen=CitizenIn(name=values["name"], phone=values["phone"]),
@@ -234,6 +236,7 @@ async def intake_submit(request: Request, ctx: Ctx, me: Me) -> Response:
         township=values["township"] or None,
         category=values["category"] or None,
         channel=values["channel"],
+        notify_by_sms=bool(values["sms"]),
     )
     errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
     if errors:
