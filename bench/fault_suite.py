@@ -4,10 +4,11 @@ The harness is testkit/fault_suite.py; this is its command line. On the Temporal
 a SQLite file), `wuhuan worker` processes and a SQLite read model seeded with the demo county, the cases run
 with compressed clocks (a third resolved and rated, a third left to turn yellow then red, a third withdrawn)
 while the worker is SIGKILLed and restarted K times, the dev server is stopped and restarted on its file, the
-read model is locked by another process for longer than the busy timeout, and the message webhook (a local HTTP
-server) refuses everything for a while. Then it checks that every case reached its expected end state, no clock
-fired and nobody was notified twice, `audit reconcile` finds nothing to repair, every event chain verifies,
-every history replays against today's code and every message reached the webhook. It reports the time to
+read model is locked by another process for longer than the busy timeout, and the message webhook and the SMS
+gateway (local HTTP servers) refuse everything for a while. Then it checks that every case reached its expected
+end state, no clock fired and nobody was notified twice, `audit reconcile` finds nothing to repair, every event
+chain verifies, every history replays against today's code, every message reached the webhook and every text
+(to staff and to citizens) reached the SMS gateway under its own id. It reports the time to
 recover after each fault and the worker's CPU time; the exit status is 0 only if every check passed.
 
     .venv/bin/python bench/fault_suite.py [--cases 200] [--kills 5]        (or: make fault)
@@ -44,6 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         default=d.webhook_outage,
         help="seconds the webhook refuses from the start (0: no webhook)",
     )
+    p.add_argument(
+        "--sms-outage",
+        type=float,
+        default=d.sms_outage,
+        help="seconds the SMS gateway refuses from the start (0: no texts)",
+    )
     p.add_argument("--no-server-restart", action="store_true")
     p.add_argument("--seed", type=int)
     p.add_argument("--cached-workflows", type=int, help="the worker's cache size (default: the worker's own)")
@@ -61,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=a.seed,
         cached_workflows=a.cached_workflows,
         webhook_outage=a.webhook_outage,
+        sms_outage=a.sms_outage,
     )
     workdir = Path(tempfile.mkdtemp(prefix="wuhuan-fault-"))
     result = asyncio.run(run_suite(cfg, workdir))

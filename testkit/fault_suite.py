@@ -13,13 +13,18 @@ then resolved, a third withdrawn) while:
 3. the read model is made unavailable for a while: another process holds `BEGIN EXCLUSIVE` on it, so every
    write of the worker's activities waits out its busy timeout, fails and is retried by Temporal;
 4. the message webhook (a real local HTTP server, testkit/gateway.py) answers 503 to everything from the start
-   for a while, then accepts: the relay retries with backoff while the cases go on.
+   until a while after the first case event (a worker may take seconds to start), then accepts: the relay
+   retries with backoff while the cases go on;
+5. the SMS gateway (another such server) refuses every text in the same way for longer than the webhook, then
+   accepts: the staff's urgent texts and the citizens' texts wait in the outbox while the cases and the webhook
+   go on.
 
 Then it checks: every case reached its expected end state; every clock fired at most once (yellow and red
 exactly once on the cases left to go red); nobody was notified twice of the same thing (assigned,
 turned_yellow, turned_red per case and recipient); `audit reconcile` finds nothing to repair; every event
 chain verifies; every history replays against today's code; every message reached the webhook (at least once;
-a repeat carries the same X-Wuhuan-Delivery id, so the receiver drops it). (The demo county's staff get a
+a repeat carries the same X-Wuhuan-Delivery id, so the receiver drops it); every text queued reached the SMS
+gateway, each delivery id accepted once. (The demo county's staff get a
 capacity that fits every case: the matcher never assigns anyone over capacity, and a case nobody can take waits
 for a supervisor.) It reports the time to recover after each fault (from the restart, or the end of the
 outage, until the next event reaches the read model; for the webhook, until its backlog is delivered) and the
@@ -76,7 +81,7 @@ from workflows.dispute_case import DisputeCase, workflow_id  # noqa: E402
 
 TEXTS = [
     "白塔镇某工地包工头拖欠我们十几个工人三个月工资，共计八万多元，老板电话也打不通了",
-    "我在县城一家饭店打工半年，老板一直拖着不发工资，还有两万多元没有结清",
+    "我在福应街道一家饭店打工半年，老板一直拖着不发工资，还有两万多元没有结清",
     "建筑工地的劳务公司欠我们农民工工资一年多了，多次讨要都说没钱",
 ]
 PLANS = ("resolve", "red", "withdraw")
@@ -98,6 +103,7 @@ class Config:
     timeout: float = 600.0  # the whole run
     cached_workflows: int | None = None  # the worker's WUHUAN_WORKER_CACHED_WORKFLOWS (None: its default)
     webhook_outage: float = 30.0  # seconds the message webhook refuses everything from the start (0: no webhook)
+    sms_outage: float = 45.0  # seconds the SMS gateway refuses every text from the start (0: no texts)
 
 
 @dataclass
@@ -127,6 +133,13 @@ class Result:
     webhook_accepted: int = 0
     webhook_repeats: int = 0  # accepted POSTs repeating a delivery id already accepted (receiver drops them)
     events_during_outage: int = 0  # case events recorded while the webhook refused: the cases did not wait
+    sms_rows: int = 0  # texts queued (staff and citizens)
+    sms_citizen: int = 0  # of them, to citizens
+    sms_refused: int = 0
+    sms_accepted: int = 0
+    sms_repeats: int = 0  # accepted POSTs repeating a delivery id already accepted
+    sms_not_accepted: list[str] = field(default_factory=list)  # texts whose id the gateway never accepted
+    sms_events_during_outage: int = 0  # case events recorded while the SMS gateway refused
     chains_verified: int = 0
     events: int = 0
     notifications: int = 0
@@ -151,10 +164,15 @@ class Result:
             "not_replaying",
             "undelivered",
             "missing_outbox",
+            "sms_not_accepted",
         ):
             out += [f"{name}: {p}" for p in getattr(self, name)]
         if self.config.webhook_outage > 0 and (self.webhook_refused == 0 or self.events_during_outage == 0):
             out.append("webhook outage: nothing was refused, or the cases recorded nothing while it lasted")
+        if self.config.sms_outage > 0 and (
+            self.sms_refused == 0 or self.sms_events_during_outage == 0 or self.sms_citizen == 0
+        ):
+            out.append("SMS outage: nothing refused, no citizen texted, or no case events recorded meanwhile")
         if self.config.db_outage >= 31 and self.locked_failures == 0:
             out.append("db outage: no activity failed on the locked read model, so nothing proved it retried")
         if any(f.recovered_after is None for f in self.faults):
@@ -201,6 +219,10 @@ class Result:
             f"{'webhook: repeated delivery ids (dropped)':<44}{self.webhook_repeats}",
             f"{'webhook: undelivered at the end':<44}{len(self.undelivered)}",
             f"{'case events recorded while it refused':<44}{self.events_during_outage}",
+            f"{'texts queued (to citizens)':<44}{self.sms_rows} ({self.sms_citizen})",
+            f"{'SMS: refused / accepted POSTs':<44}{self.sms_refused} / {self.sms_accepted}",
+            f"{'SMS: ids accepted twice (dropped) / never':<44}{self.sms_repeats} / {len(self.sms_not_accepted)}",
+            f"{'case events recorded while SMS refused':<44}{self.sms_events_during_outage}",
             f"{'histories replayed / not deterministic':<44}{self.replayed} / {len(self.not_replaying)}",
             f"{'worker CPU (s), per case (ms)':<44}{self.worker_cpu:.1f}, "
             f"{1000 * self.worker_cpu / max(c.cases, 1):.0f}",
@@ -449,41 +471,109 @@ async def chaos(
         await recovered(fault, released)
 
 
-def pending_deliveries(db: Path, created_before: datetime | None = None) -> int:
+def pending_deliveries(db: Path, created_before: datetime | None = None, channel: str = "webhook") -> int:
     con = sqlite3.connect(db, timeout=5)
     try:
-        sql, args = "SELECT count(*) FROM notification_deliveries WHERE status = 'pending'", ()
+        sql = "SELECT count(*) FROM notification_deliveries WHERE status = 'pending' AND channel = ?"
+        args: tuple = (channel,)
         if created_before is not None:
-            sql, args = sql + " AND created_at <= ?", (created_before.replace(tzinfo=None).isoformat(" "),)
+            sql, args = sql + " AND created_at <= ?", (*args, created_before.replace(tzinfo=None).isoformat(" "))
         return con.execute(sql, args).fetchone()[0]
     finally:
         con.close()
 
 
 async def webhook_outage(cfg: Config, gateway, rm: ReadModel, t0: float, result: Result, say) -> None:
-    """The webhook refuses (503) from the start for `webhook_outage` seconds, then accepts; recovered once every
-    message queued before it came back has been delivered."""
-    fault = Fault(f"webhook refusing {cfg.webhook_outage:g} s (503)", time.monotonic() - t0)
+    """The webhook refuses (503) from the start until `webhook_outage` seconds after the first case event, then
+    accepts; recovered once every message queued before it came back has been delivered."""
+    result.events_during_outage = await channel_outage(
+        "webhook",
+        f"webhook refusing {cfg.webhook_outage:g} s (503)",
+        cfg.webhook_outage,
+        gateway,
+        rm,
+        t0,
+        result,
+        say,
+        from_first_event=True,
+    )
+
+
+async def sms_outage(cfg: Config, gateway, rm: ReadModel, t0: float, result: Result, say) -> None:
+    """The SMS gateway refuses (503) from the start until `sms_outage` seconds after the first case event, then
+    accepts; recovered once every text queued before it came back has been delivered."""
+    result.sms_events_during_outage = await channel_outage(
+        "sms",
+        f"SMS gateway refusing {cfg.sms_outage:g} s (503)",
+        cfg.sms_outage,
+        gateway,
+        rm,
+        t0,
+        result,
+        say,
+        from_first_event=True,
+    )
+
+
+async def channel_outage(
+    channel: str,
+    what: str,
+    seconds: float,
+    gateway,
+    rm: ReadModel,
+    t0: float,
+    result: Result,
+    say,
+    from_first_event: bool = False,
+) -> int:
+    """A channel's receiver refuses from the start for `seconds` (or, `from_first_event`, for `seconds` after the
+    first case event: texts begin with the cases, not with the worker), then accepts. Returns the case events
+    recorded while it refused (the cases did not wait for it)."""
+    fault = Fault(what, time.monotonic() - t0)
     result.faults.append(fault)
     await _until(lambda: rm.count() > 0, "the first case event")
     before = rm.count()
-    await asyncio.sleep(max(0.0, cfg.webhook_outage - (time.monotonic() - t0 - fault.at)))
-    result.events_during_outage = rm.count() - before
+    if from_first_event:
+        fault.at = time.monotonic() - t0
+    await asyncio.sleep(max(0.0, seconds - (time.monotonic() - t0 - fault.at)))
+    during = rm.count() - before
     backlog_until = datetime.now(UTC)
     gateway.then = ACCEPT
     back = time.monotonic()
-    fault.note = f"{pending_deliveries(rm.path, backlog_until)} messages waiting when it came back"
-    say(f"the webhook accepts again at {back - t0:.1f} s; {fault.note}")
+    fault.note = f"{pending_deliveries(rm.path, backlog_until, channel)} messages waiting when it came back"
+    say(f"the {channel} channel accepts again at {back - t0:.1f} s; {fault.note}")
     deadline = back + 120
     while time.monotonic() < deadline:
         try:
-            if pending_deliveries(rm.path, backlog_until) == 0:
+            if pending_deliveries(rm.path, backlog_until, channel) == 0:
                 fault.recovered_after = time.monotonic() - back
                 break
         except sqlite3.Error:
             pass
         await asyncio.sleep(0.25)
-    say(f"  webhook: backlog delivered after {fault.recovered_after}")
+    say(f"  {channel}: backlog delivered after {fault.recovered_after}")
+    return during
+
+
+def check_texts(gateway, engine, result: Result) -> None:
+    """Every text queued was accepted by the SMS gateway under its own id, and no id was accepted twice (after
+    check_webhook has waited for the outbox to drain)."""
+    from sqlmodel import select
+
+    from store.db import session
+    from store.tables import NotificationDelivery as D
+
+    with session(engine) as db:
+        rows = list(db.exec(select(D.key, D.recipient).where(D.channel == "sms")))
+    result.sms_rows = len(rows)
+    result.sms_citizen = sum(1 for _, r in rows if r.startswith("citizen:"))
+    posts = gateway.posts()
+    accepted = [p.delivery for p in posts if p.accepted]
+    result.sms_refused = sum(1 for p in posts if not p.accepted)
+    result.sms_accepted = len(accepted)
+    result.sms_repeats = len(accepted) - len(set(accepted))
+    got = set(accepted)
+    result.sms_not_accepted = [f"{k} to {r}" for k, r in rows if f"{k}:{r}:sms" not in got]
 
 
 async def check_webhook(gateway, engine, result: Result, timeout: float = 60) -> None:
@@ -498,14 +588,16 @@ async def check_webhook(gateway, engine, result: Result, timeout: float = 60) ->
         with session(engine) as db:
             rows = list(db.exec(select(NotificationDelivery)))
             inbox = set(db.exec(select(Notification.key, Notification.recipient)))
-        pending = [r for r in rows if r.status != "delivered"]
+        pending = [r for r in rows if r.status != "delivered"]  # every channel's
         if not pending or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.5)
     result.undelivered = [
         f"{r.case_id} {r.kind} to {r.recipient}: {r.attempts} attempts, {r.last_error}" for r in pending
     ]
-    queued = {(r.key, r.recipient) for r in rows}
+    queued = {(r.key, r.recipient) for r in rows if r.channel == "webhook"}
+    if gateway is None:
+        return
     result.missing_outbox = [f"{key} to {recipient}" for key, recipient in sorted(inbox - queued)]
     posts = gateway.posts()
     accepted = [p.delivery for p in posts if p.accepted]
@@ -548,6 +640,15 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         gateway = Gateway(then=503)  # a real HTTP server; backoff compressed like the clocks
         extra.update(
             WUHUAN_NOTIFY_WEBHOOK_URL=gateway.url,
+            WUHUAN_NOTIFY_RETRY_INITIAL="PT1S",
+            WUHUAN_NOTIFY_RETRY_MAX="PT4S",
+            WUHUAN_NOTIFY_RELAY_INTERVAL="PT0.5S",
+        )
+    sms = None
+    if cfg.sms_outage > 0:
+        sms = Gateway(then=503)  # the SMS gateway: texts for urgent staff messages and for the citizens
+        extra.update(
+            WUHUAN_SMS_GATEWAY_URL=sms.url,
             WUHUAN_NOTIFY_RETRY_INITIAL="PT1S",
             WUHUAN_NOTIFY_RETRY_MAX="PT4S",
             WUHUAN_NOTIFY_RELAY_INTERVAL="PT0.5S",
@@ -605,6 +706,8 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         faults = [asyncio.create_task(chaos(cfg, rm, worker, server, t0, result, say))]
         if gateway is not None:
             faults.append(asyncio.create_task(webhook_outage(cfg, gateway, rm, t0, result, say)))
+        if sms is not None:
+            faults.append(asyncio.create_task(sms_outage(cfg, sms, rm, t0, result, say)))
         tasks += faults
         await asyncio.wait_for(asyncio.gather(*faults), cfg.timeout)
         outcomes = await asyncio.wait_for(
@@ -683,6 +786,10 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
                     result.not_replaying.append(f"case {i} run {ex.run_id}: {replay.replay_failure}"[:300])
         if gateway is not None:
             await check_webhook(gateway, engine, result)
+        if sms is not None:
+            if gateway is None:
+                await check_webhook(None, engine, result)  # waits for the outbox to drain
+            check_texts(sms, engine, result)
         log = worker.log.read_text(errors="replace") if worker.log.exists() else ""
         result.locked_failures = log.count("database is locked")
         result.duration = time.monotonic() - t0
@@ -697,3 +804,5 @@ async def run_suite(cfg: Config, workdir: Path, say=print) -> Result:
         engine.dispose()
         if gateway is not None:
             gateway.close()
+        if sms is not None:
+            sms.close()
