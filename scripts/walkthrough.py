@@ -97,6 +97,7 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
             "supervisor",
             "auditor",
             "county_leader",
+            "cl.shehui",
             "renshe.mediator",
             "renshe.leader",
             "baita.leader",
@@ -231,14 +232,15 @@ def walkthrough(base: str, password: str, colour_timeout: float = 120.0, log=pri
     rep.step("renshe.leader and baita.leader notified (turned_yellow)")
     wait_for(lambda: case()["supervision_color"] == "red", "red", colour_timeout)
     rep.step("supervision code turned red", "red")
+    # The joint mechanism: red goes to the county leader in charge of 人社局 (cl.shehui), who leads the task force.
     wait_for(
-        lambda: any(n["kind"] == "turned_red" and n["case_id"] == case_id for n in inbox("county_leader")),
-        "county leader told of red",
+        lambda: any(n["kind"] == "turned_red" and n["case_id"] == case_id for n in inbox("cl.shehui")),
+        "the county leader in charge told of red",
         30,
     )
     board = api.get("/api/v1/supervision/board", headers=hdr["supervisor"]).json()
     expect(any(x.get("case_id") == case_id for x in board.get("red", [])), "red list on the board")
-    rep.step("county_leader notified (turned_red); case on the board's red list with its task force")
+    rep.step("cl.shehui (in charge of 人社局) notified (turned_red); case on the board's red list with its task force")
     now = datetime.now(UTC).isoformat()
     r = api.post(
         f"/api/v1/cases/{case_id}/consultations",

@@ -161,7 +161,8 @@ async def test_worker_killed_mid_case_resumes_without_duplicates(dev_server, tmp
         def notifications():
             with session(engine) as db:
                 rows = list(db.exec(select(Notification).where(Notification.case_id == case_id)))
-            return rows if ("county_leader", "turned_red") in {(n.recipient, n.kind) for n in rows} else None
+            # A labour case: red goes to the county leader in charge of 人社局 (the joint mechanism).
+            return rows if ("cl.shehui", "turned_red") in {(n.recipient, n.kind) for n in rows} else None
 
         rows = await wait_for(notifications, "the red notification", 10)
         assert max(Counter((n.key, n.recipient) for n in rows).values()) == 1
@@ -171,7 +172,7 @@ async def test_worker_killed_mid_case_resumes_without_duplicates(dev_server, tmp
                 ("renshe.mediator", "assigned"): 1,
                 ("renshe.leader", "turned_yellow"): 1,
                 ("baita.leader", "turned_yellow"): 1,
-                ("county_leader", "turned_red"): 1,
+                ("cl.shehui", "turned_red"): 1,
             }
         ), per_kind
     finally:

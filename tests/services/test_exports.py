@@ -45,7 +45,7 @@ def test_board_workbook(county):
     export = exports.board_export(view)
     assert export.filename.startswith("督办看板_全县_") and export.filename.endswith(".xlsx")
     wb = opened(export.data)
-    assert wb.sheetnames == ["概览", "按单位", "按乡镇", "黄码案件", "红码案件", "周趋势"]
+    assert wb.sheetnames == ["概览", "按单位", "按乡镇", "黄码案件", "红码案件", "周趋势", "县领导领衔专班"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
@@ -77,8 +77,10 @@ def test_board_workbook(county):
         "受理时间",
         "已办天数",
         "分管县领导",
+        "暂停计时",
+        "专班逾期",
     ]
-    assert [r[0] for r in yellow[1:]] == ["WH-2026-F"] and yellow[1][-1] == "县委副书记、政法委书记"
+    assert [r[0] for r in yellow[1:]] == ["WH-2026-F"] and yellow[1][8] == "县委副书记、政法委书记"
     assert red[1][:5] == ["WH-2026-E", "调处中", "邻里纠纷", "属地乡镇", "下各镇"]
     assert red[1][6].isoformat() == "2026-02-20T10:00:00"  # China wall time
 
