@@ -240,7 +240,7 @@ async def test_relay_runs_beside_the_worker_and_stops_with_it(engine, gateway, t
         await poll(lambda: deliveries(engine)[0].status == "delivered", "the relay to deliver")
         notify(engine, key="case1:8", kind="urged")  # a later message goes out too
         await poll(lambda: deliveries(engine, "case1:8")[0].status == "delivered", "the second delivery")
-    assert not [t for t in asyncio.all_tasks() if t.get_name() == "wuhuan-webhook-relay"]
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "wuhuan-relay"]
     assert gateway.accepted() == ["case1:7:renshe.mediator", "case1:8:renshe.mediator"]
     async with relay_running(engine, Settings(data_dir=tmp_path)) as running:  # no webhook: no relay
         assert running is None
