@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -28,6 +29,11 @@ def parse_duration(text: str) -> timedelta:
     if value <= timedelta(0):
         raise ValueError(f"duration must be positive: {text}")
     return value
+
+
+def proxy_networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """WUHUAN_TRUSTED_PROXIES as networks: "10.0.0.5, 172.16.0.0/12" (a bare address is a /32 or /128)."""
+    return tuple(ip_network(part.strip(), strict=False) for part in (text or "").split(",") if part.strip())
 
 
 class Settings(BaseSettings):
@@ -66,6 +72,34 @@ class Settings(BaseSettings):
 
     rate_limit_intake: str = "10/minute"
     rate_limit_track: str = "60/minute"
+
+    # Who the client is (docs/security.md, "Client addresses"): X-Forwarded-For and X-Real-IP are believed only
+    # from these proxies (comma-separated addresses or CIDR networks); none by default, so a client cannot choose
+    # the address its rate limits and the access log go by.
+    trusted_proxies: str = ""
+    # Where citizens reach the system, for the tracking links and QR codes (e.g. https://tiaojie.example.gov.cn).
+    # Unset: the request's own address, but only when it is a loopback one or WUHUAN_API_HOST (docs/security.md).
+    public_url: str | None = None
+    # Sign-in (docs/security.md, "Floods"): after this many wrong passwords in a row an account (or an address)
+    # waits login_lockout before it may try again, the wait doubling with each further failure up to the cap.
+    login_failures_per_account: int = Field(default=5, ge=1)
+    login_failures_per_address: int = Field(default=20, ge=1)
+    login_lockout: str = "PT30S"
+    login_lockout_max: str = "PT15M"
+    # At most this many password hashes at once (Argon2 takes 64 MiB each); a sign-in waits this long for its
+    # turn, then gets 503 with Retry-After.
+    password_hash_concurrency: int = Field(default=2, ge=1)
+    password_hash_wait_seconds: float = Field(default=5.0, ge=0)
+    # Request bodies are cut off at this size while they are read (chunked or not); uploads (multipart) at
+    # max_upload_bytes plus the form's own overhead instead.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    # The read model's connection pool: connections kept, extra ones under load, and how long a request waits
+    # for one before it is answered 503 with Retry-After.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    # /docs and /redoc, with Swagger UI and ReDoc served from api/static/vendor (no CDN). Off in production.
+    api_docs: bool = True
 
     # Auth. The embedded default keeps a generated key under data_dir so tokens survive a restart.
     secret_key: str | None = None
@@ -160,6 +194,8 @@ class Settings(BaseSettings):
         "hazard_recheck_after",
         "hazard_remind_before",
         "hazard_summons_within",
+        "login_lockout",
+        "login_lockout_max",
     )
     @classmethod
     def _iso_duration(cls, v: str) -> str:
@@ -190,6 +226,24 @@ class Settings(BaseSettings):
         parts.port  # noqa: B018  (raises ValueError on a malformed port)
         if parts.scheme not in ("http", "https") or not parts.hostname or parts.fragment or any(c.isspace() for c in v):
             raise ValueError(f"{info.field_name} must be an http:// or https:// URL with a host")
+        return v
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        proxy_networks(v)  # raises ValueError on anything that is not an address or a network
+        return v
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, v: object) -> object:
+        if not isinstance(v, str) or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        parts = urlsplit(v)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("public_url must be an http:// or https:// URL, e.g. https://tiaojie.example.gov.cn")
         return v
 
     @field_validator("sms_signature")
