@@ -97,6 +97,7 @@ class Burst:
     failed: int = 0
     intake_s: float = 0.0  # wuhuan: until the last POST answered
     latencies: list[float] = field(default_factory=list)
+    load: float = field(default_factory=lambda: os.getloadavg()[0])  # 1-min load average as the burst ended
 
 
 class Stack:
@@ -186,6 +187,9 @@ class Stack:
         )
 
         async def healthy() -> bool:
+            for name, proc in (("api", self.api), ("worker", self.worker)):
+                if proc.proc is not None and proc.proc.poll() is not None:
+                    raise SystemExit(f"`wuhuan {name}` exited:\n{proc.output()}")
             return (await self.http.get("/healthz")).status_code == 200
 
         await wait_for(healthy, "the API's /healthz", timeout=90, every=0.5)
@@ -477,12 +481,12 @@ async def run(a: argparse.Namespace) -> tuple[list[str], bool]:
         f"{len(texts)} routable texts; worker cache {cache}",
         "",
         f"{'round':<7}{'bare (wf/s)':>12}{'wuhuan (cases/s)':>18}{'ratio':>7}{'failed':>8}"
-        f"{'POSTs done (s)':>16}{'burst p50 (s)':>15}{'p99 (s)':>9}",
+        f"{'POSTs done (s)':>16}{'burst p50 (s)':>15}{'p99 (s)':>9}{'load':>7}",
     ]
     for i, (b, w) in enumerate(zip(bare, wuh, strict=True)):
         lines.append(
             f"{i + 1:<7}{b.rate:>12.1f}{w.rate:>18.1f}{w.rate / b.rate:>7.2f}{w.failed:>8}{w.intake_s:>16.2f}"
-            f"{pct(w.latencies, 50):>15.2f}{pct(w.latencies, 99):>9.2f}"
+            f"{pct(w.latencies, 50):>15.2f}{pct(w.latencies, 99):>9.2f}{w.load:>7.2f}"
         )
     lines += [
         "",
