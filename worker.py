@@ -38,7 +38,7 @@ from workflows.daily_digest import DailyDigest
 from workflows.dispute_case import DisputeCase
 from workflows.hazard_rectification import HazardRectification
 from workflows.inspection_plan import WeeklyInspectionPlan
-from workflows.temporal_client import connect, ensure_search_attributes
+from workflows.temporal_client import connect, ensure_search_attributes, worker_interceptors
 
 log = logging.getLogger("wuhuan.worker")
 WORKFLOWS = [DisputeCase, HazardRectification, WeeklyInspectionPlan, DailyDigest]
@@ -108,6 +108,8 @@ def build_worker(
         activity_executor=executor,
         max_concurrent_activities=32,
         max_cached_workflows=settings.worker_cached_workflows,
+        # Updates and starts must carry the signature of the project's client (workflows/signatures.py).
+        interceptors=worker_interceptors(settings),
     )
 
 

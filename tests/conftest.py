@@ -37,6 +37,14 @@ def encrypting_converter(keys: str | None = None):
     return data_converter(Settings(payload_keys=keys or os.environ["WUHUAN_PAYLOAD_KEYS"]))
 
 
+def signing_interceptors(keys: str | None = None):
+    """The signature every project client puts on updates and starts (workflows/signatures.py)."""
+    from domain.settings import Settings
+    from workflows.temporal_client import client_interceptors
+
+    return client_interceptors(Settings(payload_keys=keys or os.environ["WUHUAN_PAYLOAD_KEYS"]))
+
+
 def fast_levels(**over):
     from domain.models import ServiceLevels
 
@@ -57,7 +65,9 @@ async def skipping_env():
     """One time-skipping server per test: its clock is global, so cases of one test cannot hold up or
     advance another's."""
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server")
+        data_converter=encrypting_converter(),
+        interceptors=signing_interceptors(),
+        test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     from workflows.temporal_client import ensure_search_attributes
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
@@ -14,6 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.settings import Settings
 from workflows import search_attributes as sa
 from workflows.codec import EncryptionCodec, cipher_name, keyring_for
+from workflows.signatures import SigningInterceptor, VerifyingInterceptor, signing_keys
 
 
 def payload_codec(settings: Settings) -> EncryptionCodec:
@@ -34,9 +36,34 @@ def data_converter(settings: Settings) -> DataConverter:
     )
 
 
+def step_keys(settings: Settings) -> tuple[tuple[str, bytes], ...]:
+    """The keys that sign and check updates and starts (workflows/signatures.py): derived from the payload keys,
+    so an installation has one secret to keep, and rotation of one rotates the other."""
+    cipher = cipher_name(settings.payload_cipher)
+    return signing_keys(keyring_for(settings.payload_keys, settings.data_dir, cipher, create=True).keys)
+
+
+def client_interceptors(settings: Settings) -> list[SigningInterceptor]:
+    """What every client of the project installs: the signature on each update and start, which the worker
+    requires. A client without it (someone at Temporal's port with the `temporal` CLI) is refused."""
+    return [SigningInterceptor(step_keys(settings), data_converter(settings).payload_converter)]
+
+
+def worker_interceptors(settings: Settings) -> list[VerifyingInterceptor]:
+    log = logging.getLogger("wuhuan.worker.signatures")
+
+    def refused(why: str, workflow_id: str, name: str) -> None:
+        log.warning("refused %s of %s: %s", name, workflow_id, why)
+
+    return [VerifyingInterceptor(step_keys(settings), refused)]
+
+
 async def connect(settings: Settings) -> Client:
     return await Client.connect(
-        settings.temporal_target, namespace=settings.temporal_namespace, data_converter=data_converter(settings)
+        settings.temporal_target,
+        namespace=settings.temporal_namespace,
+        data_converter=data_converter(settings),
+        interceptors=client_interceptors(settings),
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from testkit.processes import BIN, search_attribute_args
-from tests.conftest import encrypting_converter
+from tests.conftest import encrypting_converter, signing_interceptors
 
 
 @pytest.fixture
@@ -15,6 +15,7 @@ async def dev_server():
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=str(BIN / "temporal"),
         data_converter=encrypting_converter(),
+        interceptors=signing_interceptors(),
         dev_server_extra_args=search_attribute_args() + ["--log-level", "error"],
     )
     yield env

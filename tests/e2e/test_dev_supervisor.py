@@ -98,7 +98,7 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
 
         assert (data / "payload.keys").stat().st_mode & 0o777 == 0o600  # generated once, kept
         # A case started now must still be there in the next run.
-        client = await Client.connect(target, data_converter=_converter(data))
+        client = await Client.connect(target, data_converter=_converter(data), interceptors=_signing(data))
         case_id = uuid.uuid4().hex
         handle = await client.start_workflow(
             DisputeCase.run,
@@ -137,7 +137,7 @@ async def test_dev_supervises_stops_cleanly_and_keeps_data(tmp_path, dev_env):
         second = Dev(tmp_path, dev_env, "second")
         await second.ready()
         assert "demo county already seeded" in second.text()
-        client = await Client.connect(target, data_converter=_converter(data))
+        client = await Client.connect(target, data_converter=_converter(data), interceptors=_signing(data))
         handle = client.get_workflow_handle(workflow_id(case_id))
         assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
         await wait_for(lambda: _assigned(handle), "the case to answer in the second run", 30)
@@ -188,3 +188,11 @@ def _converter(data_dir):
     from workflows.temporal_client import data_converter
 
     return data_converter(Settings(data_dir=data_dir, payload_keys=None))
+
+
+def _signing(data_dir):
+    """The signature the supervised worker requires on a start (workflows/signatures.py), from the same key file."""
+    from domain.settings import Settings
+    from workflows.temporal_client import client_interceptors
+
+    return client_interceptors(Settings(data_dir=data_dir, payload_keys=None))

@@ -70,7 +70,7 @@ from store.db import make_engine, session
 from store.migrate import upgrade
 from store.seed import seed_demo
 from store.tables import Staff
-from tests.conftest import BIN, TEST_PAYLOAD_KEYS, encrypting_converter, fast_levels
+from tests.conftest import BIN, TEST_PAYLOAD_KEYS, encrypting_converter, fast_levels, signing_interceptors
 from tests.workflows.helpers import CLERK, COUNTY_LEADER, RENSHE_MEDIATOR, SUPERVISOR, poll, start_case, until
 from worker import WORKFLOWS, build_worker
 from workflows import patches, search_attributes
@@ -576,11 +576,14 @@ async def environment(real_time: bool) -> WorkflowEnvironment:
         attributes = [arg for key in search_attributes.ALL for arg in ("--search-attribute", f"{key.name}=Keyword")]
         return await WorkflowEnvironment.start_local(
             data_converter=converter,
+            interceptors=signing_interceptors(TEST_PAYLOAD_KEYS),
             dev_server_existing_path=str(BIN / "temporal"),
             dev_server_extra_args=attributes + ["--log-level", "error"],
         )
     return await WorkflowEnvironment.start_time_skipping(
-        data_converter=converter, test_server_existing_path=str(BIN / "temporal-test-server")
+        data_converter=converter,
+        interceptors=signing_interceptors(TEST_PAYLOAD_KEYS),
+        test_server_existing_path=str(BIN / "temporal-test-server"),
     )
 
 

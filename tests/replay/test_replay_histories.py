@@ -45,6 +45,13 @@ def converter(path: Path):
     return pydantic_data_converter if path.parent == HISTORIES else encrypting_converter(TEST_PAYLOAD_KEYS)
 
 
+def replay_interceptors():
+    from domain.settings import Settings
+    from workflows.temporal_client import worker_interceptors
+
+    return worker_interceptors(Settings(payload_keys=TEST_PAYLOAD_KEYS))
+
+
 def history(path: Path) -> WorkflowHistory:
     return WorkflowHistory.from_json(name(path), path.read_text())
 
@@ -59,7 +66,9 @@ def test_there_are_recorded_histories():
 
 @pytest.mark.parametrize("path", ALL, ids=[name(p) for p in ALL])
 async def test_recorded_history_replays(path: Path):
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter(path))
+    # With the worker's interceptors, as production replays: the signature check (workflows/signatures.py) must
+    # not touch histories recorded before signatures existed.
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter(path), interceptors=replay_interceptors())
     result = await replayer.replay_workflow(history(path), raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{name(path)} no longer replays: {result.replay_failure}"
 

@@ -18,7 +18,7 @@ from temporalio.worker import Replayer
 
 from domain.models import MediationAction
 from tests.api.conftest import make_settings
-from tests.conftest import BIN, encrypting_converter, worker_for
+from tests.conftest import BIN, encrypting_converter, signing_interceptors, worker_for
 from tests.workflows.helpers import BAITA_LABOUR, RENSHE_MEDIATOR, start_case, until
 from workflows.dispute_case import DisputeCase
 
@@ -30,7 +30,9 @@ HISTORIES = sorted((Path(__file__).parents[1] / "replay" / "histories").glob("*.
 @pytest_asyncio.fixture
 async def encrypted_env():
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=encrypting_converter(), test_server_existing_path=str(BIN / "temporal-test-server")
+        data_converter=encrypting_converter(),
+        interceptors=signing_interceptors(),
+        test_server_existing_path=str(BIN / "temporal-test-server"),
     )
     from workflows.temporal_client import ensure_search_attributes
 
