@@ -103,7 +103,7 @@ class Burst:
 class Stack:
     """The dev server, `wuhuan worker`, `wuhuan api` and the bare worker, on free ports in a temp dir."""
 
-    def __init__(self, workdir: Path, extra_mediators: int):
+    def __init__(self, workdir: Path, extra_mediators: int, capacity: int | None = None):
         from testkit.processes import DevServer, WuhuanProcess, free_port
 
         self.workdir = workdir
@@ -113,6 +113,7 @@ class Stack:
         self.queue = f"bench-{uuid.uuid4().hex[:8]}"
         self.bare_queue = f"bare-{uuid.uuid4().hex[:8]}"
         self.extra_mediators = extra_mediators
+        self.capacity = capacity  # every staff member's, when set (else the seed's 30 for a mediator)
         env = dict(
             os.environ,
             WUHUAN_TEMPORAL_ADDRESS=self.server.target,
@@ -131,6 +132,7 @@ class Stack:
         self.bare = None
 
     def seed(self) -> None:
+        from sqlalchemy import update
         from sqlmodel import select
 
         from domain.taxonomy import get_taxonomy
@@ -150,6 +152,9 @@ class Stack:
                     data.update(username=f"{m.username}{k}", display_name=f"{m.display_name}{k}", phone=None)
                     db.add(Staff(**data))
             db.commit()
+            if self.capacity is not None:
+                db.execute(update(Staff).values(capacity=self.capacity))
+                db.commit()
         engine.dispose()
 
     async def start(self, client_timeout: float = 60) -> None:
