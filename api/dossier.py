@@ -20,7 +20,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from domain.case_flow import STATUS_ZH
 from domain.models import CaseState
-from domain.privacy import mask_phone
+from domain.privacy import mask_phone, mask_text
 from domain.taxonomy import Taxonomy, is_department
 from domain.times import CHINA
 from services.views import CHANNEL_ZH, OUTCOME_ZH
@@ -109,7 +109,9 @@ def build(
         "p": ParagraphStyle("p", fontName=FONT, fontSize=10, leading=15),
         "small": ParagraphStyle("s", fontName=FONT, fontSize=8.5, leading=12, textColor=colors.grey),
     }
-    P = lambda text, style="p": Paragraph(escape(str(text)), styles[style])  # noqa: E731
+    # Every text on the page passes through the one masking rule: phone and ID-card numbers typed into the
+    # description, an update, a note or a summary show as 138****5678 (the intake phone is masked below too).
+    P = lambda text, style="p": Paragraph(escape(mask_text(str(text))), styles[style])  # noqa: E731
     s, i = state, state.intake
     person = lambda u: f"{names.get(u, u)}（{u}）" if u else ""  # noqa: E731
 

@@ -237,6 +237,14 @@ FOLLOWED = OPEN | {S.resolved, S.under_review}  # the citizen may still add to t
 SENDABLE = frozenset({S.routed, S.assigned})  # a unit returns a case before it forms a team on it
 
 CLOCK_KEEPERS = (handler, lead_unit_leader)  # who may stop and restart the colour clocks
+# Who may see the citizen's full phone number (to call them), as an explicit, access-logged action: everywhere
+# else it is masked. The handler calls; the lead unit's leader and the clerks at the window follow up.
+PHONE_REVEALERS: tuple[Rule, ...] = (handler, lead_unit_leader, clerk)
+
+
+def may_reveal_phone(a: Actor, s: CaseState) -> bool:
+    return any(rule(a, s) for rule in PHONE_REVEALERS)
+
 
 # fmt: off
 STEPS: dict[str, Step] = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from domain.privacy import mask_text
 from domain.taxonomy import Taxonomy, is_department
 from domain.times import china_local
 
@@ -38,6 +39,12 @@ KIND_ZH = {
 
 
 def render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
+    """The message's text, with phone and ID-card numbers that anyone typed (a citizen's update, a reason, a
+    note) masked: the inbox and every channel (text, e-mail, webhook) carry what this returns."""
+    return mask_text(_render(kind, case_no, p, tx))
+
+
+def _render(kind: str, case_no: str, p: dict[str, Any], tx: Taxonomy) -> str:
     cat = tx.category_zh(p.get("category"))
     unit = tx.unit_zh(p.get("unit")) if is_department(p.get("unit")) else ""
     town = tx.township_zh(p.get("township")) if p.get("township") else ""

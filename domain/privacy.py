@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$")
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -35,3 +36,19 @@ def mask_text(text: str) -> str:
     """Mask phone numbers and ID-card numbers that a citizen typed into free text."""
     text = _PHONE_IN_TEXT.sub(lambda m: m.group(1) + "****" + m.group(3), text)
     return _ID_IN_TEXT.sub(lambda m: m.group(1) + "********" + m.group(2), text)
+
+
+def mask_detail(value: Any) -> Any:
+    """The one rule for what staff views, exports, messages and PDFs show of free text: every string in an
+    event's detail (a citizen's update, a reason, a note) has its phone and ID-card numbers masked, and a field
+    that holds a phone (`citizen_phone`, `phone`) shows only its first three and last four digits. The full
+    number is an explicit, logged action (services/privacy.py: reveal_phone)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {
+            k: mask_phone(v) if isinstance(v, str) and "phone" in str(k) else mask_detail(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [mask_detail(v) for v in value]
+    return value

@@ -14,6 +14,8 @@ from store.db import session
 from store.tables import AccessLogRow, utcnow
 
 HISTORY, REPLAY, DOSSIER = "history", "replay", "dossier"
+CITIZEN_PHONE = "citizen_phone"  # a citizen's full phone number shown (services/privacy.py)
+EXPORT = "privacy_export"  # a citizen's data exported on request (wuhuan privacy export)
 
 
 def record(

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from domain.models import Actor, CaseRecord, CaseState
+from domain.privacy import mask_detail
 from services import access_log, cases, history, views
 from services.context import Services
 from services.db import run
@@ -38,7 +39,8 @@ async def case_history(
     if as_of is not None and as_of.tzinfo is None:
         raise invalid("as_of_needs_offset", "as_of 须带时区，例如 2026-11-28T10:00:00+08:00")
     runs, records = await _records(svc, case_id, reader, access_log.HISTORY, client)
-    events = history.events_of(records)
+    # Numbers the citizen (or anyone) typed are masked here, at the boundary, like every staff view.
+    events = [{**e, "detail": mask_detail(e["detail"])} for e in history.events_of(records)]
     if as_of is None:
         return HistoryOut(case_id=case_id, runs=runs, events=[HistoryEvent(**e) for e in events])
     state = history.state_at(records, as_of)
@@ -52,7 +54,9 @@ async def case_history(
 
 
 async def replay(svc: Services, case_id: str, reader: Actor, client: str | None) -> ReplayOut:
-    """Replay each run's history against the workflow code this server runs: is it still deterministic?"""
+    """Replay each run's history against the workflow code this server runs: is it still deterministic?
+    A case that does not exist is a 404 with no access-log row (a row must name a case someone read)."""
+    await cases.find_for(svc, case_id, reader)
     await asyncio.to_thread(access_log.record, svc.engine, reader, case_id, access_log.REPLAY, client)
     temporal = await svc.temporal.get()
     runs = await history.fetch_runs(temporal, case_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from domain.privacy import mask_text
 from services.errors import Refusal
 from services.schemas import NotificationOut
 from store.tables import Notification
@@ -11,7 +12,9 @@ from store.tables import Notification
 
 def _out(n: Notification) -> NotificationOut:
     assert n.id is not None
-    return NotificationOut(id=n.id, case_id=n.case_id, kind=n.kind, text=n.text, created_at=n.created_at, read=n.read)
+    # Masked again on the way out: rows written before domain/messages.render masked numbers still hold them.
+    text = mask_text(n.text)
+    return NotificationOut(id=n.id, case_id=n.case_id, kind=n.kind, text=text, created_at=n.created_at, read=n.read)
 
 
 def inbox(db: Session, username: str, unread_only: bool, limit: int) -> list[NotificationOut]:

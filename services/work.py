@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from domain.case_flow import OPEN, WORKING
 from domain.jurisdiction import scope_of
 from domain.models import Actor
+from domain.privacy import mask_text
 from services import views
 from services.schemas import CaseListItem, NotificationOut
 from store import jurisdiction as sql_jurisdiction
@@ -95,7 +96,12 @@ def my_work(db: Session, actor: Actor, sort: Sort = "due", colour: str | None = 
         unread=unread,
         messages=[
             NotificationOut(
-                id=n.id or 0, case_id=n.case_id, kind=n.kind, text=n.text, created_at=n.created_at, read=n.read
+                id=n.id or 0,
+                case_id=n.case_id,
+                kind=n.kind,
+                text=mask_text(n.text),
+                created_at=n.created_at,
+                read=n.read,
             )
             for n in newest
         ],

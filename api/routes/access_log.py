@@ -21,7 +21,7 @@ class AccessEntry(BaseModel):
     username: str
     role: str
     case_id: str
-    what: str  # history | replay | dossier
+    what: str  # history | replay | dossier | citizen_phone | privacy_export
     at: datetime
     client: str | None = None  # client address
 

@@ -9,11 +9,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api import dossier as dossier_pdf
 from api.deps import Caller, Ctx, client_address, require_roles
 from domain.models import Actor, Role
-from services import audit
+from services import audit, privacy
 from services.schemas import HistoryOut, ReplayOut
 
 router = APIRouter(prefix="/api/v1/cases", tags=["audit"])
@@ -56,3 +57,18 @@ async def dossier(case_id: str, caller: Caller, ctx: Ctx, request: Request) -> R
             "Cache-Control": "no-store",
         },
     )
+
+
+class CitizenPhoneOut(BaseModel):
+    phone: str
+
+
+@router.post("/{case_id}/citizen-phone", response_model=CitizenPhoneOut)
+async def citizen_phone(
+    case_id: str, caller: Caller, ctx: Ctx, request: Request, response: Response
+) -> CitizenPhoneOut:
+    """查看群众完整电话: the citizen's full phone number, for the handler, the lead unit's leader and the clerks.
+    Every other view masks it; each call is written to the access log (`what: citizen_phone`) with who and when."""
+    phone = await privacy.reveal_phone(ctx, case_id, caller, client_address(request))
+    response.headers["Cache-Control"] = "no-store"
+    return CitizenPhoneOut(phone=phone)
