@@ -45,33 +45,50 @@ class Cue:
 def _cue(zh: str, side: str, rx: str, weight: float) -> Cue:
     if side == "left":
         rx = f"(?:{rx})$"
-    elif side == "right":
+    elif side in ("right", "adjacent"):
         rx = f"^(?:{rx})"
     return Cue(zh, side, re.compile(rx), weight)
 
 
 _SITE = (
     r"厂|公司|工地|工程|作坊|车间|基地|农场|茶场|场|矿|店|超市|市场|菜场|饭店|酒店|宾馆|民宿|农家乐|景区|古镇|"
-    r"医院|卫生院|卫生室|诊所|美容院|健身房|小区|物业|学校|幼儿园|站|园区"
+    r"医院|卫生院|卫生室|诊所|美容院|健身房|小区|物业|学校|幼儿园|站|园区|"
+    r"合伙|经营|开了?一?[家个间爿]"  # running a business there
 )
-_LAND = r"山|林|田|地|宅基地|房|屋|坟|果园|茶园|竹林|橘|桃|溪|河|水渠|桥|路灯|自来水|水管|猪栏|鸡棚|院子|门口"
+_LAND = r"山|林|田|地|宅基地|宅|房|屋|坟|果园|茶园|竹林|橘|桃|溪|河|水渠|(?<!搭)桥|路灯|自来水|水管|猪栏|鸡棚|院子|门口"
 _ROAD = r"路上|路口|路段|公路|省道|国道|街上|老街|山路|村口|境内|那段路|十字路口|小路|街"
 _EVENT = r"被|撞|打(?!工)|咬|摔|出事|出了|买|租|借|欠|拖欠|征|拆|占|砍|排|臭|吵|烧|掉|倒|挖|堵"
 
 CUES: tuple[Cue, ...] = (
     # where a person lives, is registered or comes from
     _cue("住在", "left", r"住在|住|家住|居住于|居住在|现居|现住|现居住于|住的|人住|平时住", -3.0),
-    _cue("家在", "left", r"家在|家是|屋里在|屋里是|我家|老家是|家就在", -2.5),
-    _cue("户籍", "left", r"户口在|户口|户籍在|户籍|原籍|籍贯", -3.0),
-    _cue("是…的人", "left", r"是|系|来自|都是|我们是|本身是|嫁到|嫁过来|嫁去|嫁出去到|搬到|搬来|娘家", -2.0),
+    _cue("家在", "left", r"家在|家是|我家|家就在", -2.5),
+    # the family's home place (老家, 娘家, 屋里): where its house and land are (see _FAMILY_PROPERTY)
+    _cue("老家", "left", r"老家|老家是|老家在|老家就在|娘家|娘家是|娘家在|屋里在|屋里是", -2.5),
+    _cue("户籍", "left", r"户口在|户口|户籍在|户籍|原籍|籍贯|户口.{0,4}迁(?:到|去|进|入)", -3.0),
+    # "是" as a copula, not the conjunctions 但是, 可是, 还是 …
+    _cue(
+        "是…的人",
+        "left",
+        r"(?<![但可还就要总只于不倒正真硬像说讲也])是|系|来自|都是|我们是|本身是|嫁到|嫁过来|嫁去|嫁出去到|搬到|搬来",
+        -2.0,
+    ),
     _cue("人在", "left", r"人在|我人在|人住", -1.5),
     _cue(
         "…人", "right", r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来", -2.0
     ),
     _cue("从…来", "left", r"从|我从|骑车从|开车从", -2.5),
     _cue("经过", "left", r"经过|路过|途经", -1.0),
+    # right after the name: the home a person lives in (租房住, 家里), not the matter's place
+    _cue(
+        "住处",
+        "adjacent",
+        r"(?:镇|乡|街道)?的?(?:家里|家中|租房子?住|租了?房子?|租的房子?|住着|住了|买了房子?|买房子?)",
+        -2.5,
+    ),
     # where the dispute arises
-    _cue("在", "left", r"在|于|到|跑到|来到|回", 1.0),
+    _cue("事发地点是", "left", r"地方是|地点是|地方在|地点在|事发地是?|出事地点是?|发生在|出事在", 4.0),
+    _cue("在", "left", r"在|于|到|跑到|来到|回|位于|坐落在|坐落于|开在", 1.0),
     _cue("去", "left", r"去", 0.5),
     _cue("在…上班", "right", r"(?:那边|这边)?(?:上班|打工|工作|做事|做工|干活|务工)", 0.5),  # by category below
     _cue("途经…时", "right", r".{0,6}(?:时|的时候|路段|那段)", 1.5),
@@ -83,16 +100,46 @@ CUES: tuple[Cue, ...] = (
     _cue("交界", "clause", r"交界|之间|两个村|两村|两个乡|两个镇|两地|两边都|都说是自己", 0.0),
 )
 _BORDER = next(c for c in CUES if c.zh == "交界")
+_SITE_NAME = re.compile(r"(?:医院|卫生院|卫生室|诊所|景区|古镇|市场|厂|公司)$")
 
 # Family matters: the household's place counts (GUIDELINES.md: a child's maintenance, support of a parent).
+# (not "做女儿的": the caller describing herself)
 _FAMILY_HOME = re.compile(
-    r"(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?).{0,8}$"
+    r"(?<![做当])(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?)"
+    r"[^，。！？；,.!?;\s]{0,8}[，,\s]?[^，。！？；,.!?;\s]{0,8}$"
 )
-_FAMILY_AWAY = re.compile(r"(?:前夫|前妻|他爸|她妈|孩子爸|孩子他爸|孩子妈|哥|姐|弟|妹|老二|老三|老大).{0,6}$")
+_FAMILY_AWAY = re.compile(
+    r"(?:前夫|前妻|他爸|她爸|他妈|她妈|孩子爸|孩子他爸|孩子她爸|孩子妈|孩子他妈|孩子她妈|孩他爸|孩他妈|娃他爸|娃他妈|男方|"
+    r"女方|对方|哥|姐|弟|妹|老二|老三|老大)[^，。！？；,.!?;\s]{0,6}$"
+)
 _WITH_ME = re.compile(r"孩子跟[我着]|跟我过|随其居住|随我|跟着我|孩子在我")
+# "跟小儿子住在X", "女儿跟着我住在X": the household the child or the parent lives in
+_LIVES_WITH = re.compile(r"(?:跟|和|随)着?.{0,4}(?:一起)?住(?:在|到)?$")
+
+# Where the matter is the family's house or land, the family's home place (老家, 娘家) is where it lies.
+_PROPERTY_CATEGORIES = {"land_forest", "housing_homestead", "land_acquisition", "neighbor", "litigation"}
+_PROPERTY = re.compile(r"老房|老屋|房子|宅|田|山|承包地|自留地|坟|院子|祖屋|林地|茶园|果园|竹|地基|围墙|墙脚|下水|水管")
+
+# A loan or unpaid money between two towns: the borrower's (the one who must pay) township counts.
+_CALLER_LENDS = re.compile(
+    r"(?:问|向|找|跟)我(?:借|拿)|借(?:了)?我(?:的|家|老伴|老公|老婆|爸|妈)?.{0,4}[0-9一二两三四五六七八九十百千万几]|"
+    r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)我.{0,4}赊|赊(?:了)?我|"
+    r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款"
+)
+_CALLER_BORROWS = re.compile(r"我(?:问|向|找|跟).{1,6}借(?!给)|我欠|(?<![问向找跟])我借了(?!.{0,6}给)")
+_THIRD_PARTY = re.compile(r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|一个|有个|邻居|人家|同事|某")
+_SELF = re.compile(r"我|其|来访人|来电人|申请人|本人")
+_THIRD_PARTY_AFTER = re.compile(r"(?:镇|乡|街道)?.{0,6}?(?:老板|人|朋友|亲戚|老乡|包工头|老总|厂|公司)")
+
+# A consumer dispute: the seller's place (the business), not the buyer's home.
+_SELLER = re.compile(r"(?:卖家|商家|店家|卖方|网店|店铺|厂家|商店)(?:是|在|位于|开在)?$")
+_SELLER_AFTER = re.compile(r"(?:市|县|那边|那里)?(?:的|那家|一家)?(?:商家|卖家|店家|网店|店铺|厂家|店|公司)")
 
 # Below this margin between the best township and the next, a person decides.
 MARGIN = 2.0
+# A place outside the county, or a name spanning townships (县城), leads only with this much dispute evidence.
+OUTSIDE_CLEAR = 0.25
+SPAN_CLEAR = 2.5
 
 
 @dataclass
@@ -195,6 +242,25 @@ def _clause(text: str, start: int, end: int) -> tuple[str, str, str]:
     return text[left_start:start], text[end:right_end], text[left_start:right_end]
 
 
+def _sentence_left(text: str, start: int) -> str:
+    """The words before a mention back to the sentence's start (at most 20 characters)."""
+    i = start
+    while i > 0 and start - i < 20 and text[i - 1] not in "。！？!?；;":
+        i -= 1
+    return text[i:start]
+
+
+def _debtor_side(text: str, m: Mention, left: str, right: str) -> str | None:
+    """Whose place a mention is in a loan: the caller's ("self") or the other party's ("other")."""
+    if _THIRD_PARTY.search(left):
+        return "other"
+    if _SELF.search(left):
+        return "self"
+    if _THIRD_PARTY_AFTER.match(right):
+        return "other"
+    return None
+
+
 def _score(text: str, m: Mention, category: str | None) -> None:
     left, right, clause = _clause(text, m.start, m.end)
     # the nearest cue of each side decides that side; the strongest dispute cue after the name adds
@@ -207,13 +273,20 @@ def _score(text: str, m: Mention, category: str | None) -> None:
     right_cues = [c for c in CUES if c.side == "right" and c.pattern.search(right)]
     person = [c for c in right_cues if c.weight < 0]
     place = [c for c in right_cues if c.weight > 0]
-    if place:
+    adjacent = [c for c in CUES if c.side == "adjacent" and c.pattern.search(right)]
+    if adjacent:  # the words right after the name say it is a home: they outweigh a dispute word further on
+        m.score += adjacent[0].weight
+        m.cues.append(adjacent[0].zh)
+    elif place:
         best = max(place, key=lambda c: c.weight)
         m.score += best.weight
         m.cues.append(best.zh)
     elif person:
         m.score += person[0].weight
         m.cues.append(person[0].zh)
+    if not place and _SITE_NAME.search(m.name):  # the name is a site itself (台州医院)
+        m.score += 2.5
+        m.cues.append("场所")
     if "在…上班" in m.cues:  # a workplace is the place of a labour dispute, elsewhere where a person spends the day
         m.score += 2.0 if category == "labor" else -1.5
     if "经过" in m.cues and "途经…时" in m.cues:  # 途经X时被撞: the spot of the accident
@@ -221,11 +294,34 @@ def _score(text: str, m: Mention, category: str | None) -> None:
     if category == "village_affairs" and "户籍" in m.cues:  # the village one is a member of (户口所在村)
         m.score += 5.5
         m.cues.append("户口所在村（村务）")
+    elif category == "village_affairs" and "老家" in m.cues:  # one's home village, where one is a member
+        m.score += 4.0
+        m.cues.append("老家所在村（村务）")
+    if category in _PROPERTY_CATEGORIES and "老家" in m.cues and _PROPERTY.search(text):
+        m.score = max(m.score, 0.0) + 2.0
+        m.cues.append("老家的房屋土地")
+    if category == "consumer" and (_SELLER.search(left) or _SELLER_AFTER.match(right)):
+        m.score = max(m.score, 0.0) + 3.5
+        m.cues.append("商家所在地（消费）")
+    if category == "contract_debt":
+        lends, borrows = bool(_CALLER_LENDS.search(text)), bool(_CALLER_BORROWS.search(text))
+        side = _debtor_side(text, m, left, right) if lends != borrows else None
+        if side is not None:
+            if (side == "other") == lends:
+                m.score = max(m.score, 0.0) + 3.0
+                m.cues.append("借款人所在地（借贷）")
+            else:
+                m.score = min(m.score, 0.0) - 1.0
+                m.cues.append("出借人所在地（借贷）")
     if category == "marriage_family":
-        if _FAMILY_AWAY.search(left):
+        wide = _sentence_left(text, m.start)
+        if _LIVES_WITH.search(left):
+            m.score = max(m.score, 0.0) + 4.0
+            m.cues.append("同住的家（家事纠纷）")
+        elif _FAMILY_AWAY.search(left):
             m.score = min(m.score, 0.0) - 2.0
             m.cues.append("另一方住处（家事纠纷）")
-        elif _FAMILY_HOME.search(left):
+        elif _FAMILY_HOME.search(left) or _FAMILY_HOME.search(wide):
             m.score = max(m.score, 0.0) + 2.5
             m.cues.append("孩子或老人住处（家事纠纷）")
         elif m.score < 0 and _WITH_ME.search(text):
@@ -276,9 +372,22 @@ def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement
                 best[k] = Candidate(k, m.score, m)
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.mention.start))
     top = ranked[0]
+    if top.township is None and top.score < OUTSIDE_CLEAR:
+        # a place outside the county without words saying the matter is there (a person works or was treated
+        # there) yields to the county's place: a call to the county is most often about something here
+        ours = [c for c in ranked[1:] if c.township]
+        if ours:
+            ranked.remove(ours[0])
+            ranked.insert(0, ours[0])
+            top = ours[0]
     if len(top.mention.townships) > 1:
-        # a name spanning townships (县城) yields to a township named nearly as strongly
-        near = [c for c in ranked[1:] if len(c.mention.townships) <= 1 and c.township and top.score - c.score < MARGIN]
+        # a name spanning townships (县城) yields to a township named nearly as strongly, or to any township of
+        # ours when nothing says the matter is in the county town (a person lives or works there)
+        near = [
+            c
+            for c in ranked[1:]
+            if len(c.mention.townships) <= 1 and c.township and (top.score - c.score < MARGIN or top.score < SPAN_CLEAR)
+        ]
         if near:
             ranked.remove(near[0])
             ranked.insert(0, near[0])
