@@ -128,3 +128,61 @@ def test_a_county_alias_file_is_read_and_a_wrong_code_refused(tmp_path):
     aliases.write_text("aliases:\n  - {name: 老供销社, townships: [zhuxii]}\n")
     with pytest.raises(ValueError, match="zhuxii"):
         build(TX, DEFAULT_VILLAGES, aliases)
+
+
+def test_a_loan_between_two_towns_goes_to_the_borrowers_township():
+    # the lender says where he lives or works too; the one who must pay decides (GUIDELINES.md, hard cases)
+    text = "我在大战乡开小店的，我表哥住下各镇玉泉村，前年他买车问我借了五万，现在两年了还没还"
+    assert first_mention(TX, text) == "dazhan"
+    assert locate(TX, text, category="contract_debt").township == "xiage"
+    p = locate(
+        TX, "我在白塔镇开建材店，田市镇一个包工头在我这里赊了两万多的水泥，一直拖着不给", category="contract_debt"
+    )
+    assert p.township == "tianshi" and "借款人所在地" in p.reason
+    # the caller borrowed: his own township
+    p = locate(TX, "我在下各镇做生意，去年我问官路镇的一个老板借了十万，利息算得太高了", category="contract_debt")
+    assert p.township == "xiage"
+
+
+def test_an_online_purchase_from_a_seller_outside_the_county_has_no_township():
+    p = locate(TX, "我在田市镇家里网上买了个冰箱 卖家是义乌的 收到就是坏的 不给退", category="consumer")
+    assert (p.township, p.confident) == (None, True)
+    # a shop of ours: the shop's township, not the buyer's
+    assert locate(TX, "我在白塔镇的一家超市买了过期的牛奶，我住田市镇", category="consumer").township == "baita"
+
+
+def test_the_family_home_place_is_where_its_house_or_land_lies():
+    text = "我在温州打工，老家是下各镇湖其园村的，我爷爷留下的老房子被我叔叔一家占了"
+    assert locate(TX, text, category="housing_homestead").township == "xiage"
+    text = "我嫁到田市镇三十多年了，娘家是淡竹乡下叶村的，我爸留下来的那片山林，我弟弟一个人卖给人家砍了"
+    assert locate(TX, text, category="land_forest").township == "danzhu"
+    # but where one lives now is not
+    p = locate(
+        TX,
+        "我户口早就迁到福应街道了，但是官路镇西陈村老家还有宅基地和老房子，这次修路要拆",
+        category="land_acquisition",
+    )
+    assert (p.township, p.confident) == ("guanlu", True)
+
+
+def test_a_home_in_the_county_town_or_outside_the_county_does_not_take_the_case():
+    p = locate(
+        TX,
+        "我们家在横溪镇郑桥村的房子这次要拆，一家人现在都在县城租房住，过渡费停了三个月",
+        category="land_acquisition",
+    )
+    assert p.township == "henxi"
+    p = locate(TX, "老板是在县城开公司的，但是我们干活的地方是白塔镇高迁村那边，工钱拖了四个月", category="labor")
+    assert p.township == "baita"
+    # a person working outside the county calls about the house at home
+    p = locate(TX, "我人在杭州打工，屋里是安洲街道完山头村的，隔壁人家把下水管接到我们院子边上", category="neighbor")
+    assert p.township == "anzhou"
+    # but a dispute said to be there stays outside the county
+    assert locate(TX, "我是田市的 在临海被人打伤了", category="injury_damage").township is None
+
+
+def test_family_matters_count_the_household_the_child_or_parent_lives_in():
+    text = "我离婚三年了，女儿跟着我住在南峰街道下郭社区，孩子她爸在溪港乡老家养蜂，抚养费一分都不给了"
+    assert locate(TX, text, category="marriage_family").township == "nanfeng"
+    text = "我是横溪镇人，现在跟小儿子住在安洲街道，大儿子在横溪，我的养老钱他们兄弟两个推来推去"
+    assert locate(TX, text, category="marriage_family").township == "anzhou"
