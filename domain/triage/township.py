@@ -129,9 +129,14 @@ _CALLER_LENDS = re.compile(
 _CALLER_BORROWS = re.compile(
     r"我(?:问|向|找|跟).{1,6}借(?!给)|我欠|(?<![问向找跟])我借了(?!.{0,6}给)|借给我|借了.{0,6}给我"
 )
-_THIRD_PARTY = re.compile(r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|一个|有个|邻居|人家|同事|某")
+_THIRD_PARTY = re.compile(
+    r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|渠|一个|有个|邻居|人家|同事|某"
+)
 _SELF = re.compile(r"我|其|来访人|来电人|申请人|本人")
-_THIRD_PARTY_AFTER = re.compile(r"(?:镇|乡|街道)?.{0,6}?(?:老板|人|朋友|亲戚|老乡|包工头|老总|厂|公司)")
+_THIRD_PARTY_AFTER = re.compile(
+    r"(?:镇|乡|街道)?.{0,6}?(?:老板|朋友|亲戚|老乡|包工头|老总|厂|公司|村民)|(?:镇|乡|街道)?(?:村)?的人"
+)
+_SELF_AFTER = re.compile(r"(?:镇|乡|街道)?(?:人|的[，,\s]|的$|个)")  # "福应人 借钱给…": the caller, unnamed
 
 # A consumer dispute: the seller's place (the business), not the buyer's home.
 _SELLER = re.compile(r"(?:卖家|商家|店家|卖方|网店|店铺|厂家|商店)(?:是|在|位于|开在)?$")
@@ -260,6 +265,8 @@ def _debtor_side(text: str, m: Mention, left: str, right: str) -> str | None:
         return "self"
     if _THIRD_PARTY_AFTER.match(right):
         return "other"
+    if _SELF_AFTER.match(right):
+        return "self"
     return None
 
 
