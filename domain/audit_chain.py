@@ -36,6 +36,14 @@ OUT_OF_ORDER = "out of order"  # seqs not strictly in order
 UNSEALED = "unsealed"  # no hash where one is due
 UNKNOWN_ALGORITHM = "unknown algorithm"
 
+# Anonymisation (PIPL; services/retention.py). A row whose content held personal data has its detail replaced by
+# REDACTED; its hash, prev_hash and the links around it stay. The same operation appends a sealed ANONYMISED row
+# whose detail lists each redacted seq with the hash it kept ({"redacted": {"3": "<hash>", ...}}). `verify` then
+# accepts a redacted row only when the anonymisation row vouches for exactly that hash: the original content can
+# no longer be checked (that is the point), but nothing can be changed, removed or redacted without it showing.
+ANONYMISED = "anonymised"
+REDACTED: dict[str, Any] = {"redacted": True}
+
 
 def _sm3_openssl(data: bytes) -> str:
     return hashlib.new("sm3", data).hexdigest()
@@ -162,6 +170,9 @@ def verify(rows: Sequence[ChainRow], expected_last_seq: int | None = None) -> Br
     prev = GENESIS
     case_id = rows[0].case_id if rows else ""
     seqs_after = [r.seq for r in rows]
+    vouched = {
+        int(seq): h for r in rows if r.type == ANONYMISED for seq, h in dict(r.detail.get("redacted") or {}).items()
+    }
     for i, row in enumerate(rows):
         expected = i + 1
         if row.seq != expected:
@@ -185,7 +196,12 @@ def verify(rows: Sequence[ChainRow], expected_last_seq: int | None = None) -> Br
                 if expected > 1
                 else "the first row does not start from the genesis value",
             )
-        if link_hash(row.hash_alg, row.prev_hash, content_of(row)) != row.hash:
+        if row.detail == REDACTED and row.type != ANONYMISED:
+            if vouched.get(row.seq) != row.hash:
+                return Break(
+                    case_id, row.seq, row.type, CONTENT_CHANGED, "redacted, but no anonymisation vouches for it"
+                )
+        elif link_hash(row.hash_alg, row.prev_hash, content_of(row)) != row.hash:
             return Break(case_id, row.seq, row.type, CONTENT_CHANGED, "its content no longer matches its hash")
         prev = row.hash
     if expected_last_seq is not None and expected_last_seq > len(rows):
