@@ -12,6 +12,7 @@ import jwt
 
 from domain.settings import Settings
 from services.errors import unauthorized
+from store.files import private_dir
 
 ALGORITHM = "HS256"
 ISSUER = "wuhuan"
@@ -23,7 +24,7 @@ def load_secret(settings: Settings) -> str:
     path = Path(settings.data_dir) / "secret.key"
     if path.exists():
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     key = secrets.token_urlsafe(48)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from ipaddress import ip_address
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -92,10 +93,40 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
     return dependency
 
 
+# A row's id in a path: within the database's 64-bit integers, so a huge number is a 422, never an overflow.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 def client_address(request: Request) -> str:
+    """The client's address: the connection's peer, or what a trusted proxy said it was (api/middleware.py,
+    WUHUAN_TRUSTED_PROXIES) — never a forwarded header from anyone else. Rate limits, the sign-in throttle and
+    the access log go by it."""
     return request.client.host if request.client else "unknown"
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
+
+
+def _local(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def public_base(request: Request) -> str:
-    """Where the API is reached from, for links handed to citizens."""
-    return str(request.base_url).rstrip("/")
+    """Where citizens reach the system, for the links and QR codes handed to them: WUHUAN_PUBLIC_URL. Without
+    it (the embedded default) the request's own address, but only a loopback one or WUHUAN_API_HOST: a link in
+    a receipt must never point wherever a client's Host header said. Any other host gets the address the API
+    listens on."""
+    settings = request.app.state.ctx.settings
+    if settings.public_url:
+        return settings.public_url
+    host = request.url.hostname or ""
+    if _local(host) or host == settings.api_host:
+        return str(request.base_url).rstrip("/")
+    listen = settings.api_host if settings.api_host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    listen = f"[{listen}]" if ":" in listen else listen
+    return f"http://{listen}:{settings.api_port}"

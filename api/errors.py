@@ -13,6 +13,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from services.errors import Refusal
@@ -60,12 +62,24 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     )
 
 
+def _printable(value: Any) -> Any:
+    """A location or message part that can be sent: a lone surrogate (from a JSON key such as "\ud800") cannot
+    be encoded as UTF-8 and would turn the 422 into a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    return value if isinstance(value, int) else str(value)
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     errors = []
     for err in exc.errors():
         # Never echo the input back: it may hold a citizen's phone number or a tracking code.
         errors.append(
-            {"loc": list(err.get("loc", ())), "msg": str(err.get("msg", "")), "type": str(err.get("type", ""))}
+            {
+                "loc": [_printable(p) for p in err.get("loc", ())],
+                "msg": _printable(str(err.get("msg", ""))),
+                "type": _printable(str(err.get("type", ""))),
+            }
         )
     own = next((e for e in errors if e["type"] in VALIDATION_CODES), None)
     if own is not None:  # one of the schemas' own checks: its code and message, like a service's refusal
@@ -77,6 +91,32 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse({"detail": {"code": "invalid_input", "message": message, "errors": errors}}, status_code=422)
 
 
+async def _model_error(request: Request, exc: ValidationError) -> JSONResponse:
+    """An input model built by a route or page from a query or form (not by FastAPI from the body): the same 422,
+    with a location prefix like FastAPI's so field names read alike."""
+    errors = [{**e, "loc": ("input", *e.get("loc", ()))} for e in exc.errors(include_input=False)]
+    return await _validation_error(request, RequestValidationError(errors))
+
+
+async def _too_big_number(request: Request, exc: OverflowError) -> JSONResponse:
+    """A number past what the database stores (SQLite: 64 bits) that no bound caught first: the client's 422."""
+    return JSONResponse({"detail": {"code": "number_out_of_range", "message": "数值超出范围"}}, status_code=422)
+
+
+POOL_RETRY_AFTER = 2  # seconds: a burst that found every database connection taken is over by then
+
+
+async def _pool_exhausted(request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+    """Every connection of the read model's pool stayed taken for WUHUAN_DB_POOL_TIMEOUT: the server is busy,
+    not broken; the client may come back (a burst of intakes must never end in 500s)."""
+    log.warning("database pool exhausted on %s %s", request.method, request.url.path)
+    return JSONResponse(
+        {"detail": {"code": "busy", "message": "系统繁忙，请稍后再试"}},
+        status_code=503,
+        headers={"Retry-After": str(POOL_RETRY_AFTER)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse({"detail": {"code": "internal_error", "message": "服务器内部错误"}}, status_code=500)
@@ -86,4 +126,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(Refusal, _refusal)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(ValidationError, _model_error)  # type: ignore[arg-type]
+    app.add_exception_handler(OverflowError, _too_big_number)  # type: ignore[arg-type]
+    app.add_exception_handler(SQLAlchemyTimeoutError, _pool_exhausted)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

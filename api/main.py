@@ -18,7 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from temporalio.client import Client
 
-from api import errors
+from api import docs as api_docs
+from api import errors, middleware
 from api.auth import load_secret
 from api.deps import AppContext
 from api.pages import citizen as citizen_pages
@@ -39,7 +40,7 @@ from api.routes import inspection_visits as inspection_visit_routes
 from api.routes import preferences as preference_routes
 from api.schema_gate import SchemaGate
 from domain import logs as logmask
-from domain.settings import Settings, get_settings
+from domain.settings import Settings, get_settings, proxy_networks
 from domain.taxonomy import get_taxonomy
 from domain.triage.service import model_holder
 from services.engine import TemporalLink
@@ -54,7 +55,9 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     parse(settings.rate_limit_intake), parse(settings.rate_limit_track)  # fail at start on a bad rate
-    engine = engine or engine_for(settings.database)
+    engine = engine or engine_for(
+        settings.database, settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout
+    )
     schema = SchemaGate(engine)  # the schema is `wuhuan db upgrade`'s job: here it is only checked
     schema.check_at_start()
     ctx = AppContext(
@@ -88,11 +91,20 @@ def create_app(
         title="Wuhuan 五环智控",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py serves Swagger UI from api/static/vendor, or nothing (WUHUAN_API_DOCS)
+        redoc_url=None,
         description="County dispute-mediation centre: intake, routing, assignment, team mediation, "
         "supervision and evaluation, each case a Temporal workflow.",
     )
     app.state.ctx = ctx
     errors.install(app)
+    # Outermost last: the client's real address first, then the request line's characters, no-store on the JSON
+    # API, and the body limit.
+    app.add_middleware(middleware.BodyLimit, max_body=settings.max_body_bytes, max_upload=settings.max_upload_bytes)
+    app.add_middleware(middleware.NoStore)
+    app.add_middleware(middleware.PlainRequestLine)
+    app.add_middleware(middleware.ClientAddress, proxies=proxy_networks(settings.trusted_proxies))
+    api_docs.install(app, settings)
     schema.install(app)  # /healthz: 503 while the schema is not at head
     for module in (health, auth, triage, cases, audit, citizen, supervision, notifications, inspection):
         app.include_router(module.router)

@@ -70,13 +70,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_options(settings) -> dict:
+    """How `wuhuan api` runs uvicorn. Its own forwarded-header handling is off: it would believe X-Forwarded-For
+    from 127.0.0.1 by default (FORWARDED_ALLOW_IPS), letting any local client choose its address. The app decides
+    instead, from WUHUAN_TRUSTED_PROXIES only (api/middleware.py: ClientAddress)."""
+    return {
+        "host": settings.api_host,
+        "port": settings.api_port,
+        "proxy_headers": False,
+        "forwarded_allow_ips": "",
+        "server_header": False,
+    }
+
+
 def cmd_api(args: argparse.Namespace) -> int:
     from domain.settings import get_settings
 
     settings = get_settings()
     import uvicorn
 
-    uvicorn.run("api.main:create_app", factory=True, host=settings.api_host, port=settings.api_port)
+    uvicorn.run("api.main:create_app", factory=True, **server_options(settings))
     return 0
 
 

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO
 
 from domain.settings import Settings, get_settings
+from store.files import private_dir
 
 BIN = Path(sys.executable).parent
 LOG_ROTATE_BYTES = 20 * 1024 * 1024
@@ -496,7 +497,8 @@ class Supervisor:
         from cli.commands import seed
 
         s = self.settings
-        self.logs.mkdir(parents=True, exist_ok=True)
+        private_dir(self.settings.data_dir)  # 0700: the read model, materials and keys live here
+        private_dir(self.logs)
         self._lock_data_dir()
         self._check_ports()
         env = child_environment(s)

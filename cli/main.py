@@ -27,7 +27,15 @@ import sys
 from collections.abc import Sequence
 
 # Modules under cli/ that contribute subcommands, in the order `--help` lists them.
-COMMAND_MODULES: list[str] = ["cli.commands", "cli.db", "cli.triage", "cli.audit", "cli.inspection", "cli.calendar"]
+COMMAND_MODULES: list[str] = [
+    "cli.commands",
+    "cli.db",
+    "cli.triage",
+    "cli.audit",
+    "cli.inspection",
+    "cli.calendar",
+    "cli.privacy",
+]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Whatever this process and its children (the Temporal dev server, the API, workers) create — the read
+    # model, materials, keys, logs — is for the service's own account only (docs/security.md, "Files").
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

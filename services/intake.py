@@ -25,6 +25,14 @@ STAFF_CHANNELS = frozenset({"clerk", "phone"})
 INTAKE_ROLES = frozenset({Role.clerk, Role.supervisor})
 
 
+def count_attempt(svc: Services, staff: Actor | None, client_address: str) -> None:
+    """Count an anonymous intake against its address's rate (429 over it) — every attempt, valid or not, and
+    before its body is even read: a flood of invalid requests must hit the limit as surely as valid ones. Every
+    anonymous entry point calls it first (the JSON API as a dependency, the web form before checking)."""
+    if staff is None:
+        svc.limiter.check(f"intake:{client_address}", svc.settings.rate_limit_intake)
+
+
 def check_caller(body: IntakeIn, staff: Actor | None) -> None:
     if staff is None:
         if body.channel in STAFF_CHANNELS:
@@ -44,11 +52,9 @@ def check_request(svc: Services, body: IntakeIn) -> None:
 async def take_in(
     svc: Services, body: IntakeIn, staff: Actor | None, client_address: str, public_base: str
 ) -> IntakeOut:
-    """Register a citizen's request and start its case."""
+    """Register a citizen's request and start its case. The caller has counted the attempt (`count_attempt`)."""
     check_caller(body, staff)
     check_request(svc, body)
-    if staff is None:  # only requests that would open a case count against the address's rate
-        svc.limiter.check(f"intake:{client_address}", svc.settings.rate_limit_intake)
     intake_by = staff if staff is not None else CITIZEN
 
     client = await svc.temporal.get()  # 503 before anything is written when Temporal is away

@@ -8,6 +8,7 @@ code, so the JSON API answers `{"code", "message"}` and a page shows the message
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -26,7 +27,34 @@ ADDRESS_MAX = 200
 # A meeting may be recorded a little ahead of the server's clock (a clerk's watch, a typed minute).
 MEETING_FUTURE_SLACK = timedelta(hours=1)
 # Codes our own validators raise: the API answers with the first of them instead of the generic invalid_input.
-VALIDATION_CODES = frozenset({"held_at_in_future"})
+VALIDATION_CODES = frozenset({"held_at_in_future", "invalid_text"})
+# Pages of lists go no further than this (a larger number is a 422, never a query that overflows).
+PAGE_MAX = 100_000
+# Characters no text the system takes in may hold: C0 controls (tab and line breaks aside), DEL, C1 controls, and
+# lone surrogates — valid JSON ("\ud800") decodes to one, and nothing can store or send it (UTF-8 refuses it), so
+# it used to fail after the case number was taken. One rule for every text: input models (`Checked`), and the
+# path and query of every request (api/middleware.py: there without line breaks).
+_BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_BAD_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+INVALID_TEXT = "输入含有不允许的字符（控制字符或无效编码），请删除后重试"
+
+
+def bad_text(value: str, multiline: bool = True) -> bool:
+    return (_BAD_TEXT if multiline else _BAD_LINE).search(value) is not None
+
+
+def _holds_bad_text(value: Any) -> bool:
+    if isinstance(value, str):
+        return bad_text(value)
+    if isinstance(value, Checked):
+        return False  # checked when it was built
+    if isinstance(value, BaseModel):
+        return any(_holds_bad_text(v) for v in value.__dict__.values())
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_holds_bad_text(v) for v in value)
+    if isinstance(value, dict):
+        return any(_holds_bad_text(k) or _holds_bad_text(v) for k, v in value.items())
+    return False
 
 
 @dataclass(frozen=True)
@@ -41,7 +69,19 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-class _In(BaseModel):
+class Checked(BaseModel):
+    """Every input model's base: no field may hold a control character or a lone surrogate (422 invalid_text,
+    checked when the model is built — before anything is written or a number allocated)."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_text(cls, value: Any) -> Any:
+        if _holds_bad_text(value):
+            raise PydanticCustomError("invalid_text", INVALID_TEXT)
+        return value
+
+
+class _In(Checked):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -145,7 +185,7 @@ class IntakeOut(TrackingLinks):
     case_no: str
 
 
-class CaseListQuery(BaseModel):
+class CaseListQuery(Checked):
     """The filters of a case list (each may name several values) and its page."""
 
     status: list[str] = Field(default_factory=list)
@@ -156,8 +196,8 @@ class CaseListQuery(BaseModel):
     handler: list[str] = Field(default_factory=list)
     overdue: bool | None = None
     q: str | None = None
-    page: int = 1
-    page_size: int = 20
+    page: int = Field(1, ge=1, le=PAGE_MAX)
+    page_size: int = Field(20, ge=1, le=500)
 
 
 # --- staff steps ---------------------------------------------------------------------------------------

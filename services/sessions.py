@@ -15,7 +15,7 @@ from sqlmodel import Session
 from domain.models import Actor
 from domain.settings import Settings, parse_duration
 from domain.times import as_utc
-from services.accounts import authenticate
+from services.accounts import LoginGuard, authenticate
 from store import directory
 from store.tables import Staff, StaffSession
 
@@ -44,9 +44,11 @@ class Current:
         return bool(token) and hmac.compare_digest(self.csrf, token or "")
 
 
-def sign_in(db: Session, settings: Settings, username: str, password: str, client: str | None) -> SignedIn:
-    """A new session for the staff member; 401 invalid_credentials otherwise."""
-    staff = authenticate(db, username, password)
+def sign_in(
+    db: Session, settings: Settings, guard: LoginGuard, username: str, password: str, client: str | None
+) -> SignedIn:
+    """A new session for the staff member; 401 invalid_credentials otherwise (429 / 503: services/accounts.py)."""
+    staff = authenticate(db, guard, username, password, client)
     now = datetime.now(UTC)
     session_id, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     expires = now + parse_duration(settings.staff_session_ttl)

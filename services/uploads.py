@@ -1,5 +1,6 @@
-"""Citizens' materials: accepted by content (magic bytes), not by the name or the declared type, and stored
-under data_dir/materials with a random name."""
+"""Citizens' materials: accepted by content (magic bytes), not by the name or the declared type; photos
+re-encoded without their metadata, PDFs rebuilt without active content; stored under data_dir/materials with a
+random name, the directory 0700 and the files 0600."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
 
 from services.errors import Refusal, invalid
+from store.files import private_dir, write_private
 
 Image.MAX_IMAGE_PIXELS = 60_000_000  # a phone photo is ~12–50 MP; larger is a decompression bomb
 
@@ -65,6 +69,8 @@ async def accept(upload: Upload, data_dir: Path, limit: int, images_only: bool =
         content = await asyncio.to_thread(strip_metadata, upload.content, content_type)
     except UnreadableImage:
         raise Refusal(415, "unreadable_image", "图片文件已损坏或无法识别，请重新拍照上传") from None
+    except UnreadablePdf:
+        raise Refusal(415, "unreadable_pdf", "PDF 文件已损坏、加密或无法识别，请另存为普通 PDF 后上传") from None
     stored = await asyncio.to_thread(store, data_dir, content)
     return StoredFile(filename=filename, content_type=content_type, size=len(content), stored_name=stored, note=note)
 
@@ -86,9 +92,47 @@ class UnreadableImage(ValueError):
     pass
 
 
+# What a rebuilt PDF's pages keep none of: actions run on opening or viewing (/AA), annotations (links, form
+# fields and comments, which carry /A actions: JavaScript, /Launch, /URI), and page-level metadata.
+PDF_PAGE_DROPS = ("/AA", "/Annots", "/Metadata", "/PieceInfo")
+
+
+class UnreadablePdf(ValueError):
+    pass
+
+
+def rebuild_pdf(content: bytes) -> bytes:
+    """A new PDF holding only the pages' content: no document catalog of the upload's survives, so no
+    /OpenAction, /JavaScript, /AA, /EmbeddedFiles, /AcroForm, /Names or XMP metadata, and no information
+    dictionary (author, creator tool, times). Encrypted or unreadable files are refused."""
+    try:
+        reader = PdfReader(io.BytesIO(content), strict=False)
+        if reader.is_encrypted:
+            raise UnreadablePdf("encrypted")
+        writer = PdfWriter()
+        for page in reader.pages:
+            for key in PDF_PAGE_DROPS:  # before copying: what a page no longer refers to is never copied
+                if key in page:
+                    del page[NameObject(key)]
+            writer.add_page(page)
+        writer.metadata = None  # not even pypdf's /Producer
+        if not writer.pages:
+            raise UnreadablePdf("no pages")
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except UnreadablePdf:
+        raise
+    except Exception as err:  # pypdf raises many kinds on a damaged or hostile file: each is "unreadable"
+        raise UnreadablePdf(str(err)) from err
+
+
 def strip_metadata(content: bytes, content_type: str) -> bytes:
     """Photos are re-encoded without EXIF and text chunks, so a phone's GPS position (and camera serial)
-    never reaches the case file; the picture is turned upright first, as the EXIF orientation said."""
+    never reaches the case file; the picture is turned upright first, as the EXIF orientation said. PDFs are
+    rebuilt without active content or metadata (`rebuild_pdf`)."""
+    if content_type == "application/pdf":
+        return rebuild_pdf(content)
     if not content_type.startswith("image/"):
         return content
     try:
@@ -116,14 +160,13 @@ def safe_filename(name: str | None, content_type: str) -> str:
 
 
 def materials_dir(data_dir: Path) -> Path:
-    path = Path(data_dir) / "materials"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    private_dir(Path(data_dir))  # 0700: citizens' materials are personal data (store/files.py)
+    return private_dir(Path(data_dir) / "materials")
 
 
 def store(data_dir: Path, content: bytes) -> str:
     stored_name = secrets.token_hex(16)
-    (materials_dir(data_dir) / stored_name).write_bytes(content)
+    write_private(materials_dir(data_dir) / stored_name, content)  # 0600
     return stored_name
 
 

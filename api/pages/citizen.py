@@ -26,7 +26,16 @@ from domain import stages
 from domain.case_flow import is_low_rating
 from services import codes, intake, tracking, uploads
 from services.errors import Refusal
-from services.schemas import ADDRESS_MAX, CitizenIn, CitizenUpdateIn, IntakeIn, RatingIn, ReviewIn, TrackView
+from services.schemas import (
+    ADDRESS_MAX,
+    INVALID_TEXT,
+    CitizenIn,
+    CitizenUpdateIn,
+    IntakeIn,
+    RatingIn,
+    ReviewIn,
+    TrackView,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -243,20 +252,27 @@ def intake_form(request: Request, ctx: Ctx, channel: str = "web") -> HTMLRespons
 
 @router.post("/intake", response_class=HTMLResponse)
 async def intake_submit(request: Request, ctx: Ctx) -> Response:
+    try:
+        intake.count_attempt(ctx, None, client_address(request))  # every attempt, valid or not
+    except Refusal as err:
+        return error_page(request, err)
     form = await request.form(max_files=0, max_fields=20)
     values = {k: form_text(form, k) for k in INTAKE_FORM}
     values["consent"] = "yes" if form.get("consent") else ""
     values["sms"] = "yes" if form.get("sms") else ""  # 接收短信通知, checked by default
     values["channel"] = "kiosk" if values["channel"] == "kiosk" else "web"
-    body = IntakeIn(
-        description=values["description"],
-        citizen=CitizenIn(name=values["name"], phone=values["phone"]),
-        address=values["address"] or None,
-        township=values["township"] or None,
-        category=values["category"] or None,
-        channel=values["channel"],
-        notify_by_sms=bool(values["sms"]),
-    )
+    try:
+        body = IntakeIn(
+            description=values["description"],
+            citizen=CitizenIn(name=values["name"], phone=values["phone"]),
+            address=values["address"] or None,
+            township=values["township"] or None,
+            category=values["category"] or None,
+            channel=values["channel"],
+            notify_by_sms=bool(values["sms"]),
+        )
+    except ValidationError:  # a control character (services/schemas.py: Checked); the form's fields are text
+        return render(request, "intake.html", _intake_context(ctx, values, {}, INVALID_TEXT), 422)
     errors = {p.field: p.message for p in reversed(body.problems(ctx.settings, ctx.taxonomy))}
     if not values["consent"]:  # the form asks in so many words; the JSON API's callers agreed elsewhere
         errors["consent"] = "请勾选同意，我们才能受理并联系您"

@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import Ctx, client_address
+from api.deps import Ctx, RowId, client_address, public_base
 from api.pages.rendering import form_text, message_link, read_flash, redirect, render, take_flash
 from api.pages.staff_auth import COOKIE, CSRF_FIELD, STAFF, Me, checked_form, safe_next, signed_in
 from api.uploads import MULTIPART_SLACK
@@ -155,8 +155,9 @@ async def login_submit(request: Request, ctx: Ctx) -> Response:
         context = {"next": target, "username": username, "error": "请输入用户名和密码"}
         return _page(request, None, "staff/login.html", context, 422)
     try:
+        client = client_address(request)
         done = await run(
-            ctx.engine, lambda db: sessions.sign_in(db, ctx.settings, username, password, client_address(request))
+            ctx.engine, lambda db: sessions.sign_in(db, ctx.settings, ctx.logins, username, password, client)
         )
     except Refusal as err:
         context = {"next": target, "username": username, "error": err.message}
@@ -242,7 +243,7 @@ async def intake_submit(request: Request, ctx: Ctx, me: Me) -> Response:
     if errors:
         return _page(request, me, "staff/intake.html", {"values": values, "errors": errors, "banner": None}, 422)
     try:
-        out = await intake.take_in(ctx, body, me.actor, client_address(request), str(request.base_url).rstrip("/"))
+        out = await intake.take_in(ctx, body, me.actor, client_address(request), public_base(request))
     except Refusal as err:
         context = {"values": values, "errors": {err.field: err.message} if err.field else {}, "banner": err.message}
         return _page(request, me, "staff/intake.html", context, err.status_code)
@@ -432,7 +433,7 @@ async def _reissue(case_id: str, request: Request, ctx: Ctx, me: sessions.Curren
     """The new code is shown once, on this page, never in a redirect or a cookie."""
     body = ReissueIn(reason=form_text(form, "reason").strip() or None)
     try:
-        links = await steps.reissue_code(ctx, case_id, me.actor, body, str(request.base_url).rstrip("/"))
+        links = await steps.reissue_code(ctx, case_id, me.actor, body, public_base(request))
     except Refusal as err:
         if err.status_code in (401, 403, 404):
             return _refused(request, me, err)
@@ -457,7 +458,7 @@ async def messages(request: Request, ctx: Ctx, me: Me, unread: bool = False) -> 
 
 
 @router.post("/staff/messages/{notification_id}/read")
-async def message_read(notification_id: int, request: Request, ctx: Ctx, me: Me) -> Response:
+async def message_read(notification_id: RowId, request: Request, ctx: Ctx, me: Me) -> Response:
     form = await checked_form(request, me)
     try:
         note = await run(ctx.engine, lambda db: inbox.mark_read(db, me.actor.username, notification_id))

@@ -15,6 +15,7 @@ from services import cases, exports, intake, steps
 from services.db import run
 from services.exports import XLSX
 from services.schemas import (
+    PAGE_MAX,
     AssignIn,
     CaseListOut,
     CaseListQuery,
@@ -38,7 +39,18 @@ from services.schemas import (
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 
 
-@router.post("", status_code=201, response_model=IntakeOut)
+async def count_intake(request: Request, ctx: Ctx, caller: OptionalCaller) -> None:
+    """Before the body is validated: an invalid anonymous intake counts against the address's rate too."""
+    intake.count_attempt(ctx, caller, client_address(request))
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=IntakeOut,
+    dependencies=[Depends(count_intake)],
+    responses={429: {"description": "too many intakes from this address (anonymous callers)"}},
+)
 async def create_case(body: IntakeIn, request: Request, ctx: Ctx, caller: OptionalCaller) -> IntakeOut:
     """Register a citizen's request. Anonymous (kiosk, web), or a clerk with a token on the citizen's behalf."""
     return await intake.take_in(ctx, body, caller, client_address(request), public_base(request))
@@ -79,7 +91,7 @@ async def list_cases(
     caller: Caller,
     ctx: Ctx,
     filters: Filters,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> CaseListOut:
     """The cases the caller's jurisdiction allows, newest first, with citizens' names and phones masked."""

@@ -11,11 +11,12 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import Caller, Ctx, Db
+from api.deps import Caller, Ctx, Db, RowId
 from api.downloads import attachment
 from services import inspection_exports
 from services import inspection_reports as reports
 from services.exports import XLSX
+from services.schemas import PAGE_MAX
 
 router = APIRouter(prefix="/api/v1/inspection", tags=["inspection"])
 Several = Annotated[str | None, Query(description="one value or several, comma-separated")]
@@ -66,7 +67,7 @@ def retraining(caller: Caller, ctx: Ctx, db: Db, f: Filters) -> list[reports.Ret
 
 
 @router.post("/retraining/{enrolment_id}/attendance", response_model=reports.Enrolment)
-def mark_attendance(enrolment_id: int, body: AttendanceIn, caller: Caller, ctx: Ctx, db: Db) -> reports.Enrolment:
+def mark_attendance(enrolment_id: RowId, body: AttendanceIn, caller: Caller, ctx: Ctx, db: Db) -> reports.Enrolment:
     """The supervisor records whether an enrolled person came (or corrects it)."""
     return reports.mark_attendance(db, caller, ctx.taxonomy, enrolment_id, body.attended, _now())
 
@@ -78,7 +79,7 @@ def summonses(caller: Caller, ctx: Ctx, db: Db, f: Filters) -> list[reports.Summ
 
 
 @router.post("/summonses/{summons_id}/held", response_model=reports.SummonsView)
-def summons_held(summons_id: int, body: HeldIn, caller: Caller, ctx: Ctx, db: Db) -> reports.SummonsView:
+def summons_held(summons_id: RowId, body: HeldIn, caller: Caller, ctx: Ctx, db: Db) -> reports.SummonsView:
     """The supervisor or a county leader records the talk as held (once; 409 `already_held` after)."""
     return reports.mark_held(db, caller, ctx.taxonomy, summons_id, body.note, _now())
 
@@ -101,7 +102,7 @@ def inspection_list(
     ctx: Ctx,
     db: Db,
     f: Filters,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=PAGE_MAX)] = 1,
     page_size: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> reports.ListOut:
     """三张清单: `hazards` (问题隐患), `measures` (整改措施), `responsibilities` (责任), newest found first."""

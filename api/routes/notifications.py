@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import Caller, Db
+from api.deps import Caller, Db, RowId
 from services import inbox as inbox_service
 from services.schemas import NotificationOut
 
@@ -21,5 +21,5 @@ def inbox(
 
 
 @router.post("/{notification_id}/read", response_model=NotificationOut)
-def mark_read(notification_id: int, caller: Caller, db: Db) -> NotificationOut:
+def mark_read(notification_id: RowId, caller: Caller, db: Db) -> NotificationOut:
     return inbox_service.mark_read(db, caller.username, notification_id)

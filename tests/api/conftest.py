@@ -28,6 +28,7 @@ def make_settings(tmp_path, task_queue: str = "unused", **over: Any) -> Settings
         max_upload_bytes=4096,
         max_description_chars=500,
         query_timeout_seconds=1.0,
+        public_url="http://testserver",  # where citizens reach the system: the test client's host
     )
     base.update(over)
     return Settings(**base)

@@ -172,7 +172,7 @@ async def test_handler_uploads_the_agreement_and_only_the_case_people_can_open_i
     case_id = (await site.intake())["case_id"]
     await site.teamed(case_id)
     csrf = await sign_in(site.http, "renshe.mediator")
-    pdf = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    pdf = one_page_pdf()  # a real one: PDFs are rebuilt page by page, and a file without pages is refused
     r = await site.http.post(
         f"/staff/cases/{case_id}/steps/add_material",
         data={"csrf_token": csrf, "note": "调解协议"},
@@ -249,3 +249,15 @@ async def test_clerk_registers_a_walk_in_request_and_prints_the_receipt(site):
     # A mediator does not register requests.
     await sign_in(site.http, "renshe.mediator")
     assert (await site.http.get("/staff/intake")).status_code == 403
+
+
+def one_page_pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
