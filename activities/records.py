@@ -54,6 +54,7 @@ def apply_snapshot(row: Case, s: CaseState) -> None:
     row.extensions_approved = sum(1 for e in s.extensions if e.status == "approved")
     row.extensions_refused = sum(1 for e in s.extensions if e.status == "refused")
     row.sent_back = len(s.sent_back)
+    row.state = s.model_dump(mode="json")  # the case views are built from it (services/cases.py)
     row.last_seq = s.next_seq - 1
     row.updated_at = utcnow()
 

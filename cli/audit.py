@@ -2,8 +2,11 @@
 
 replay    — each case's workflow history, from the server or from files, replayed against the workflow code
             installed here; names every history that no longer replays (exit 1).
-reconcile — the read model compared with each workflow's own state (the truth) and repaired from it: the
-            case row rewritten from the workflow's snapshot, missing events written back from its history."""
+reconcile — the read model compared with each workflow's own records (the truth) and repaired from them: the
+            case row rewritten from the last state the workflow asked to record, missing events written back,
+            both decoded from its history. Each history is replayed here first (Replayer, in this process):
+            no case is queried, since a query answered by a worker can run an open case ahead of its history
+            (docs/durability.md, "The cache and replay")."""
 
 from __future__ import annotations
 
@@ -139,6 +142,7 @@ COMPARED = (
     "rating",
     "review_requested_at",
     "needs_manual_triage",
+    "state",
     "last_seq",
 )
 
@@ -149,7 +153,7 @@ class Drift:
     fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # name: (read model, workflow)
     missing_row: bool = False
     missing_events: list[int] = field(default_factory=list)
-    unreadable: str | None = None  # the workflow could not be queried (e.g. its history no longer replays)
+    unreadable: str | None = None  # its history could not be read or no longer replays
 
     @property
     def any(self) -> bool:
@@ -166,27 +170,33 @@ def _same(a: Any, b: Any) -> bool:
 async def reconcile(client, engine, case_ids: list[str], dry_run: bool) -> list[Drift]:
     """Compare and (unless dry_run) repair each case; returns what drifted."""
     from sqlmodel import select
-    from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
     from activities.records import CaseRecorder, apply_snapshot
     from domain.models import CaseEvent, CaseRecord
     from services import history
+    from services.errors import Refusal
     from store.db import session
     from store.tables import Case, CaseEventRow
-    from workflows.dispute_case import DisputeCase, workflow_id
 
     recorder = CaseRecorder(engine)
     drifts: list[Drift] = []
     for case_id in case_ids:
         try:
-            state = await client.get_workflow_handle(workflow_id(case_id)).query(DisputeCase.state)
-        except (WorkflowQueryFailedError, RPCError) as e:
-            # Nothing to repair from: an auditor must see the case named, and the others still get checked.
-            drifts.append(Drift(case_id=case_id, unreadable=str(e)[:300]))
+            runs = await history.fetch_runs(client, case_id)
+            replayed = await history.replay(runs, client.data_converter)
+            records = await history.records(client, runs)
+        except (Refusal, RPCError) as e:
+            drifts.append(Drift(case_id=case_id, unreadable=f"history not fetched: {str(e)[:300]}"))
             continue
-        runs = await history.fetch_runs(client, case_id)
-        events = [CaseEvent(**e) for e in await history.business_events(client, runs)]
+        if not replayed["deterministic"]:
+            # Nothing to repair from: an auditor must see the case named, and the others still get checked.
+            drifts.append(Drift(case_id=case_id, unreadable=f"history does not replay: {replayed['error'][:300]}"))
+            continue
+        state = history.state_at(records)
+        if state is None:
+            continue  # nothing recorded yet (its first write is under way)
+        events = [CaseEvent(**e) for e in history.events_of(records)]
         drift = Drift(case_id=case_id)
         with session(engine) as db:
             row = db.get(Case, case_id)
@@ -255,10 +265,9 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             print(f"CANNOT READ {d.case_id}: {d.unreadable}")
             continue
         parts = (["row missing"] if d.missing_row else []) + [
-            f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items() if k != "clocks"
+            f"{k}: {v[0]!r} → {v[1]!r}" for k, v in d.fields.items() if k not in ("clocks", "state")
         ]
-        if "clocks" in d.fields:
-            parts.append("clocks differ")
+        parts += [f"{k} differ" for k in ("clocks", "state") if k in d.fields]
         if d.missing_events:
             parts.append(f"events missing: seq {', '.join(map(str, d.missing_events))}")
         print(f"{verb} {d.case_id}: " + "; ".join(parts))

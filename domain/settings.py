@@ -42,11 +42,12 @@ class Settings(BaseSettings):
     temporal_address: str | None = None
     temporal_namespace: str = "default"
     temporal_task_queue: str = "wuhuan-cases"
-    # Cases a worker keeps in memory between workflow tasks. 0 (the default) replays each case from its
-    # history on every task: a query answered by a worker that picked a case up after a crash can leave the
-    # cached case ahead of its history, and a staff step then arriving writes a history that no longer
-    # replays (README, "Durability"). Raise it only with a worker that never answers such queries.
-    worker_cached_workflows: int = Field(default=0, ge=0)
+    # Cases a worker keeps in memory between workflow tasks (0 replays each case from its history on every task,
+    # at 2.5x the worker's CPU). Safe because nothing of ours queries a case: a query answered by a worker that
+    # picked a case up after a crash could leave its cached run ahead of its history, and the next step then
+    # wrote a history that no longer replays; the views read the read model and `reconcile` replays histories
+    # in its own process instead (docs/durability.md, "The cache and replay").
+    worker_cached_workflows: int = Field(default=1000, ge=0)
     database_url: str | None = None
     api_host: str = "127.0.0.1"
     api_port: int = 8000
@@ -147,6 +148,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     # Continue-as-new once a case's history passes this many events (Temporal also suggests it).
     history_event_limit: int = 2000
+    # How long a view waits for a case just received to reach the read model (no query reaches a case), and for
+    # a hazard's workflow to answer its state query.
     query_timeout_seconds: float = 3.0
 
     # Message channel beside the in-app inbox (activities/delivery.py): a DingTalk-style robot or the county's

@@ -1,80 +1,125 @@
-"""Cases for staff: find a case for a caller (live from its workflow when a worker answers, else the read
-model), show it as the caller may see it, list and filter cases within the caller's jurisdiction, hand out a
+"""Cases for staff: find a case for a caller (in the read model, which holds the workflow's whole state as last
+recorded), show it as the caller may see it, list and filter cases within the caller's jurisdiction, hand out a
 material, and send a step to a case.
+
+No query reaches a case's workflow from here: a query answered by a worker that picked the case up after a
+crash can leave its cached run ahead of its history, and the next step then writes a history that no longer
+replays (docs/durability.md, "The cache and replay"). Steps still go to the live workflow, whose update
+validator has the last word; the view after a step is read back from the read model, which the update waited
+for, so the answer and the next view agree.
 
 404 for an unknown case, 403 for one outside the caller's jurisdiction (domain/jurisdiction.py)."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from domain.case_flow import ENDED
+from domain import clocks
 from domain.jurisdiction import facts_of, scope_of, sees
-from domain.models import Actor, CaseState
+from domain.models import Actor, CaseStart, CaseState
 from domain.privacy import normalise_phone, valid_phone
 from services import engine, uploads, views
 from services.context import Services
 from services.db import run
-from services.errors import Refusal, case_closed, forbidden, not_found, worker_unavailable
+from services.errors import forbidden, not_found
 from services.schemas import CaseListOut, CaseListQuery, CaseView
 from store import jurisdiction as sql_jurisdiction
 from store.tables import Case, MaterialRow
 
 CASE_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
+log = logging.getLogger("wuhuan.services.cases")
+
 
 @dataclass
 class Found:
     case_id: str
-    state: CaseState | None  # live, from the workflow
-    row: Case | None  # the read model's copy, when the workflow did not answer
-    stale: bool = False  # the workflow exists but did not answer in time
+    row: Case | None  # the read model's row; None for a case received a moment ago, not recorded yet
+    state: CaseState | None  # the workflow's state as last recorded (or as received); None: the row's columns only
+
+    @property
+    def stale(self) -> bool:
+        """Not the recorded state: a row from before migration 0010 (its columns only), or a case received a
+        moment ago (as it was received, before its first record)."""
+        return self.row is None or self.state is None
 
     @property
     def status(self) -> str:
-        return self.state.status.value if self.state else (self.row.status if self.row else "")
+        return self.state.status.value if self.state else self.row.status if self.row else ""
 
     @property
     def township(self) -> str | None:
-        return self.state.township if self.state else (self.row.township if self.row else None)
+        return self.state.township if self.state else self.row.township if self.row else None
+
+
+def state_of(row: Case) -> CaseState | None:
+    """The workflow's state the row holds, if it holds one this code can read."""
+    if not row.state:
+        return None
+    try:
+        return CaseState.model_validate(row.state)
+    except ValidationError as err:  # written by other code: show the row's columns rather than fail
+        log.warning("case %s: recorded state unreadable (%s); serving the row's columns", row.case_id, err)
+        return None
+
+
+def received_state(start: CaseStart) -> CaseState:
+    """The case as DisputeCase.__init__ builds it from its start input, before any step or record."""
+    if start.carried is not None:
+        return start.carried
+    s = CaseState(
+        case_id=start.case_id,
+        case_no=start.case_no,
+        received_at=start.received_at,
+        intake=start.intake,
+        intake_by=start.intake_by.username,
+        levels=start.levels,
+    )
+    s.clocks = clocks.initial_clocks(s)
+    return s
+
+
+async def _just_received(svc: Services, case_id: str) -> Found:
+    """No row: 404 unless Temporal has the case. A case received a moment ago is shown as it was received, from
+    its start input in the first event of its history (read from the server, never a worker), until its first
+    record lands — a burst of intakes must not leave citizens' receipts waiting for routing."""
+    client = await svc.temporal.get()  # 503 temporal_unavailable when Temporal is away
+    start = await engine.start_input(client, case_id)
+    if start is None:
+        raise not_found()
+    row = await run(svc.engine, lambda db: db.get(Case, case_id))
+    if row is not None:  # recorded meanwhile
+        return Found(case_id, row, state_of(row))
+    return Found(case_id, None, received_state(start))
 
 
 async def find(svc: Services, case_id: str) -> Found:
-    """The case, live when possible. 404 when neither Temporal nor the read model knows it."""
+    """The case from the read model (or, before its first record, as received). 404 when neither the read model
+    nor Temporal knows it."""
     if not CASE_ID.fullmatch(case_id):
         raise not_found()
-    failure: Refusal | None = None
-    try:
-        client = await svc.temporal.get()
-        state = await engine.query_state(client, svc.settings, case_id)
-        if state is not None:
-            return Found(case_id, state, None)
-        answered_missing = True
-    except Refusal as err:  # Temporal unreachable
-        failure, answered_missing = err, False
-    except engine.NoAnswer:  # no worker answered in time
-        failure = worker_unavailable()
-        answered_missing = False
     row = await run(svc.engine, lambda db: db.get(Case, case_id))
-    if row is not None:
-        # Either no worker answered (stale), or Temporal no longer keeps this ended case (archived).
-        return Found(case_id, None, row, stale=not (answered_missing and row.status in {s.value for s in ENDED}))
-    if answered_missing:
-        raise not_found()
-    assert failure is not None
-    raise failure
+    if row is None:
+        return await _just_received(svc, case_id)
+    return Found(case_id, row, state_of(row))
 
 
 def visible(actor: Actor, found: Found) -> bool:
-    facts = facts_of(found.state) if found.state is not None else sql_jurisdiction.facts_of_row(found.row)  # type: ignore[arg-type]
+    if found.state is not None:
+        facts = facts_of(found.state)
+    else:
+        assert found.row is not None
+        facts = sql_jurisdiction.facts_of_row(found.row)
     return sees(scope_of(actor), facts)
 
 
@@ -89,13 +134,22 @@ def view(svc: Services, found: Found, actor: Actor, db: Session | None = None) -
     """The case as the caller may see it; with `db`, its handler and team choices with their scores and its
     messages on external channels."""
     if found.state is not None:
-        v = views.case_from_state(found.state, actor)
+        v = views.case_from_state(found.state, actor, source="read_model" if found.row else "workflow")
+        v.stale = found.stale
     else:
         assert found.row is not None
-        v = views.case_from_row(found.row, svc.taxonomy).model_copy(update={"stale": found.stale})
+        v = views.case_from_row(found.row, svc.taxonomy)
     if db is not None:
         views.with_read_model(v, db, found.case_id)
     return v
+
+
+def view_now(svc: Services, db: Session, case_id: str, actor: Actor) -> CaseView:
+    """The case as the read model holds it now (after a step: at least as new as the step's events)."""
+    row = db.get(Case, case_id)
+    if row is None:
+        raise not_found()
+    return view(svc, Found(case_id, row, state_of(row)), actor, db)
 
 
 async def get_case(svc: Services, case_id: str, actor: Actor) -> CaseView:
@@ -107,14 +161,14 @@ async def act(
     svc: Services, case_id: str, actor: Actor, update: Callable[..., Any], make_action: Callable[[Found, Actor], Any]
 ) -> CaseView:
     """Check the caller may see the case (403), build the step (422 on bad references), send it: the
-    workflow's validator has the last word (403 / 409 / 422, leaving no trace when it refuses)."""
+    workflow's validator has the last word (403 / 409 / 422, leaving no trace when it refuses; 409 case_closed
+    when the workflow has ended). The update returns once the step's events are recorded, so the view read
+    back from the read model shows the step."""
     found = await find_for(svc, case_id, actor)
-    if found.state is None and not found.stale:
-        raise case_closed()
     action = await asyncio.to_thread(make_action, found, actor)  # it may look people up in the directory
     client = await svc.temporal.get()
-    state = await engine.run_update(client, case_id, update, action)
-    return await run(svc.engine, lambda db: views.with_read_model(views.case_from_state(state, actor), db, case_id))
+    await engine.run_update(client, case_id, update, action)
+    return await run(svc.engine, lambda db: view_now(svc, db, case_id, actor))
 
 
 async def citizen_step(svc: Services, case_id: str, update: Callable[..., Any], action: Any) -> CaseState:

@@ -1,6 +1,7 @@
 """The services' link to the case engine (Temporal): a client that may be injected (tests) or connected lazily
-and retried (the API may start before Temporal), and the calls the services make — start a case, read its
-live state, send it a step — with Temporal's errors turned into Refusals.
+and retried (the API may start before Temporal), and the calls the services make — start a case, ask the
+server whether it exists, send it a step — with Temporal's errors turned into Refusals. No case is queried:
+the views read the read model (services/cases.py says why).
 
 Nothing here decides a business rule: the workflow's update validators do, and their ApplicationError
 (type forbidden / illegal_state / invalid, details[0] = {"code": ...}) becomes a 403 / 409 / 422 Refusal.
@@ -15,12 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import (
-    Client,
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-)
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -107,10 +103,6 @@ def unavailable(err: BaseException) -> bool:
     )
 
 
-class NoAnswer(Exception):
-    """The workflow exists (or may) but no worker answered in time."""
-
-
 async def start_case(client: Client, settings: Settings, start: CaseStart) -> None:
     await start_workflow(client, settings, DisputeCase.run, start, workflow_id(start.case_id))
 
@@ -137,20 +129,23 @@ async def start_workflow(client: Client, settings: Settings, run: Any, arg: Any,
         raise
 
 
-async def query_state(client: Client, settings: Settings, case_id: str) -> CaseState | None:
-    """The live state; None when no such workflow; NoAnswer when no worker answered in time."""
+async def start_input(client: Client, case_id: str) -> CaseStart | None:
+    """What the case's (latest) run was started with, from the first event of its history; None when Temporal
+    does not know the case. The server answers it from its own records, never a worker, so unlike a query it
+    cannot run the case ahead of its history."""
     handle = client.get_workflow_handle(workflow_id(case_id))
-    timeout = settings.query_timeout_seconds
     try:
-        return await asyncio.wait_for(
-            handle.query(DisputeCase.state, rpc_timeout=timedelta(seconds=timeout)), timeout + 1
-        )
+        async for event in handle.fetch_history_events(page_size=1, rpc_timeout=timedelta(seconds=START_TIMEOUT)):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            [start] = await client.data_converter.decode(payloads, [CaseStart])
+            return start
     except RPCError as err:
         if err.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.INVALID_ARGUMENT):
             return None
-        raise NoAnswer(str(err)) from None
-    except (TimeoutError, WorkflowQueryFailedError, RuntimeError) as err:
-        raise NoAnswer(str(err)) from None
+        if unavailable(err):
+            raise temporal_unavailable() from None
+        raise
+    return None
 
 
 async def run_update(client: Client, case_id: str, update: Callable, action: Any) -> CaseState:

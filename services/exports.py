@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, select
 
 from domain.case_flow import STATUS_ZH
@@ -359,6 +360,7 @@ def cases_export(db: Session, actor: Actor, query: CaseListQuery, tx: Taxonomy, 
         )
     rows = db.exec(
         select(Case)
+        .options(defer(Case.state))  # the workflow's whole state, kilobytes a row, is not in the workbook
         .where(*conds)
         .order_by(Case.received_at.desc(), Case.case_no.desc())
         .execution_options(yield_per=2000)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.settings import Settings
 from domain.taxonomy import TOWNSHIP_LED, Taxonomy
 from domain.times import from_china_wall_time
-from services.schemas import Problem
+from services.schemas import Checked, Problem
 
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 Paragraph = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -18,7 +18,7 @@ Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=64)]
 Severity = Literal["major", "general", "minor"]
 
 
-class _In(BaseModel):
+class _In(Checked):  # no control characters or lone surrogates (services/schemas.py)
     model_config = ConfigDict(extra="forbid")
 
 

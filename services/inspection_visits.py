@@ -28,7 +28,7 @@ from services.db import run
 from services.errors import Refusal, forbidden, invalid, not_found
 from services.inspection import list_item
 from services.inspection_schemas import HazardListItem
-from services.schemas import Problem
+from services.schemas import Checked, Problem
 from store.directory import display_names
 from store.inspection import hazard_filter
 from store.tables import HazardRow, InspectionVisit, Staff
@@ -43,7 +43,7 @@ UNPLANNED = (VisitKind.daily, VisitKind.special, VisitKind.leader_led)
 STATUS_ZH = {"planned": "待走访", "done": "已走访"}
 
 
-class VisitIn(BaseModel):
+class VisitIn(Checked):
     """A visit as recorded. For a planned visit `kind`, `township` and `domain` default to the plan's (the team
     may end up in another township of the district, or find the domain it came for is not the one at fault)."""
 

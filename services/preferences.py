@@ -11,6 +11,7 @@ from domain.channels import EMAIL, SMS, URGENT_KINDS, QuietHoursError, parse_qui
 from domain.messages import KIND_ZH
 from domain.privacy import mask_phone
 from services.errors import Refusal, invalid
+from services.schemas import Checked
 from store.tables import Staff
 
 
@@ -21,7 +22,7 @@ class ChannelsIn(BaseModel):
     inbox: bool | None = None  # only true: the inbox cannot be turned off
 
 
-class PreferencesIn(BaseModel):
+class PreferencesIn(Checked):
     """Fields left out keep their value; `"quiet_hours": null` (or "") clears the quiet hours."""
 
     model_config = ConfigDict(extra="forbid")

@@ -70,7 +70,7 @@ def _view(
             rating=state.rating.model_dump(mode="json") if state.rating else None,
             events=timeline,
             tx=svc.taxonomy,
-            stale=False,
+            stale=stale,
             pause=views.pause_of_state(state),
             can_review=can_request_review(state),
             review=(
@@ -101,16 +101,26 @@ def _view(
     )
 
 
-async def _answer(
-    svc: Services, case_id: str, state: CaseState | None, row: Case | None = None, stale: bool = False
-) -> TrackView:
-    return await run(svc.engine, lambda db: _view(db, svc, case_id, state, row, stale))
+async def _answer(svc: Services, case_id: str, found: cases.Found | None = None) -> TrackView:
+    """The tracking view from the read model as it stands now: after a citizen's step, at least as new as the
+    step's events (the update waited for them to be recorded); before the first record, the case as received
+    (`found`, marked stale). No query reaches the workflow."""
+
+    def build(db: Session) -> TrackView:
+        row = db.get(Case, case_id)
+        if row is not None:
+            state = cases.state_of(row)
+            return _view(db, svc, case_id, state, row, stale=state is None)
+        if found is None or found.state is None:
+            raise not_found("unknown_tracking_code", "查询码无效或已失效")
+        return _view(db, svc, case_id, found.state, None, stale=True)
+
+    return await run(svc.engine, build)
 
 
 async def track(svc: Services, code: str, client_address: str) -> TrackView:
     case_id = await open_case(svc, code, client_address)
-    found = await cases.find(svc, case_id)
-    return await _answer(svc, case_id, found.state, found.row, found.stale)
+    return await _answer(svc, case_id, await cases.find(svc, case_id))
 
 
 async def add_material(svc: Services, case_id: str, upload: Upload, by: Actor = CITIZEN) -> MaterialOut:
@@ -147,25 +157,23 @@ async def citizen_update(svc: Services, code: str, client_address: str, body: Ci
     """更新诉求: add to what the citizen asked for."""
     case_id = await open_case(svc, code, client_address)
     text = update_text(svc, body)
-    state = await cases.citizen_step(
-        svc, case_id, DisputeCase.citizen_update, CitizenUpdateAction(actor=CITIZEN, text=text)
-    )
-    return await _answer(svc, case_id, state)
+    await cases.citizen_step(svc, case_id, DisputeCase.citizen_update, CitizenUpdateAction(actor=CITIZEN, text=text))
+    return await _answer(svc, case_id)
 
 
 async def request_review(svc: Services, code: str, client_address: str, body: ReviewIn) -> TrackView:
     """申请复核: after a rating of 1–2, within the review window (409 otherwise)."""
     case_id = await open_case(svc, code, client_address)
-    state = await cases.citizen_step(
+    await cases.citizen_step(
         svc, case_id, DisputeCase.request_review, ReviewRequestAction(actor=CITIZEN, reason=body.reason)
     )
-    return await _answer(svc, case_id, state)
+    return await _answer(svc, case_id)
 
 
 async def rate(svc: Services, code: str, client_address: str, body: RatingIn) -> TrackView:
     """评价: 1–5 stars once the case is resolved (409 before that)."""
     case_id = await open_case(svc, code, client_address)
-    state = await cases.citizen_step(
+    await cases.citizen_step(
         svc, case_id, DisputeCase.rate, RateAction(actor=CITIZEN, score=body.score, comment=body.comment or None)
     )
-    return await _answer(svc, case_id, state)
+    return await _answer(svc, case_id)

@@ -1,11 +1,12 @@
-"""Shaping what services answer from live workflow state or read-model rows. Personal data is masked here:
+"""Shaping what services answer from a workflow's state (as the read model holds it, or decoded from its history)
+or read-model rows. Personal data is masked here:
 citizens' phones everywhere, citizens' names in lists, staff names (as masked display names) to citizens."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session, select
 
@@ -37,7 +38,9 @@ def clock_view(c: Clock | dict[str, Any]) -> out.ClockView:
     return out.ClockView(**clock.model_dump(), running=clock.running)
 
 
-def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
+def case_from_state(s: CaseState, actor: Actor, source: Literal["workflow", "read_model"] = "workflow") -> out.CaseView:
+    """The whole case from a workflow state: the one the read model holds (`source="read_model"`, the case view
+    and the answer after a step), or one decoded from the workflow's history (an auditor's `as_of`)."""
     i = s.intake
     return out.CaseView(
         case_id=s.case_id,
@@ -83,7 +86,7 @@ def case_from_state(s: CaseState, actor: Actor) -> out.CaseView:
         auto_close_at=s.auto_close_at,
         closed_at=s.closed_at,
         actions=case_flow.allowed_steps(s, actor),
-        source="workflow",
+        source=source,
         stale=False,
     )
 
@@ -176,7 +179,8 @@ def with_read_model(v: out.CaseView, db: Session, case_id: str) -> out.CaseView:
 
 
 def case_from_row(row: Case, tx: Taxonomy) -> out.CaseView:
-    """The read model's copy, when no worker answers the live query: marked stale."""
+    """A reduced view from the row's columns alone, for a row last written before it kept the workflow's state
+    (migration 0010): marked stale until the case records again or `wuhuan audit reconcile` fills the state."""
     category = tx.category(row.category)
     return out.CaseView(
         case_id=row.case_id,
@@ -374,7 +378,7 @@ def track_view(
 
 def pause_of(events: Iterable[CaseEventRow]) -> dict[str, Any]:
     """Whether the case stands still now (暂停计时), why (the staff's words, numbers masked), since when, and
-    when it last went on again — from the events, so the read model's fallback view says the same."""
+    when it last went on again — from the events, so the reduced view of a row without a state says the same."""
     paused: CaseEventRow | None = None
     resumed_at: datetime | None = None
     for e in events:

@@ -107,6 +107,11 @@ class Case(SQLModel, table=True):
     # is cleared), so the board's review rate counts it.
     review_requested_at: datetime | None = None
     needs_manual_triage: bool = Field(default=False, index=True)
+    # The workflow's whole CaseState as of `last_seq` (what `record_case_events` received with those events):
+    # the staff case view, the answer after a step and the citizen's tracking view are built from it, so no
+    # query reaches an open case (docs/durability.md, "The cache and replay"). None on a row last written
+    # before migration 0010, until the case records again or `wuhuan audit reconcile` fills it.
+    state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     last_seq: int = 0
     updated_at: datetime = Field(default_factory=utcnow)
 

@@ -112,7 +112,8 @@ def export_cases(caller: Caller, ctx: Ctx, db: Db, filters: Filters) -> Response
 
 @router.get("/{case_id}", response_model=CaseView)
 async def get_case(case_id: str, caller: Caller, ctx: Ctx) -> CaseView:
-    """Live workflow state (`source: workflow`); the read model's copy, marked stale, when no worker answers."""
+    """The workflow's state as last recorded, from the read model (`source: read_model`): no query reaches the
+    case (docs/durability.md, "The cache and replay"). `stale` only for a row recorded before it kept states."""
     return await cases.get_case(ctx, case_id, caller)
 
 

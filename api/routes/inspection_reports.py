@@ -16,7 +16,7 @@ from api.downloads import attachment
 from services import inspection_exports
 from services import inspection_reports as reports
 from services.exports import XLSX
-from services.schemas import PAGE_MAX
+from services.schemas import PAGE_MAX, Checked
 
 router = APIRouter(prefix="/api/v1/inspection", tags=["inspection"])
 Several = Annotated[str | None, Query(description="one value or several, comma-separated")]
@@ -45,7 +45,7 @@ class AttendanceIn(BaseModel):
     attended: bool
 
 
-class HeldIn(BaseModel):
+class HeldIn(Checked):
     model_config = ConfigDict(extra="forbid")
     note: Annotated[str | None, Field(max_length=500)] = None
 

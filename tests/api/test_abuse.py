@@ -291,6 +291,23 @@ async def test_control_characters_and_lone_surrogates_are_422_before_a_number_is
     assert int(after["case_no"][-4:]) == int(before["case_no"][-4:]) + 1
 
 
+async def test_the_same_rule_holds_for_hazards_and_preferences(api):
+    inspector = await api.auth("inspector")
+    hazard = (
+        '{"domain": "residential_fire", "township": "baita", "site": "白塔镇幸福小区\\ud800", "description": "堵塞",'
+        ' "severity": "major", "unit": "xiaofang", "measure": "清理"}'
+    )
+    body = raw_json(hazard)
+    r = await api.post("/api/v1/inspection/hazards", content=body["content"], headers=inspector | body["headers"])
+    assert assert_error(r, 422)["code"] in ("invalid_text", "invalid_input")  # pydantic may see it first
+    hazard = hazard.replace("\\ud800", "\\u001b")
+    body = raw_json(hazard)
+    r = await api.post("/api/v1/inspection/hazards", content=body["content"], headers=inspector | body["headers"])
+    assert_error(r, 422, "invalid_text")
+    r = await api.put("/api/v1/me/preferences", json={"quiet_hours": "22:00\x00-07:00"}, headers=inspector)
+    assert_error(r, 422)
+
+
 async def test_line_breaks_and_tabs_in_a_text_are_fine(api):
     out = await api.intake(description="拖欠工资三个月\n包工头电话打不通\t请帮忙\r\n")
     assert out["case_no"]

@@ -24,7 +24,7 @@ async def test_intake_routes_labour_case_to_renshe_and_baita_with_handler_and_te
     assert (view["category"], view["unit"], view["township"]) == ("labor", "renshe", "baita")
     assert view["handler"] == "renshe.mediator"
     assert len(view["team"]) == 2 and "renshe.mediator" in view["team"]
-    assert view["status"] == "team_formed" and view["source"] == "workflow" and view["stale"] is False
+    assert view["status"] == "team_formed" and view["source"] == "read_model" and view["stale"] is False
     clocks = {c["name"]: c for c in view["clocks"]}
     assert set(clocks) == {"routed", "assigned", "team", "yellow", "red"}
     assert all(clocks[n]["met_at"] and not clocks[n]["breached"] for n in ("routed", "assigned", "team"))

@@ -63,3 +63,44 @@ def test_audit_replay_command_over_the_recorded_histories():
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "0 not" in out.stdout
+
+
+async def test_reconcile_fills_the_state_of_a_row_recorded_before_it_was_kept_and_queries_no_case(
+    skipping_env, worker, task_queue, engine, cases, monkeypatch
+):
+    """A row from before migration 0010 has no state (its views are reduced, `stale`): reconcile fills it from
+    the last state the workflow recorded, read from the history, which it replays itself — never a query."""
+    from temporalio.client import WorkflowHandle
+
+    from domain.models import CaseState
+    from services import history
+
+    h = await start_case(skipping_env, task_queue, cases)
+    st = await until(h, lambda s: bool(s.team))
+    with session(engine) as db:
+        row = db.get(Case, st.case_id)
+        row.state = None
+        db.add(row)
+        db.commit()
+
+    async def no_query(*args, **kwargs):
+        raise AssertionError("reconcile queried a case")
+
+    monkeypatch.setattr(WorkflowHandle, "query", no_query)
+    [drift] = await reconcile(skipping_env.client, engine, [st.case_id], dry_run=False)
+    assert set(drift.fields) == {"state"} and not drift.missing_events
+    with session(engine) as db:
+        kept = CaseState.model_validate(db.get(Case, st.case_id).state)
+    assert (kept.status, kept.handler, [m.username for m in kept.team]) == (
+        st.status,
+        st.handler,
+        [m.username for m in st.team],
+    )
+    assert await reconcile(skipping_env.client, engine, [st.case_id], dry_run=True) == []
+
+    async def not_replaying(runs, data_converter=None):
+        return {"deterministic": False, "events": 1, "runs": 1, "error": "run x: [TMPRL1100] nondeterminism"}
+
+    monkeypatch.setattr(history, "replay", not_replaying)
+    [drift] = await reconcile(skipping_env.client, engine, [st.case_id], dry_run=False)
+    assert drift.unreadable is not None and "does not replay" in drift.unreadable
