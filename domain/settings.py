@@ -129,6 +129,11 @@ class Settings(BaseSettings):
     # Tamper-evident case log (domain/audit_chain.py): the hash of newly written case_events rows; each row
     # records its own algorithm, so switching keeps the chains already written verifiable.
     audit_hash: Literal["sm3", "sha256"] = "sm3"
+    # Retention (Cybersecurity Law art. 21: logs kept at least six months; PIPL: personal data no longer than
+    # needed). `wuhuan privacy prune-logs` (run daily by cron) deletes access-log rows older than log_retention,
+    # which may not be under P180D; `wuhuan privacy anonymise` anonymises ended cases older than case_retention.
+    log_retention: str = "P180D"
+    case_retention: str = "P3Y"
 
     # Safety inspection (平安督查): rectification deadlines by severity, the reminder before a deadline, the
     # re-check (回头看) after striking off, and the window in which a unit's second overdue hazard brings its
