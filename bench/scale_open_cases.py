@@ -12,9 +12,10 @@ during the run). At each level, once every case has its handler:
   taken in over HTTP right then has its handler in the read model;
 - the rate at which cases were taken in and settled, and the CPU per case of each process in that stretch.
 
-    .venv/bin/python bench/bench_scale.py [--levels 1000,10000]
+    .venv/bin/python bench/scale_open_cases.py [--levels 1000,10000]
 
-Not part of `make bench` (10,000 cases take half an hour on two cores). Results: bench/results/scale.txt."""
+Not part of `make bench` (not named bench_*.py: 10,000 cases take half an hour on two cores).
+Results: bench/results/scale.txt."""
 
 from __future__ import annotations
 
