@@ -153,8 +153,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10 * 1024 * 1024
     # Continue-as-new once a case's history passes this many events (Temporal also suggests it).
     history_event_limit: int = 2000
-    # How long a view waits for a case just received to reach the read model (no query reaches a case), and for
-    # a hazard's workflow to answer its state query.
+    # How long a hazard's view waits for its workflow's state query before the hazard's first record. Cases are
+    # never queried (services/cases.py).
     query_timeout_seconds: float = 3.0
 
     # Message channel beside the in-app inbox (activities/delivery.py): a DingTalk-style robot or the county's

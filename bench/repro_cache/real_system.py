@@ -36,7 +36,7 @@ from testkit import fault_suite  # noqa: E402  (sets the test environment: hashi
 LABOUR = "白塔镇某工地包工头拖欠工人三个月工资"
 
 
-async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str], float]:
+async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str], float, list[float]]:
     import httpx
     from sqlalchemy import update
     from temporalio.worker import Replayer
@@ -62,7 +62,7 @@ async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str]
     server.start()
     task_queue = f"real-{uuid.uuid4().hex[:8]}"
     levels = dict(
-        WUHUAN_SLA_YELLOW_AFTER=f"PT{a.yellow:g}S", WUHUAN_SLA_RED_AFTER="PT600S", WUHUAN_SLA_REMIND_BEFORE="PT0S"
+        WUHUAN_SLA_YELLOW_AFTER=f"PT{a.yellow:g}S", WUHUAN_SLA_RED_AFTER="PT600S", WUHUAN_SLA_REMIND_BEFORE="PT1S"
     )
     worker = WuhuanProcess(
         "worker",
@@ -91,7 +91,7 @@ async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str]
             payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"],
             sla_yellow_after=f"PT{a.yellow:g}S",
             sla_red_after="PT600S",
-            sla_remind_before="PT0S",
+            sla_remind_before="PT1S",
             public_url="http://testserver",
         )
         app = create_app(settings, client=client, engine=engine)
@@ -124,6 +124,8 @@ async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str]
             await asyncio.sleep(a.down)
             worker.start()
 
+            view_ms: list[float] = []
+
             async def drive(case_id: str) -> None:
                 deadline = time.monotonic() + 120
                 if a.query:  # what the API did before issue 14
@@ -135,7 +137,9 @@ async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str]
                             if time.monotonic() > deadline:
                                 raise
                             await asyncio.sleep(0.3)
+                asked = time.perf_counter()
                 v = await http.get(f"/api/v1/cases/{case_id}", headers=mediator)
+                view_ms.append(1000 * (time.perf_counter() - asked))
                 assert v.status_code == 200, v.text
                 body = {"summary": "组织双方调解", "held_at": datetime.now(UTC).isoformat(), "participants": ["申请人"]}
                 while True:
@@ -154,7 +158,7 @@ async def run(a: argparse.Namespace, workdir: Path) -> tuple[int, int, list[str]
             replay = await replayer.replay_workflow(history, raise_on_replay_failure=False)
             if replay.replay_failure is not None:
                 failed.append(f"{case_id}: {str(replay.replay_failure)[:160]}")
-        return len(ids), len(failed), failed + errors, time.monotonic() - t0
+        return len(ids), len(failed), failed + errors, time.monotonic() - t0, sorted(view_ms)
     finally:
         worker.stop()
         server.stop()
@@ -171,13 +175,14 @@ def main() -> int:
     a = p.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="wuhuan-real-repro-"))
     try:
-        n, failed, notes, seconds = asyncio.run(run(a, workdir))
+        n, failed, notes, seconds, view_ms = asyncio.run(run(a, workdir))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    views = f"p50 {view_ms[len(view_ms) // 2]:.0f} ms, max {view_ms[-1]:.0f} ms" if view_ms else "none"
     text = (
         f"real system, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {n} cases, cache {a.cache}, "
         f"{'query, then ' if a.query else ''}view and step after a worker kill around the yellow clocks: "
-        f"{failed} of {n} histories not replaying ({seconds:.0f} s)"
+        f"{failed} of {n} histories not replaying ({seconds:.0f} s); case views (GET, all at once): {views}"
     )
     print(text)
     for line in notes[:10]:
