@@ -306,6 +306,7 @@ class Loads:
         self.next_text = 0
         self.phone = 0
         self.case_ids: list[str] = []
+        self.refused: dict[str, int] = {}  # failed intakes by status code (or exception name)
 
     def intake_body(self) -> dict:
         text, _ = self.texts[self.next_text % len(self.texts)]
@@ -340,9 +341,11 @@ class Loads:
         t = time.monotonic()
         try:
             r = await self.stack.http.post("/api/v1/cases", json=self.intake_body())
-        except Exception:
+        except Exception as e:
+            self.refused[type(e).__name__] = self.refused.get(type(e).__name__, 0) + 1
             return None
         if r.status_code != 201:
+            self.refused[str(r.status_code)] = self.refused.get(str(r.status_code), 0) + 1
             return None
         case_id = r.json()["case_id"]
         sent[case_id] = t
@@ -466,6 +469,7 @@ async def run(a: argparse.Namespace) -> tuple[list[str], bool]:
         wprof = await history_profile(stack, loads.case_ids)
         bprof = await bare_profile(stack)
         rss = {name: rss_mib(pid) for name, pid in stack.pids().items()}
+        refused = loads.refused
     finally:
         await stack.stop()
         worker_log = stack.worker.output()
@@ -499,7 +503,7 @@ async def run(a: argparse.Namespace) -> tuple[list[str], bool]:
         f"wuhuan burst rate (cases/s):                {spread([w.rate for w in wuh])}",
         f"ratio wuhuan / bare:                        {ratio:.2f} (min {min(ratios):.2f}, max {max(ratios):.2f})"
         f"   goal >= 0.5 (stretch 0.8): {'met' if ratio >= 0.5 else 'MISSED'}",
-        f"failed intakes or cases not arrived:        {failed}",
+        f"failed intakes or cases not arrived:        {failed}" + (f"  refused: {refused}" if refused else ""),
         f"burst intake -> named handler p50 / p99 (s): {pct(burst_lat, 50):.2f} / {pct(burst_lat, 99):.2f}",
         f"paced at {paced_rate:.1f}/s ({a.paced} cases, achieved {paced.rate:.1f}/s): intake -> named handler "
         f"p50 {pct(paced.latencies, 50):.3f} s, p99 {p99:.3f} s, max {max(paced.latencies or [0]):.3f} s, "
