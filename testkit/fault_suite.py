@@ -238,13 +238,14 @@ class Result:
 
 async def connect(target: str, timeout: float = 60) -> Client:
     from domain.settings import Settings
-    from workflows.temporal_client import data_converter
+    from workflows.temporal_client import client_interceptors, data_converter
 
-    converter = data_converter(Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"]))
+    settings = Settings(payload_keys=os.environ["WUHUAN_PAYLOAD_KEYS"])
+    converter = data_converter(settings)
     deadline = time.monotonic() + timeout
     while True:
         try:
-            client = await Client.connect(target, data_converter=converter)
+            client = await Client.connect(target, data_converter=converter, interceptors=client_interceptors(settings))
             await client.count_workflows()
             return client
         except Exception:
