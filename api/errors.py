@@ -50,15 +50,32 @@ def _shape(status: int, detail: Any) -> dict[str, Any]:
     return {"code": code, "message": detail if own_text else message}
 
 
+BUSY_RETRY_AFTER = "5"  # seconds: a 503 that names no wait of its own (Temporal or its worker not answering)
+
+
+def _headers(status: int, headers: dict[str, str] | None) -> dict[str, str] | None:
+    """A 503 always says when to come back (the OpenAPI document declares Retry-After on it)."""
+    if status == 503 and not any(k.lower() == "retry-after" for k in headers or {}):
+        return {**(headers or {}), "Retry-After": BUSY_RETRY_AFTER}
+    return headers
+
+
 async def _refusal(request: Request, exc: Refusal) -> JSONResponse:
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return JSONResponse(
+        {"detail": exc.detail}, status_code=exc.status_code, headers=_headers(exc.status_code, exc.headers)
+    )
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    # The framework's 400s are bodies it cannot read at all (FastAPI: not UTF-8; Starlette: a broken form or
+    # multipart, too many fields): bad input like any other, so the 422 every client already handles (a JSON
+    # syntax error is FastAPI's 422 already), not a lone 400 the document would have to declare everywhere.
+    if exc.status_code == 400:
+        return JSONResponse({"detail": {"code": "unreadable_body", "message": "请求内容无法解析"}}, status_code=422)
     return JSONResponse(
         {"detail": _shape(exc.status_code, exc.detail)},
         status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
+        headers=_headers(exc.status_code, getattr(exc, "headers", None)),
     )
 
 

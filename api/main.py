@@ -20,6 +20,7 @@ from temporalio.client import Client
 
 from api import docs as api_docs
 from api import errors, middleware
+from api import openapi as api_openapi
 from api.auth import load_secret
 from api.deps import AppContext
 from api.pages import citizen as citizen_pages
@@ -124,6 +125,7 @@ def create_app(
     app.include_router(staff_preference_pages.router)  # 消息设置
     app.add_exception_handler(LoginRequired, _to_login)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    api_openapi.install(app)  # every operation's real error statuses and bodies
     return app
 
 

@@ -61,5 +61,6 @@ class SchemaGate:
                             }
                         },
                         status_code=503,
+                        headers={"Retry-After": "30"},  # an upgrade takes a while
                     )
             return await call_next(request)

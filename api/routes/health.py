@@ -30,4 +30,8 @@ async def healthz(ctx: Ctx) -> JSONResponse:
     if temporal_ok and database_ok:
         return JSONResponse(body)
     down = "、".join(name for name, ok in (("Temporal", temporal_ok), ("数据库", database_ok)) if not ok)
-    return JSONResponse({"detail": {"code": "unhealthy", "message": f"{down} 暂不可用", **body}}, status_code=503)
+    return JSONResponse(
+        {"detail": {"code": "unhealthy", "message": f"{down} 暂不可用", **body}},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
