@@ -122,10 +122,12 @@ def free_port() -> int:
 
 @pytest_asyncio.fixture
 async def live_server(app):
-    """The app under uvicorn on 127.0.0.1:<free port>, served from this event loop."""
+    """The app under uvicorn on 127.0.0.1:<free port>, served from this event loop, as its public URL."""
     import uvicorn
 
     port = free_port()
+    # The county's public URL is where citizens reach this server: links and QR codes point here.
+    app.state.ctx.settings.public_url = f"http://127.0.0.1:{port}"
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", access_log=False)
     )
