@@ -171,10 +171,6 @@ def facts_of(h: HazardState) -> HazardFacts:
     return HazardFacts(unit=r.unit, township=r.township, district=r.district, found_by=r.found_by)
 
 
-def _system(a: Actor, h: HazardState) -> bool:
-    return a.role == Role.system
-
-
 @dataclass(frozen=True)
 class HazardStep:
     zh: str

@@ -312,7 +312,7 @@ async def may_submit_evidence(svc: Services, hazard_id: str, actor: Actor) -> No
     try:
         hazards.check(h, "submit_evidence", probe)
     except hazards.CaseRuleError as e:
-        raise Refusal({"forbidden": 403, "illegal_state": 409, "invalid": 422}[e.kind], e.code, e.message) from None
+        raise Refusal(engine.STATUS_FOR_KIND[e.kind], e.code, e.message) from None
 
 
 async def submit_evidence(svc: Services, hazard_id: str, actor: Actor, upload: uploads.Upload) -> HazardView:

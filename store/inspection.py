@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import false, or_, true
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
@@ -54,10 +54,3 @@ def earlier_overdue(
     if unit == "township":
         q = q.where(HazardRow.township == township)
     return [(no, at) for no, at, _ in db.exec(q).all()]
-
-
-def unit_scope(unit: str, township: str) -> ColumnElement[bool]:
-    """A responsible unit's hazards (the township itself: only that township's)."""
-    if unit == "township":
-        return and_(HazardRow.unit == unit, HazardRow.township == township)
-    return HazardRow.unit == unit
