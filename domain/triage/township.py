@@ -70,7 +70,7 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "是…的人",
         "left",
-        r"(?<![但可还就要总只于不倒正真硬像说讲也])是|系|来自|都是|我们是|本身是|嫁到|嫁过来|嫁去|嫁出去到|搬到|搬来",
+        r"(?<![但可还就要总只于不倒正真硬像说讲也])是|系|来自|都是|我们是|本身是|嫁到|嫁在|嫁过来|嫁去|嫁出去到|搬到|搬来",
         -2.0,
     ),
     _cue("人在", "left", r"人在|我人在|人住", -1.5),
@@ -83,7 +83,7 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "住处",
         "adjacent",
-        r"(?:镇|乡|街道)?的?(?:家里|家中|租房子?住|租了?房子?|租的房子?|住着|住了|买了房子?|买房子?)",
+        r"(?:镇|乡|街道)?的?(?:家里|家中|租房子?住|租了?房子?|租的房子?|住着|住了|买了房子?|买房子?|住$)",
         -2.5,
     ),
     # where the dispute arises
@@ -105,7 +105,7 @@ _SITE_NAME = re.compile(r"(?:医院|卫生院|卫生室|诊所|景区|古镇|市
 # Family matters: the household's place counts (GUIDELINES.md: a child's maintenance, support of a parent).
 # (not "做女儿的": the caller describing herself)
 _FAMILY_HOME = re.compile(
-    r"(?<![做当])(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?)"
+    r"(?<![做当是])(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?)"
     r"[^，。！？；,.!?;\s]{0,8}[，,\s]?[^，。！？；,.!?;\s]{0,8}$"
 )
 _FAMILY_AWAY = re.compile(
@@ -119,6 +119,19 @@ _LIVES_WITH = re.compile(r"(?:跟|和|随)着?.{0,4}(?:一起)?住(?:在|到)?$"
 # Where the matter is the family's house or land, the family's home place (老家, 娘家) is where it lies.
 _PROPERTY_CATEGORIES = {"land_forest", "housing_homestead", "land_acquisition", "neighbor", "litigation"}
 _PROPERTY = re.compile(r"老房|老屋|房子|宅|田|山|承包地|自留地|坟|院子|祖屋|林地|茶园|果园|竹|地基|围墙|墙脚|下水|水管")
+
+# A house or field said right after the name ("家在X村的承包田", "X村有我爷爷留下的老屋"): the matter lies there,
+# whatever 家在/住在 said before it.
+_PROPERTY_AFTER = re.compile(
+    r"(?:镇|乡|街道)?(?:村)?(?:的|那边的?|有)?(?:我|我家|我们家|我爷爷|我爸|我妈|我父亲|祖上)?.{0,6}?"
+    r"(?:承包田|承包地|自留地|责任田|田|地块|山林|林地|山|房子|老屋|老房|祖屋|宅基地|门面|店面|厂房|坟)"
+)
+# A lease: the let property's place counts (GUIDELINES.md), not where the tenant or the landlord lives.
+_LEASE = re.compile(r"租给|出租|房租|租金|租了?(?:我|他|她)(?:家)?的|承租|租赁")
+_LET_PROPERTY = re.compile(
+    r"(?:镇|乡|街道)?(?:村)?(?:的|那边的?|有)?.{0,6}?(?:门面|店面|房子|房|厂房|仓库|田|地|山|鱼塘|场地)"
+)
+_CHILD = re.compile(r"孩子|儿子|女儿|小孩|孙子|孙女|娃")
 
 # A loan or unpaid money between two towns: the borrower's (the one who must pay) township counts.
 _CALLER_LENDS = re.compile(
@@ -239,6 +252,18 @@ def _counts(place: Place, text: str, start: int, end: int) -> bool:
     return True
 
 
+MASK = "〇"
+
+
+def _masked(text: str, mentions: list[Mention]) -> str:
+    """The text with every place name blanked out, so that a cue never reads a name as a word (田 in 田市镇,
+    山 in 湫山乡, 林 in 双林村)."""
+    chars = list(text)
+    for m in mentions:
+        chars[m.start : m.end] = MASK * (m.end - m.start)
+    return "".join(chars)
+
+
 def _clause(text: str, start: int, end: int) -> tuple[str, str, str]:
     left_start = start
     while left_start > 0 and start - left_start < _LEFT_REACH and not _CLAUSE_END.match(text[left_start - 1]):
@@ -257,12 +282,21 @@ def _sentence_left(text: str, start: int) -> str:
     return text[i:start]
 
 
+def _child_nearer(left: str) -> bool:
+    """ "前妻带着儿子在X": the child is named after the other parent, nearer the place — the child lives there."""
+    child = [c.start() for c in _CHILD.finditer(left)]
+    away = [a.start() for a in _FAMILY_AWAY.finditer(left)]
+    return bool(child) and (not away or max(child) > min(away))
+
+
 def _debtor_side(text: str, m: Mention, left: str, right: str) -> str | None:
     """Whose place a mention is in a loan: the caller's ("self") or the other party's ("other")."""
     if _THIRD_PARTY.search(left):
         return "other"
     if _SELF.search(left):
         return "self"
+    if left in ("", "是", "系") and _THIRD_PARTY.search(_sentence_left(text, m.start)[-10:]):
+        return "other"  # "有个包工头，是白塔镇的": the person of the clause before
     if _THIRD_PARTY_AFTER.match(right):
         return "other"
     if _SELF_AFTER.match(right):
@@ -312,7 +346,14 @@ def _score(text: str, m: Mention, category: str | None) -> None:
     if category == "consumer" and (_SELLER.search(left) or _SELLER_AFTER.match(right)):
         m.score = max(m.score, 0.0) + 3.5
         m.cues.append("商家所在地（消费）")
-    if category == "contract_debt":
+    if category in _PROPERTY_CATEGORIES and _PROPERTY_AFTER.match(right):
+        m.score = max(m.score, 0.0) + 2.5
+        m.cues.append("紧接房屋土地")
+    lease = category in ("contract_debt", "housing_homestead", "land_forest") and _LEASE.search(text)
+    if lease and _LET_PROPERTY.match(right):
+        m.score = max(m.score, 0.0) + 3.0
+        m.cues.append("出租物所在地（租赁）")
+    elif category == "contract_debt" and not lease:
         lends, borrows = bool(_CALLER_LENDS.search(text)), bool(_CALLER_BORROWS.search(text))
         side = _debtor_side(text, m, left, right) if lends != borrows else None
         if side is not None:
@@ -327,7 +368,7 @@ def _score(text: str, m: Mention, category: str | None) -> None:
         if _LIVES_WITH.search(left):
             m.score = max(m.score, 0.0) + 4.0
             m.cues.append("同住的家（家事纠纷）")
-        elif _FAMILY_AWAY.search(left):
+        elif _FAMILY_AWAY.search(left) and not _child_nearer(left):
             m.score = min(m.score, 0.0) - 2.0
             m.cues.append("另一方住处（家事纠纷）")
         elif _FAMILY_HOME.search(left) or _FAMILY_HOME.search(wide):
@@ -361,8 +402,9 @@ def locate(
         if not text:
             continue
         found = find_mentions(gaz, text)
+        masked = _masked(text, found)
         for m in found:
-            _score(text, m, category)
+            _score(masked, m, category)
             if i == 0 and len(texts) > 1:
                 m.source, m.score = "address", max(m.score, 0.0) + 4.0
                 m.cues.append("事发地址栏")
