@@ -27,6 +27,7 @@ from activities.records import CaseRecorder
 from activities.triage import Triage
 from domain.settings import Settings, get_settings, parse_duration
 from domain.taxonomy import Taxonomy, get_taxonomy
+from domain.triage import place_roles
 from domain.triage.service import model_holder
 from services.digest import ensure_digest_schedule
 from services.inspection_plan import ensure_inspection_schedule, plan_current_week_if_empty
@@ -147,6 +148,7 @@ async def run_worker(settings: Settings | None = None) -> None:
     with concurrent.futures.ThreadPoolExecutor(max_workers=32) as executor:
         taxonomy = get_taxonomy()
         model_holder(settings.models, taxonomy).get()  # load (or first build) the triage model before polling
+        place_roles.shipped_model(taxonomy)  # and train the place-role model (about a second)
         worker = build_worker(client, settings, engine, taxonomy, executor)
         log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_target)
         async with relay_running(engine, settings):  # the webhook outbox's relay, when one is configured

@@ -26,7 +26,7 @@ OUTSIDE = "-"  # an alias for a place outside the county
 # Suffixes a village's everyday name drops (高迁村 → 高迁). Longest first.
 _VILLAGE_SUFFIXES = ("林场生活区", "山地生活区", "生活区", "社区", "村")
 # A two-character stem is an everyday word too often (胜利, 解放, 和谐 …): it counts only before one of these.
-STEM_AFTER = re.compile(r"那边|这边|那里|这里|一带|那块|那头|方向")
+STEM_AFTER = re.compile(r"那边|这边|那里|这里|一带|那块|那头|方向|户口|户籍")
 
 KIND_ZH = {
     "township": "乡镇名",

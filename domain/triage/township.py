@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 
 from domain.taxonomy import Taxonomy
+from domain.triage.place_roles import WINDOW, MentionView, PlaceRoleModel, features, probability, shipped_model
 from domain.triage.places import KIND_ZH, STEM_AFTER, Gazetteer, Place, gazetteer_for
 
 # Short names that are also everyday words: each counts as a place except in the contexts where it is the
@@ -83,8 +84,18 @@ CUES: tuple[Cue, ...] = (
     _cue(
         "住处",
         "adjacent",
-        r"(?:镇|乡|街道)?的?(?:家里|家中|租房子?住|租了?房子?|租的房子?|住着|住了|买了房子?|买房子?|住$)",
+        r"(?:镇|乡|街道)?的?(?:家里|家中|租房子?住|租了?房子?|租的房子?|住着|住了|买了房子?|买房子?|住$|成家|安家|定居|落户)",
         -2.5,
+    ),
+    # right after the name, a person of that place ("白塔的老板把那片山承包去", "下各来的一个人把店砸了"): the
+    # name is whose, not where
+    _cue(
+        "…的老板",
+        "adjacent",
+        r"(?:镇|乡|街道)?(?:村)?(?:那边)?(?:过来的|来的|的)?(?:一个|有个|那个|几个)?"
+        r"(?:老板|包工头|老总|工头|贩子|猪贩子|商贩|买家|客户|生意人|人(?![家民]))"
+        r"(?!的?(?:厂|公司|店|工地|作坊|场|那里|那儿|手下|家|饭店|车间))",
+        -2.0,
     ),
     # where the dispute arises
     _cue("事发地点是", "left", r"地方是|地点是|地方在|地点在|事发地是?|出事地点是?|发生在|出事在", 4.0),
@@ -104,10 +115,16 @@ _SITE_NAME = re.compile(r"(?:医院|卫生院|卫生室|诊所|景区|古镇|市
 
 # Family matters: the household's place counts (GUIDELINES.md: a child's maintenance, support of a parent).
 # (not "做女儿的": the caller describing herself)
-_FAMILY_HOME = re.compile(
-    r"(?<![做当是])(?:孩子|女儿|儿子|小孩|孙子|老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|岳父|外婆|老头子?)"
-    r"[^，。！？；,.!?;\s]{0,8}[，,\s]?[^，。！？；,.!?;\s]{0,8}$"
+_KIN_TAIL = r"[^，。！？；,.!?;\s]{0,8}[，,\s]?[^，。！？；,.!?;\s]{0,8}$"
+_CHILDREN = r"孩子|女儿|儿子|小孩|孙子|孙女"
+_ELDERS = (
+    r"老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|公公|岳父|岳母|丈母娘|外婆|外公|奶奶|爷爷|老母亲|老父亲|老头子?"
 )
+_FAMILY_HOME = re.compile(rf"(?<![做当是])(?:{_CHILDREN}|{_ELDERS}){_KIN_TAIL}")
+# In a support case (赡养) the parent's home counts and a son or daughter is the other side; in a maintenance
+# case (抚养) the child's home counts.
+_SUPPORT_HOME = re.compile(rf"(?:{_ELDERS}){_KIN_TAIL}")
+_MAINTENANCE_HOME = re.compile(rf"(?<![做当是])(?:{_CHILDREN}){_KIN_TAIL}")
 _FAMILY_AWAY = re.compile(
     r"(?:前夫|前妻|他爸|她爸|他妈|她妈|孩子爸|孩子他爸|孩子她爸|孩子妈|孩子他妈|孩子她妈|孩他爸|孩他妈|娃他爸|娃他妈|男方|"
     r"女方|对方|哥|姐|弟|妹|老二|老三|老大)[^，。！？；,.!?;\s]{0,6}$"
@@ -137,17 +154,21 @@ _CHILD = re.compile(r"孩子|儿子|女儿|小孩|孙子|孙女|娃")
 _CALLER_LENDS = re.compile(
     r"(?:问|向|找|跟)我(?:借|拿)|借(?:了)?我(?:的|家|老伴|老公|老婆|爸|妈)?.{0,4}[0-9一二两三四五六七八九十百千万几]|"
     r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)我.{0,4}赊|赊(?:了)?我|"
-    r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款"
+    r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款|"
+    r"借给我的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事)|"
+    r"(?:他|她|渠|对方)[^。！？]{0,16}?(?:还|仍|尚)欠(?!我的|了我的)"
 )
 _CALLER_BORROWS = re.compile(
-    r"我(?:问|向|找|跟).{1,6}借(?!给)|我欠|(?<![问向找跟])我借了(?!.{0,6}给)|借给我|借了.{0,6}给我"
+    r"我(?:问|向|找|跟).{1,12}借(?!给)|我欠|(?<![问向找跟])我借了(?!.{0,6}给)|"
+    r"借给我(?!的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事))|借了.{0,6}给我"
 )
 _THIRD_PARTY = re.compile(
-    r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|渠|一个|有个|邻居|人家|同事|某"
+    r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|渠|一个|有个|邻居|人家|同事|某|贩子|买家|客户"
 )
 _SELF = re.compile(r"我|其|来访人|来电人|申请人|本人")
 _THIRD_PARTY_AFTER = re.compile(
-    r"(?:镇|乡|街道)?.{0,6}?(?:老板|朋友|亲戚|老乡|包工头|老总|厂|公司|村民)|(?:镇|乡|街道)?(?:村)?的人"
+    r"(?:镇|乡|街道)?.{0,6}?(?:老板|朋友|亲戚|老乡|包工头|老总|厂|公司|村民|贩子|买家|客户|生意人)|"
+    r"(?:镇|乡|街道)?(?:村)?的人"
 )
 _SELF_AFTER = re.compile(r"(?:镇|乡|街道)?(?:人|的[，,\s]|的$|个)")  # "福应人 借钱给…": the caller, unnamed
 
@@ -172,10 +193,24 @@ class Mention:
     score: float = 0.0  # > 0: where the dispute arises
     cues: list[str] = field(default_factory=list)
     source: str = "description"  # or address
+    left: str = ""  # the words around the name, other names blanked (what the role model reads)
+    right: str = ""
+    probability: float | None = None  # the role model's: the dispute arises here (set when places compete)
 
     @property
     def role(self) -> str:
+        if self.probability is not None:
+            if self.probability >= 0.5:
+                return "dispute"
+            return "person" if self.score < 0 else "unknown"
         return "dispute" if self.score > 0 else ("person" if self.score < 0 else "unknown")
+
+    @property
+    def keys(self) -> tuple[str | None, ...]:
+        return self.townships if self.townships else (None,)
+
+    def view(self) -> MentionView:
+        return MentionView(self.name, self.kind, self.townships, self.score, tuple(self.cues), self.left, self.right)
 
 
 @dataclass
@@ -235,6 +270,8 @@ def find_mentions(gazetteer: Gazetteer, text: str) -> list[Mention]:
     return merged
 
 
+# Village stems of three characters that are also everyday words: they count only said as a place.
+WORDY_STEMS = frozenset({"石板路", "三亩田", "九龙山", "观音岩", "东横街", "山枣园", "东山头"})
 _STEM_AS_PLACE_AFTER = re.compile(r"的|个|人|村|那|这|老家")
 _STEM_AS_PLACE_BEFORE = re.compile(r"(?:在|住|是|去|到|回|我们|老家)$")
 
@@ -245,6 +282,8 @@ def _counts(place: Place, text: str, start: int, end: int) -> bool:
     if place.kind == "stem":
         # a village's short name is often a word too (石板路, 胜利): it counts said as a place
         if STEM_AFTER.match(text, end):
+            return True
+        if len(place.name) > 2 and place.name not in WORDY_STEMS:
             return True
         return len(place.name) > 2 and bool(
             _STEM_AS_PLACE_AFTER.match(text, end) or _STEM_AS_PLACE_BEFORE.search(text, 0, start)
@@ -282,6 +321,15 @@ def _sentence_left(text: str, start: int) -> str:
     return text[i:start]
 
 
+def _family_home(text: str) -> re.Pattern[str]:
+    support, maintenance = "赡养" in text, "抚养" in text
+    if support and not maintenance:
+        return _SUPPORT_HOME
+    if maintenance and not support:
+        return _MAINTENANCE_HOME
+    return _FAMILY_HOME
+
+
 def _child_nearer(left: str) -> bool:
     """ "前妻带着儿子在X": the child is named after the other parent, nearer the place — the child lives there."""
     child = [c.start() for c in _CHILD.finditer(left)]
@@ -291,6 +339,8 @@ def _child_nearer(left: str) -> bool:
 
 def _debtor_side(text: str, m: Mention, left: str, right: str) -> str | None:
     """Whose place a mention is in a loan: the caller's ("self") or the other party's ("other")."""
+    if _THIRD_PARTY_AFTER.match(right):  # "官路镇的一个老板": whoever spoke before, the name is the other's
+        return "other"
     if _THIRD_PARTY.search(left):
         return "other"
     if _SELF.search(left):
@@ -371,7 +421,7 @@ def _score(text: str, m: Mention, category: str | None) -> None:
         elif _FAMILY_AWAY.search(left) and not _child_nearer(left):
             m.score = min(m.score, 0.0) - 2.0
             m.cues.append("另一方住处（家事纠纷）")
-        elif _FAMILY_HOME.search(left) or _FAMILY_HOME.search(wide):
+        elif (home := _family_home(text)).search(left) or home.search(wide):
             m.score = max(m.score, 0.0) + 2.5
             m.cues.append("孩子或老人住处（家事纠纷）")
         elif m.score < 0 and _WITH_ME.search(text):
@@ -388,42 +438,89 @@ def _score(text: str, m: Mention, category: str | None) -> None:
         m.cues.append("交界")
 
 
+@dataclass(frozen=True)
+class Scale:
+    """The thresholds of a decision, on the scale of the evidence it compares: cue scores, or the role model's
+    probabilities."""
+
+    margin: float  # the best township leads the next by this much, or a person decides
+    weak: float  # with a second place named, the winner needs at least this much evidence
+    outside_clear: float  # a place outside the county leads only with this much evidence
+    outside_weak: float  # … and is placed without a person only with this much
+    span_clear: float  # a name spanning townships (县城) keeps the lead only with this much
+    per_margin: float  # confidence gained per unit of margin
+
+
+CUE_SCALE = Scale(
+    margin=MARGIN, weak=1.0, outside_clear=OUTSIDE_CLEAR, outside_weak=2.0, span_clear=SPAN_CLEAR, per_margin=0.1
+)
+# Chosen by leaving one writer's set out at a time (docs/benchmarks.md): below this margin between the two best
+# townships' probabilities, the automatic choices of unseen writers' texts were wrong more than 1 in 100.
+ROLE_SCALE = Scale(margin=0.5, weak=0.5, outside_clear=0.5, outside_weak=0.6, span_clear=0.6, per_margin=0.5)
+
+
+def mention_rows(taxonomy: Taxonomy, text: str, category: str | None) -> list[tuple[dict[str, float], tuple]]:
+    """The role model's view of each place mention of a text, with the townships it points to."""
+    found = _mentions(gazetteer_for(taxonomy), text, category)
+    return [(features(m.view(), category, i, len(found)), m.keys) for i, m in enumerate(found)]
+
+
+def _mentions(gaz: Gazetteer, text: str, category: str | None) -> list[Mention]:
+    found = find_mentions(gaz, text)
+    masked = _masked(text, found)
+    for m in found:
+        _score(masked, m, category)
+        m.left, m.right = masked[max(0, m.start - WINDOW) : m.start], masked[m.end : m.end + WINDOW]
+    return found
+
+
+# The address the citizen gave for the matter (事发地址栏) says where it is: on the role model's scale, as much
+# as the strongest words of a description.
+ADDRESS_LOGIT = 4.0
+
+
 def locate(
     taxonomy: Taxonomy,
     *texts: str | None,
     category: str | None = None,
     gazetteer: Gazetteer | None = None,
+    roles: PlaceRoleModel | None | bool = None,
 ) -> Placement:
     """Where the matter of these texts is. The first text is the address the citizen gave for the matter (事发
-    地址): a place named there is taken as the dispute's place."""
+    地址): a place named there is taken as the dispute's place. Where two or more townships (or a place outside
+    the county) compete, the role model (`roles`; None: the shipped one, False: the cues alone) weighs them."""
     gaz = gazetteer or gazetteer_for(taxonomy)
     mentions: list[Mention] = []
     for i, text in enumerate(texts):
         if not text:
             continue
-        found = find_mentions(gaz, text)
-        masked = _masked(text, found)
+        found = _mentions(gaz, text, category)
         for m in found:
-            _score(masked, m, category)
             if i == 0 and len(texts) > 1:
                 m.source, m.score = "address", max(m.score, 0.0) + 4.0
                 m.cues.append("事发地址栏")
         mentions += found
     if not mentions:
         return Placement(None, True, 1.0, [], [], "未提及本县乡镇、村（社区）")
-    return _decide(taxonomy, mentions, " ".join(t for t in texts if t))
+    competing = len({k for m in mentions for k in m.keys}) > 1
+    if not competing or roles is False:
+        return _decide(taxonomy, mentions, CUE_SCALE, lambda m: m.score)
+    model = roles if isinstance(roles, PlaceRoleModel) else shipped_model(taxonomy)
+    logits = model.logits([features(m.view(), category, i, len(mentions)) for i, m in enumerate(mentions)])
+    for m, logit in zip(mentions, logits, strict=True):
+        m.probability = round(probability(logit + (ADDRESS_LOGIT if m.source == "address" else 0.0)), 4)
+    return _decide(taxonomy, mentions, ROLE_SCALE, lambda m: m.probability or 0.0)
 
 
-def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement:
+def _decide(taxonomy: Taxonomy, mentions: list[Mention], scale: Scale, strength) -> Placement:
     best: dict[str | None, Candidate] = {}  # per township (None: outside the county), its strongest mention
     for m in mentions:
-        keys: tuple[str | None, ...] = m.townships if m.townships else (None,)
-        for k in keys:
-            if k not in best or m.score > best[k].score:
-                best[k] = Candidate(k, m.score, m)
+        for k in m.keys:
+            if k not in best or strength(m) > best[k].score:
+                best[k] = Candidate(k, strength(m), m)
     ranked = sorted(best.values(), key=lambda c: (-c.score, c.mention.start))
     top = ranked[0]
-    if top.township is None and top.score < OUTSIDE_CLEAR:
+    if top.township is None and top.score < scale.outside_clear:
         # a place outside the county without words saying the matter is there (a person works or was treated
         # there) yields to the county's place: a call to the county is most often about something here
         ours = [c for c in ranked[1:] if c.township]
@@ -437,7 +534,9 @@ def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement
         near = [
             c
             for c in ranked[1:]
-            if len(c.mention.townships) <= 1 and c.township and (top.score - c.score < MARGIN or top.score < SPAN_CLEAR)
+            if len(c.mention.townships) <= 1
+            and c.township
+            and (top.score - c.score < scale.margin or top.score < scale.span_clear)
         ]
         if near:
             ranked.remove(near[0])
@@ -448,12 +547,12 @@ def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement
     margin = top.score - second.score if second else None
     spanning = len(top.mention.townships) > 1
     # with a second place named, the winner needs words that say the dispute is there
-    weak = second is not None and top.score < (2.0 if top.township is None else 1.0)
-    confident = not spanning and not border and not weak and (margin is None or margin >= MARGIN)
+    weak = second is not None and top.score < (scale.outside_weak if top.township is None else scale.weak)
+    confident = not spanning and not border and not weak and (margin is None or margin >= scale.margin)
     if margin is None:
         confidence = 0.5 if spanning else 0.95
     else:
-        confidence = round(min(0.95, 0.5 + 0.1 * margin), 2) if not border else 0.5
+        confidence = round(min(0.95, 0.5 + scale.per_margin * margin), 2) if not border else 0.5
     if not confident:
         confidence = min(confidence, 0.5 if spanning or border else 0.6)
     if spanning:  # each township the name spans, then the others
@@ -468,15 +567,18 @@ def _decide(taxonomy: Taxonomy, mentions: list[Mention], text: str) -> Placement
     )
 
 
+_ROLE_ZH = {"dispute": "事发地", "person": "当事人住所、户籍或来处", "unknown": "未说明是事发地还是住所"}
+
+
 def _why(m: Mention) -> str:
-    if m.score > 0:
-        role = "事发地"
-    elif m.score < 0:
-        role = "当事人住所、户籍或来处"
-    else:
-        role = "未说明是事发地还是住所"
     cues = "、".join(dict.fromkeys(c for c in m.cues if c != "交界"))
-    return f"“{m.name}”（{KIND_ZH.get(m.kind, m.kind)}，{role}" + (f"，依据：{cues}" if cues else "") + "）"
+    likely = f"，事发地可能性{m.probability:.0%}" if m.probability is not None else ""
+    return (
+        f"“{m.name}”（{KIND_ZH.get(m.kind, m.kind)}，{_ROLE_ZH[m.role]}"
+        + (f"，依据：{cues}" if cues else "")
+        + likely
+        + "）"
+    )
 
 
 def _name(taxonomy: Taxonomy, c: Candidate) -> str:
