@@ -128,7 +128,8 @@ class TownshipSuggestion(BaseModel):
     township: str | None  # None: outside the county
     mention: str
     role: str = ""  # dispute | person | unknown
-    score: float = 0.0
+    score: float = 0.0  # the cue phrases' weight (> 0: words say the dispute is there)
+    probability: float | None = None  # the place-role model's, where two or more places competed
 
 
 class RoutingDecision(BaseModel):

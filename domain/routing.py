@@ -86,6 +86,12 @@ def _township_suggestions(place: Placement | None) -> list[TownshipSuggestion]:
     if place is None:
         return []
     return [
-        TownshipSuggestion(township=c.township, mention=c.mention.name, role=c.mention.role, score=c.score)
+        TownshipSuggestion(
+            township=c.township,
+            mention=c.mention.name,
+            role=c.mention.role,
+            score=c.mention.score,
+            probability=c.mention.probability,
+        )
         for c in place.candidates
     ]

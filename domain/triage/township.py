@@ -76,9 +76,13 @@ CUES: tuple[Cue, ...] = (
     ),
     _cue("人在", "left", r"人在|我人在|人住", -1.5),
     _cue(
-        "…人", "right", r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来", -2.0
+        "…人",
+        "right",
+        r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来|出去的|出来的",
+        -2.0,
     ),
     _cue("从…来", "left", r"从|我从|骑车从|开车从", -2.5),
+    _cue("跑回", "left", r"跑回|逃回|躲回|溜回|跑回了|跑到娘家|回娘家", -2.0),
     _cue("经过", "left", r"经过|路过|途经", -1.0),
     # right after the name: the home a person lives in (租房住, 家里), not the matter's place
     _cue(
@@ -93,10 +97,12 @@ CUES: tuple[Cue, ...] = (
         "…的老板",
         "adjacent",
         r"(?:镇|乡|街道)?(?:村)?(?:那边)?(?:过来的|来的|的)?(?:一个|有个|那个|几个)?"
-        r"(?:老板|包工头|老总|工头|贩子|猪贩子|商贩|买家|客户|生意人|人(?![家民]))"
+        r"(?:老板|包工头|老总|工头|贩子|猪贩子|商贩|买家|客户|生意人|人(?![家民])|[\u4e00-\u9fff]某)"
         r"(?!的?(?:厂|公司|店|工地|作坊|场|那里|那儿|手下|家|饭店|车间))",
         -2.0,
     ),
+    # a court or an arbitration body is not the place of the matter (GUIDELINES.md: litigation)
+    _cue("法院", "adjacent", r"(?:市|县|区)?(?:的)?(?:人民)?(?:法院|中院|中级法院|仲裁委|仲裁院|劳动仲裁)", -3.0),
     # where the dispute arises
     _cue("事发地点是", "left", r"地方是|地点是|地方在|地点在|事发地是?|出事地点是?|发生在|出事在", 4.0),
     _cue("在", "left", r"在|于|到|跑到|来到|回|位于|坐落在|坐落于|开在", 1.0),
@@ -127,10 +133,11 @@ _SUPPORT_HOME = re.compile(rf"(?:{_ELDERS}){_KIN_TAIL}")
 _MAINTENANCE_HOME = re.compile(rf"(?<![做当是])(?:{_CHILDREN}){_KIN_TAIL}")
 _FAMILY_AWAY = re.compile(
     r"(?:前夫|前妻|他爸|她爸|他妈|她妈|孩子爸|孩子他爸|孩子她爸|孩子妈|孩子他妈|孩子她妈|孩他爸|孩他妈|娃他爸|娃他妈|男方|"
-    r"女方|对方|哥|姐|弟|妹|老二|老三|老大)[^，。！？；,.!?;\s]{0,6}$"
+    r"女方|对方|哥|姐|弟|妹|老二|老三|老大|老婆|妻子|媳妇|老公|丈夫)[^，。！？；,.!?;\s]{0,6}$"
 )
-_WITH_ME = re.compile(r"孩子跟[我着]|跟我过|随其居住|随我|跟着我|孩子在我")
+_WITH_ME = re.compile(r"孩子跟[我着]|跟我过|随其居住|随我|跟着我|(?:孩子|小孩|儿子|女儿).{0,3}在我")
 # "跟小儿子住在X", "女儿跟着我住在X": the household the child or the parent lives in
+_FAMILY_CASE = re.compile(r"抚养|赡养|离婚|探视|监护")
 _LIVES_WITH = re.compile(r"(?:跟|和|随)着?.{0,4}(?:一起)?住(?:在|到)?$")
 
 # Where the matter is the family's house or land, the family's home place (老家, 娘家) is where it lies.
@@ -153,7 +160,7 @@ _CHILD = re.compile(r"孩子|儿子|女儿|小孩|孙子|孙女|娃")
 # A loan or unpaid money between two towns: the borrower's (the one who must pay) township counts.
 _CALLER_LENDS = re.compile(
     r"(?:问|向|找|跟)我(?:借|拿)|借(?:了)?我(?:的|家|老伴|老公|老婆|爸|妈)?.{0,4}[0-9一二两三四五六七八九十百千万几]|"
-    r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)我.{0,4}赊|赊(?:了)?我|"
+    r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)我.{0,12}赊|赊(?:了)?我|"
     r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款|"
     r"借给我的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事)|"
     r"(?:他|她|渠|对方)[^。！？]{0,16}?(?:还|仍|尚)欠(?!我的|了我的)"
@@ -258,8 +265,13 @@ def find_mentions(gazetteer: Gazetteer, text: str) -> list[Mention]:
     merged: list[Mention] = []
     for m in found:
         prev = merged[-1] if merged else None
-        if prev and prev.end == m.start and prev.kind in ("township", "short") and m.kind in ("village", "stem"):
-            # "安岭乡岭脚村": one address; the township named in it decides
+        if (
+            prev
+            and prev.end == m.start
+            and prev.kind in ("township", "short")
+            and (m.kind in ("village", "stem") or (m.kind == "alias" and set(prev.townships) <= set(m.townships)))
+        ):
+            # "安岭乡岭脚村", "白塔镇神仙居": one address; the township named in it decides
             merged[-1] = Mention(prev.start, m.end, prev.name + m.name, prev.townships, prev.kind)
             continue
         if prev and prev.end == m.start and len(prev.townships) > 1 and set(m.townships) <= set(prev.townships):
@@ -413,7 +425,7 @@ def _score(text: str, m: Mention, category: str | None) -> None:
             else:
                 m.score = min(m.score, 0.0) - 1.0
                 m.cues.append("出借人所在地（借贷）")
-    if category == "marriage_family":
+    if category == "marriage_family" or (category == "litigation" and _FAMILY_CASE.search(text)):
         wide = _sentence_left(text, m.start)
         if _LIVES_WITH.search(left):
             m.score = max(m.score, 0.0) + 4.0

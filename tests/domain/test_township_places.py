@@ -103,6 +103,9 @@ def test_routing_names_the_place_mention_it_used(model):
     d = routing.decide(TX, model, intake("我家住福应街道，在横溪镇一个工艺品厂务工被拖欠工资一万二"), 0.3)
     assert (d.township, d.auto, d.unit) == ("henxi", True, "renshe")
     assert "属地横溪镇：“横溪镇”" in d.reason and d.township_confidence and d.township_confidence >= 0.7
+    top, other = d.township_suggestions[:2]
+    assert (top.township, top.role, other.township, other.role) == ("henxi", "dispute", "fuying", "person")
+    assert top.probability is not None and other.probability is not None and top.probability > other.probability
 
 
 def test_the_citizens_own_choice_of_township_is_kept(model):
