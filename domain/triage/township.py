@@ -65,25 +65,30 @@ CUES: tuple[Cue, ...] = (
     _cue("住在", "left", r"住在|住|家住|居住于|居住在|现居|现住|现居住于|住的|人住|平时住", -3.0),
     _cue("家在", "left", r"家在|家是|我家|家就在", -2.5),
     # the family's home place (老家, 娘家, 屋里): where its house and land are (see _FAMILY_PROPERTY)
-    _cue("老家", "left", r"老家|老家是|老家在|老家就在|娘家|娘家是|娘家在|屋里在|屋里是", -2.5),
+    _cue("老家", "left", r"老家|老家是|老家在|老家就在|屋里在|屋里是", -2.5),
+    # a married woman's parents' home: where she comes from; their house counts only when the matter is it
+    _cue("娘家", "left", r"娘家|娘家是|娘家在|娘家就在", -2.5),
     _cue("户籍", "left", r"户口在|户口|户籍在|户籍|原籍|籍贯|户口.{0,4}迁(?:到|去|进|入)", -3.0),
     # "是" as a copula, not the conjunctions 但是, 可是, 还是 …
     _cue(
         "是…的人",
         "left",
-        r"(?<![但可还就要总只于不倒正真硬像说讲也])是|系|来自|都是|我们是|本身是|嫁到|嫁在|嫁过来|嫁去|嫁出去到|搬到|搬来",
+        r"(?<![但可还就要总只于不倒正真硬像说讲也])是|系|来自|都是|我们是|本身是|搬到|搬来",
         -2.0,
     ),
+    # where a woman married to: her household now (the house, the neighbours, the family are there)
+    _cue("嫁到", "left", r"嫁到|嫁在|嫁过来到|嫁去|嫁出去到|嫁进", -1.0),
     _cue("人在", "left", r"人在|我人在|人住", -1.5),
     _cue(
         "…人",
         "right",
-        r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来|出去的|出来的",
+        r"人(?!家)|的人|本地人|居民|村民|个[，,\s]|个$|的[，,\s]|的$|那边过来|过来|来的|出发|回来|出去的|出来的|嫁出来|嫁出去|嫁过来|嫁过去",
         -2.0,
     ),
     _cue("从…来", "left", r"从|我从|骑车从|开车从", -2.5),
     _cue("跑回", "left", r"跑回|逃回|躲回|溜回|跑回了|跑到娘家|回娘家", -2.0),
     _cue("经过", "left", r"经过|路过|途经", -1.0),
+    _cue("通往", "left", r"通往|通向|开往|去往|前往|驶往", -1.5),  # where a road or a trip leads, not where it is
     # right after the name: the home a person lives in (租房住, 家里), not the matter's place
     _cue(
         "住处",
@@ -104,6 +109,7 @@ CUES: tuple[Cue, ...] = (
     # a court or an arbitration body is not the place of the matter (GUIDELINES.md: litigation)
     _cue("法院", "adjacent", r"(?:市|县|区)?(?:的)?(?:人民)?(?:法院|中院|中级法院|仲裁委|仲裁院|劳动仲裁)", -3.0),
     # where the dispute arises
+    _cue("归属", "left", r"(?:田|地|山|林|房子|屋|坟|桥|山林|林地|宅基地)(?:是|属于|归|在)", 4.0),
     _cue("事发地点是", "left", r"地方是|地点是|地方在|地点在|事发地是?|出事地点是?|发生在|出事在", 4.0),
     _cue("在", "left", r"在|于|到|跑到|来到|回|位于|坐落在|坐落于|开在", 1.0),
     _cue("去", "left", r"去", 0.5),
@@ -133,10 +139,14 @@ _SUPPORT_HOME = re.compile(rf"(?:{_ELDERS}){_KIN_TAIL}")
 _MAINTENANCE_HOME = re.compile(rf"(?<![做当是])(?:{_CHILDREN}){_KIN_TAIL}")
 _FAMILY_AWAY = re.compile(
     r"(?:前夫|前妻|他爸|她爸|他妈|她妈|孩子爸|孩子他爸|孩子她爸|孩子妈|孩子他妈|孩子她妈|孩他爸|孩他妈|娃他爸|娃他妈|男方|"
-    r"女方|对方|哥|姐|弟|妹|老二|老三|老大|老婆|妻子|媳妇|老公|丈夫)[^，。！？；,.!?;\s]{0,6}$"
+    r"女方|对方|哥|姐|弟|妹|老二|老三|老大)[^，。！？；,.!?;\s]{0,6}$"
 )
 _WITH_ME = re.compile(r"孩子跟[我着]|跟我过|随其居住|随我|跟着我|(?:孩子|小孩|儿子|女儿).{0,3}在我")
 # "跟小儿子住在X", "女儿跟着我住在X": the household the child or the parent lives in
+_OTHER_SIDE = frozenset({"跑回", "娘家"})  # in a family matter: where the other side went, or came from
+_PARENTS_PROPERTY = re.compile(
+    r"(?:我爸|我妈|父母|爹|娘|老人|爷爷|奶奶|父亲|母亲)(?:留下|传下|分给|的(?:房|老屋|山|田|地|宅))"
+)
 _FAMILY_CASE = re.compile(r"抚养|赡养|离婚|探视|监护")
 _LIVES_WITH = re.compile(r"(?:跟|和|随)着?.{0,4}(?:一起)?住(?:在|到)?$")
 
@@ -160,7 +170,7 @@ _CHILD = re.compile(r"孩子|儿子|女儿|小孩|孙子|孙女|娃")
 # A loan or unpaid money between two towns: the borrower's (the one who must pay) township counts.
 _CALLER_LENDS = re.compile(
     r"(?:问|向|找|跟)我(?:借|拿)|借(?:了)?我(?:的|家|老伴|老公|老婆|爸|妈)?.{0,4}[0-9一二两三四五六七八九十百千万几]|"
-    r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)我.{0,12}赊|赊(?:了)?我|"
+    r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)(?:我|来访人|来电人|申请人|其)(?:开|家)?.{0,12}赊|赊(?:了)?我|"
     r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款|"
     r"借给我的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事)|"
     r"(?:他|她|渠|对方)[^。！？]{0,16}?(?:还|仍|尚)欠(?!我的|了我的)"
@@ -181,7 +191,7 @@ _SELF_AFTER = re.compile(r"(?:镇|乡|街道)?(?:人|的[，,\s]|的$|个)")  # 
 
 # A consumer dispute: the seller's place (the business), not the buyer's home.
 _SELLER = re.compile(r"(?:卖家|商家|店家|卖方|网店|店铺|厂家|商店)(?:是|在|位于|开在)?$")
-_SELLER_AFTER = re.compile(r"(?:市|县|那边|那里)?(?:的|那家|一家)?(?:商家|卖家|店家|网店|店铺|厂家|店|公司)")
+_SELLER_AFTER = re.compile(r"(?:市|县|那边|那里)?(?:的|那家|一家)?.{0,4}?(?:商家|卖家|店家|网店|店铺|厂家|店|公司)")
 
 # Below this margin between the best township and the next, a person decides.
 MARGIN = 2.0
@@ -342,8 +352,13 @@ def _family_home(text: str) -> re.Pattern[str]:
     return _FAMILY_HOME
 
 
+_CHILD_WITH = re.compile(r"(?:孩子|儿子|女儿|小孩|娃).{0,2}(?:随|跟)着?.{0,6}$")
+
+
 def _child_nearer(left: str) -> bool:
-    """ "前妻带着儿子在X": the child is named after the other parent, nearer the place — the child lives there."""
+    """ "前妻带着儿子在X", "儿子随前妻在X": the child lives there (with the other parent)."""
+    if _CHILD_WITH.search(left):
+        return True
     child = [c.start() for c in _CHILD.finditer(left)]
     away = [a.start() for a in _FAMILY_AWAY.finditer(left)]
     return bool(child) and (not away or max(child) > min(away))
@@ -399,10 +414,15 @@ def _score(text: str, m: Mention, category: str | None) -> None:
     if category == "village_affairs" and "户籍" in m.cues:  # the village one is a member of (户口所在村)
         m.score += 5.5
         m.cues.append("户口所在村（村务）")
-    elif category == "village_affairs" and "老家" in m.cues:  # one's home village, where one is a member
+    elif category == "village_affairs" and (
+        "老家" in m.cues or "娘家" in m.cues
+    ):  # one's home village, where one is a member
         m.score += 4.0
         m.cues.append("老家所在村（村务）")
-    if category in _PROPERTY_CATEGORIES and "老家" in m.cues and _PROPERTY.search(text):
+    if category in _PROPERTY_CATEGORIES and (
+        ("老家" in m.cues and _PROPERTY.search(text))
+        or ("娘家" in m.cues and (_PROPERTY.search(right) or _PARENTS_PROPERTY.search(text)))
+    ):
         m.score = max(m.score, 0.0) + 2.0
         m.cues.append("老家的房屋土地")
     if category == "consumer" and (_SELLER.search(left) or _SELLER_AFTER.match(right)):
@@ -436,10 +456,10 @@ def _score(text: str, m: Mention, category: str | None) -> None:
         elif (home := _family_home(text)).search(left) or home.search(wide):
             m.score = max(m.score, 0.0) + 2.5
             m.cues.append("孩子或老人住处（家事纠纷）")
-        elif m.score < 0 and _WITH_ME.search(text):
+        elif m.score < 0 and _WITH_ME.search(text) and not _OTHER_SIDE.intersection(m.cues):
             m.score = 2.0
             m.cues.append("孩子随申请人住（家事纠纷）")
-        elif m.score < 0:
+        elif m.score < 0 and not _OTHER_SIDE.intersection(m.cues):
             m.score = 1.0  # the caller's own household is where a family matter is, unless another is named
             m.cues.append("家庭住处（家事纠纷）")
     if m.kind == "outside":
