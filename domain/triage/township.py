@@ -68,7 +68,12 @@ CUES: tuple[Cue, ...] = (
     _cue("老家", "left", r"老家|老家是|老家在|老家就在|屋里在|屋里是", -2.5),
     # a married woman's parents' home: where she comes from; their house counts only when the matter is it
     _cue("娘家", "left", r"娘家|娘家是|娘家在|娘家就在", -2.5),
-    _cue("户籍", "left", r"户口在|户口|户籍在|户籍|原籍|籍贯|户口.{0,4}迁(?:到|去|进|入)", -3.0),
+    _cue(
+        "户籍",
+        "left",
+        r"户口在|户口|户籍在|户籍|原籍|籍贯|户口.{0,4}迁(?:到|去|进|入)|户口(?:还|一直|仍然|仍|都)?(?:是|在)(?:娘家|老家)?",
+        -3.0,
+    ),
     # "是" as a copula, not the conjunctions 但是, 可是, 还是 …
     _cue(
         "是…的人",
@@ -102,7 +107,7 @@ CUES: tuple[Cue, ...] = (
         "…的老板",
         "adjacent",
         r"(?:镇|乡|街道)?(?:村)?(?:那边)?(?:过来的|来的|的)?(?:一个|有个|那个|几个)?"
-        r"(?:老板|包工头|老总|工头|贩子|猪贩子|商贩|买家|客户|生意人|人(?![家民])|[\u4e00-\u9fff]某)"
+        r"(?:老板|包工头|老总|工头|贩子|猪贩子|商贩|买家|客户|生意人|男子|女子|男的|女的|小伙子?|青年|人(?![家民])|[\u4e00-\u9fff]某)"
         r"(?!的?(?:厂|公司|店|工地|作坊|场|那里|那儿|手下|家|饭店|车间))",
         -2.0,
     ),
@@ -130,7 +135,8 @@ _SITE_NAME = re.compile(r"(?:医院|卫生院|卫生室|诊所|景区|古镇|市
 _KIN_TAIL = r"[^，。！？；,.!?;\s]{0,8}[，,\s]?[^，。！？；,.!?;\s]{0,8}$"
 _CHILDREN = r"孩子|女儿|儿子|小孩|孙子|孙女"
 _ELDERS = (
-    r"老人|我爸|我妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|公公|岳父|岳母|丈母娘|外婆|外公|奶奶|爷爷|老母亲|老父亲|老头子?"
+    r"老人|我爸|我妈|我娘(?!家)|我爹|阿娘|姆妈|老娘|老爹|父亲|母亲|其母|其父|婆婆|公公|岳父|岳母|丈母娘|外婆|外公|奶奶|爷爷|"
+    r"老母亲|老父亲|老头子?"
 )
 _FAMILY_HOME = re.compile(rf"(?<![做当是])(?:{_CHILDREN}|{_ELDERS}){_KIN_TAIL}")
 # In a support case (赡养) the parent's home counts and a son or daughter is the other side; in a maintenance
@@ -147,6 +153,10 @@ _OTHER_SIDE = frozenset({"跑回", "娘家"})  # in a family matter: where the o
 _PARENTS_PROPERTY = re.compile(
     r"(?:我爸|我妈|父母|爹|娘|老人|爷爷|奶奶|父亲|母亲)(?:留下|传下|分给|的(?:房|老屋|山|田|地|宅))"
 )
+_MEMBER_AFTER = re.compile(r"(?:镇|乡|街道)?(?:村)?(?:的)?(?:村民|社员|股民|居民)")
+# a quarrel of the couple (divorce, violence, betrothal gifts), not the support of a parent
+_COUPLE = re.compile(r"离婚|打我|打人|家暴|男方|老公|丈夫|彩礼|女婿")
+_SUPPORT = re.compile(r"赡养|养老|我爸|我妈|我娘(?!家)|老人|父亲|母亲")
 _FAMILY_CASE = re.compile(r"抚养|赡养|离婚|探视|监护")
 _LIVES_WITH = re.compile(r"(?:跟|和|随)着?.{0,4}(?:一起)?住(?:在|到)?$")
 
@@ -172,12 +182,13 @@ _CALLER_LENDS = re.compile(
     r"(?:问|向|找|跟)我(?:借|拿)|借(?:了)?我(?:的|家|老伴|老公|老婆|爸|妈)?.{0,4}[0-9一二两三四五六七八九十百千万几]|"
     r"欠(?:了)?我|我借给|借给(?:了)?(?:他|她|对方)|借了?.{0,6}给(?!我)|我.{0,4}借出|(?:在|从)(?:我|来访人|来电人|申请人|其)(?:开|家)?.{0,12}赊|赊(?:了)?我|"
     r"对方(?:尚|还|仍)?欠|供货|欠(?:我|其)?货款|"
-    r"借给我的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事)|"
-    r"(?:他|她|渠|对方)[^。！？]{0,16}?(?:还|仍|尚)欠(?!我的|了我的)"
+    r"借给我的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|侄|外甥|女婿|儿子|女儿|孙|亲家|干|朋友|同学|亲戚|邻居|老乡|同事)|"
+    r"(?:他|她|渠|对方)[^。！？]{0,16}?(?:还|仍|尚)欠(?!我的|了我的)|"
+    r"卖(?:了)?.{0,12}给.{0,24}(?:没给|没付|不给|未付|拖|欠)"
 )
 _CALLER_BORROWS = re.compile(
     r"我(?:问|向|找|跟).{1,12}借(?!给)|我欠|(?<![问向找跟])我借了(?!.{0,6}给)|"
-    r"借给我(?!的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|朋友|同学|亲戚|邻居|老乡|同事))|借了.{0,6}给我"
+    r"借给我(?!的?(?:表|堂|哥|姐|弟|妹|叔|舅|姨|侄|外甥|女婿|儿子|女儿|孙|亲家|干|朋友|同学|亲戚|邻居|老乡|同事))|借了.{0,6}给我"
 )
 _THIRD_PARTY = re.compile(
     r"哥|姐|弟|妹|表|堂|叔|舅|姨|亲戚|朋友|同学|老乡|老板|对方|他|她|渠|一个|有个|邻居|人家|同事|某|贩子|买家|客户"
@@ -414,11 +425,12 @@ def _score(text: str, m: Mention, category: str | None) -> None:
     if category == "village_affairs" and "户籍" in m.cues:  # the village one is a member of (户口所在村)
         m.score += 5.5
         m.cues.append("户口所在村（村务）")
-    elif category == "village_affairs" and (
-        "老家" in m.cues or "娘家" in m.cues
-    ):  # one's home village, where one is a member
+    elif category == "village_affairs" and "老家" in m.cues:  # one's home village, where one is a member
         m.score += 4.0
         m.cues.append("老家所在村（村务）")
+    elif category == "village_affairs" and _MEMBER_AFTER.match(right):
+        m.score = max(m.score, 0.0) + 3.0  # 系X村村民: a member there
+        m.cues.append("所在村村民（村务）")
     if category in _PROPERTY_CATEGORIES and (
         ("老家" in m.cues and _PROPERTY.search(text))
         or ("娘家" in m.cues and (_PROPERTY.search(right) or _PARENTS_PROPERTY.search(text)))
@@ -450,6 +462,9 @@ def _score(text: str, m: Mention, category: str | None) -> None:
         if _LIVES_WITH.search(left):
             m.score = max(m.score, 0.0) + 4.0
             m.cues.append("同住的家（家事纠纷）")
+        elif "嫁到" in m.cues and _COUPLE.search(text) and not _SUPPORT.search(text):
+            m.score = max(m.score, 0.0) + 2.5
+            m.cues.append("婚后的家（家事纠纷）")
         elif _FAMILY_AWAY.search(left) and not _child_nearer(left):
             m.score = min(m.score, 0.0) - 2.0
             m.cues.append("另一方住处（家事纠纷）")

@@ -78,5 +78,5 @@ def test_a_file_that_trains_the_model_is_evaluated_by_one_trained_without_it():
     models = role_models(TX, data)
     assert models["train.jsonl"] is not place_roles.shipped_model(TX)
     assert models["train.jsonl"].trained_on < place_roles.shipped_model(TX).trained_on
-    blind = read_jsonl(place_roles.PLACES_DIR / "blind_k.jsonl", TX)
-    assert role_models(TX, blind)["blind_k.jsonl"] is place_roles.shipped_model(TX)
+    blind = read_jsonl(place_roles.PLACES_DIR / "blind_m.jsonl", TX)
+    assert role_models(TX, blind)["blind_m.jsonl"] is place_roles.shipped_model(TX)

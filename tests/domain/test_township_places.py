@@ -142,9 +142,13 @@ def test_a_loan_between_two_towns_goes_to_the_borrowers_township():
         TX, "我在白塔镇开建材店，田市镇一个包工头在我这里赊了两万多的水泥，一直拖着不给", category="contract_debt"
     )
     assert p.township == "tianshi" and "借款人所在地" in p.reason
-    # the caller borrowed: his own township
-    p = locate(TX, "我在下各镇做生意，去年我问官路镇的一个老板借了十万，利息算得太高了", category="contract_debt")
-    assert p.township == "xiage"
+    # the caller borrowed: his own township — the cues say so; the role model, which has seen few callers who
+    # borrowed, is not sure, so a clerk decides with the borrower's township suggested, never the lender's by itself
+    text = "我在下各镇做生意，去年我问官路镇的一个老板借了十万，利息算得太高了"
+    cues = locate(TX, text, category="contract_debt", roles=False)
+    assert (cues.township, cues.confident) == ("xiage", True) and "借款人所在地" in cues.reason
+    p = locate(TX, text, category="contract_debt")
+    assert p.township == "xiage" or (not p.confident and "xiage" in p.suggested)
 
 
 def test_an_online_purchase_from_a_seller_outside_the_county_has_no_township():
