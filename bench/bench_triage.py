@@ -2,7 +2,10 @@
 
 - accuracy, automatic share and precision: `wuhuan triage evaluate` on the held-out texts
   (bench/data/triage_holdout.jsonl, never trained on) and, cross-validated, on triage_dev.jsonl;
-- classify latency per text (p50/p99, the whole routing decision as the worker makes it) and model load time.
+- classify latency per text (p50/p99, the whole routing decision as the worker makes it) and model load time;
+- the township (属地) on the blind place sets (domain/triage_data/places/blind_*.jsonl: texts naming two or more
+  places or only a village, never trained on): the shipped resolver beside its cues alone and the first-mention
+  rule, the time to place one text with and without the place-role model, and the role model's training time.
 
     .venv/bin/python bench/bench_triage.py        (or: make bench)
 
@@ -25,10 +28,12 @@ from domain import routing  # noqa: E402
 from domain.models import CaseIntake  # noqa: E402
 from domain.settings import get_settings  # noqa: E402
 from domain.taxonomy import get_taxonomy  # noqa: E402
+from domain.triage import place_roles  # noqa: E402
 from domain.triage.data import SHIPPED_DIR, read_jsonl, shipped_examples  # noqa: E402
-from domain.triage.evaluation import _Baseline, evaluate, report  # noqa: E402
+from domain.triage.evaluation import _Baseline, evaluate, report, township_report  # noqa: E402
 from domain.triage.model import TriageModel  # noqa: E402
 from domain.triage.service import train_and_save  # noqa: E402
+from domain.triage.township import locate  # noqa: E402
 
 HOLDOUT = ROOT / "bench" / "data" / "triage_holdout.jsonl"
 OUT = ROOT / "bench" / "results" / "triage.txt"
@@ -93,10 +98,40 @@ def main() -> None:
         f"model load from file: median {statistics.median(loads) * 1000:.0f} ms, max {max(loads) * 1000:.0f} ms "
         f"({size_kb:.0f} KiB); training from scratch {train_s:.1f} s",
     ]
+    lines += places(tx, shipped, threshold)
     text = "\n".join(lines) + "\n"
     print(text)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(text)
+
+
+def places(tx, shipped, threshold) -> list[str]:
+    blind = sorted(place_roles.PLACES_DIR.glob(f"{place_roles.BLIND_PREFIX}*.jsonl"))
+    if not blind:
+        return ["\n## township: no blind place sets"]
+    data = [e for path in blind for e in read_jsonl(path, tx)]
+    ev = evaluate(tx, data, shipped, threshold)
+    lines = [f"\n## township on the blind place sets: {', '.join(p.name for p in blind)} ({len(data)} texts)"]
+    lines += township_report(ev)[1:]
+    t0 = time.perf_counter()
+    model = place_roles.train(tx, place_roles.training_examples(tx))
+    train_s = time.perf_counter() - t0
+    with_model, cues_only = [], []
+    for e in (data * (2000 // len(data) + 1))[:2000]:
+        t0 = time.perf_counter()
+        locate(tx, e.text, category=e.category, roles=model)
+        with_model.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        locate(tx, e.text, category=e.category, roles=False)
+        cues_only.append((time.perf_counter() - t0) * 1000)
+    lines += [
+        f"placing one text (2000): with the role model p50 {statistics.median(with_model):.2f} ms, "
+        f"p99 {pct(with_model, 0.99):.2f} ms; cues alone p50 {statistics.median(cues_only):.2f} ms, "
+        f"p99 {pct(cues_only, 0.99):.2f} ms",
+        f"role model: trained on {model.trained_on} texts in {train_s:.2f} s "
+        f"({len(model.vectoriser.vocabulary_)} features)",
+    ]
+    return lines
 
 
 if __name__ == "__main__":

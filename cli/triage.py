@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e = tsub.add_parser(
         "evaluate",
         help="category: accuracy, automatic share and precision, confusions, baseline beside; township: by the "
-        "places a text names, the shipped resolver beside the plain first-mention rule",
+        "places a text names, the shipped resolver beside its cues alone and the plain first-mention rule",
     )
     e.add_argument(
         "--data", type=Path, action="append", required=True, help="labelled JSON lines to evaluate on (repeatable)"

@@ -78,5 +78,9 @@ def test_a_file_that_trains_the_model_is_evaluated_by_one_trained_without_it():
     models = role_models(TX, data)
     assert models["train.jsonl"] is not place_roles.shipped_model(TX)
     assert models["train.jsonl"].trained_on < place_roles.shipped_model(TX).trained_on
+    # several training files in one run: each placed by a model that never saw it, and only it
+    both = role_models(TX, data + read_jsonl(place_roles.PLACES_DIR / "heldout.jsonl", TX))
+    assert both["train.jsonl"].trained_on == models["train.jsonl"].trained_on
+    assert both["heldout.jsonl"] is not both["train.jsonl"]
     blind = read_jsonl(place_roles.PLACES_DIR / "blind_m.jsonl", TX)
     assert role_models(TX, blind)["blind_m.jsonl"] is place_roles.shipped_model(TX)
