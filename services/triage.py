@@ -49,7 +49,8 @@ async def preview(svc: Services, body: TriagePreviewIn, client_address: str) -> 
         description=body.text, citizen_name="-", citizen_phone="-", address=body.address, category_hint=body.category
     )
     model = await asyncio.to_thread(svc.models.get)
-    d = routing.decide(svc.taxonomy, model, intake, svc.settings.triage_threshold)
+    # off the event loop: the first text naming two places trains the place-role model (about a second)
+    d = await asyncio.to_thread(routing.decide, svc.taxonomy, model, intake, svc.settings.triage_threshold)
     tx = svc.taxonomy
     return TriagePreviewOut(
         suggestions=[_suggestion(tx, s) for s in d.suggestions],
