@@ -8,8 +8,8 @@ up to ten on each side), and gives each mention a probability. Trained on the ot
 placed a fourth writer's texts better than the cues alone and — the point of it — its margin between the two
 best townships says when a person should look (docs/benchmarks.md, "The township").
 
-It is trained from the repository's labelled files at first use in a process (under a second) and never
-downloaded. `places/blind_*.jsonl` never train it: they measure it."""
+It is trained from the repository's labelled files at first use in a process (about a second and a half) and
+never downloaded. `places/blind_*.jsonl` never train it: they measure it."""
 
 from __future__ import annotations
 
@@ -136,19 +136,27 @@ def train(taxonomy: Taxonomy, examples: Iterable[Example]) -> PlaceRoleModel:
     return PlaceRoleModel().fit(rows, texts)
 
 
-_MODELS: dict[str, PlaceRoleModel] = {}
+_MODELS: dict[str, PlaceRoleModel] = {}  # by the content of the taxonomy and the place files
+_BY_TAXONOMY: dict[int, tuple[Taxonomy, str, PlaceRoleModel]] = {}  # the same, found without hashing again
 _LOCK = threading.Lock()
 
 
 def _key(taxonomy: Taxonomy) -> str:
     # the places a text can name depend on the taxonomy and the configured villages and alias files
-    files = os.environ.get("WUHUAN_VILLAGES_FILE", "") + "|" + os.environ.get("WUHUAN_PLACE_ALIASES_FILE", "")
-    return hashlib.sha256((taxonomy.model_dump_json() + files).encode()).hexdigest()
+    return hashlib.sha256((taxonomy.model_dump_json() + _files()).encode()).hexdigest()
+
+
+def _files() -> str:
+    return os.environ.get("WUHUAN_VILLAGES_FILE", "") + "|" + os.environ.get("WUHUAN_PLACE_ALIASES_FILE", "")
 
 
 def shipped_model(taxonomy: Taxonomy) -> PlaceRoleModel:
-    """The model of the shipped labelled texts, trained once per process and taxonomy (about a second; the
-    worker trains it before it polls)."""
+    """The model of the shipped labelled texts, trained once per process and taxonomy (about a second and a
+    half; the worker trains it before it polls). Placing a text looks it up by the taxonomy object, so the
+    taxonomy is hashed only the first time an object is seen."""
+    seen = _BY_TAXONOMY.get(id(taxonomy))
+    if seen is not None and seen[0] is taxonomy and seen[1] == _files():
+        return seen[2]
     key = _key(taxonomy)
     model = _MODELS.get(key)
     if model is None:
@@ -156,4 +164,5 @@ def shipped_model(taxonomy: Taxonomy) -> PlaceRoleModel:
             model = _MODELS.get(key)
             if model is None:
                 model = _MODELS[key] = train(taxonomy, training_examples(taxonomy))
+    _BY_TAXONOMY[id(taxonomy)] = (taxonomy, _files(), model)
     return model
